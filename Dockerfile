@@ -1,0 +1,45 @@
+# Regiozorg production image: Daphne (ASGI) + the same image for the Celery worker/beat.
+# Build:  docker build -t regiozorg .
+# Run:    see docker-compose.yml (needs PostgreSQL and Redis).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON=/usr/local/bin/python3.11 \
+    UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    PATH="/app/.venv/bin:${PATH}"
+
+WORKDIR /app
+
+RUN pip install --no-cache-dir "uv==0.13.8"
+
+# Dependencies first (cached layer as long as the lock file does not change).
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-dev --no-cache
+
+# Application source. Translations are committed as compiled .mo files (no gettext here).
+COPY . .
+
+# Collect static files into /app/var/static (STATIC_ROOT) with the production storage
+# (hashed + compressed by WhiteNoise). The variables below exist only for this RUN line.
+RUN DEBUG=false \
+    SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
+    ALLOWED_HOSTS=localhost \
+    python manage.py collectstatic --noinput
+
+# Unprivileged runtime user: the code stays root-owned and read-only for it; only
+# /app/var/media (uploaded files, a volume in docker-compose.yml) is writable.
+RUN groupadd --system regiozorg \
+    && useradd --system --gid regiozorg --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin regiozorg \
+    && mkdir -p /app/var/media \
+    && chown regiozorg:regiozorg /app/var/media
+
+USER regiozorg
+
+EXPOSE 8000
+
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "regiozorg.asgi:application"]

@@ -1,0 +1,72 @@
+# Regiozorg developer commands.
+#
+#   make run    - install, migrate, seed demo data, serve on http://127.0.0.1:8000
+#   make test   - install, run the test suite (extra pytest args: make test ARGS="-k foo -x")
+#
+# Everything runs from the uv-managed virtualenv in .venv. uv itself is taken from PATH;
+# if it is not there it is installed (pinned) into .tools/ with the system python3.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Never let uv download a Python build: use the interpreter that is on the machine.
+export UV_PYTHON_DOWNLOADS := never
+
+UV_VERSION ?= 0.13.8
+PYTHON3    ?= python3
+TOOLS_DIR  := .tools
+# uv from PATH if present, else the pinned copy in .tools/ (created by the `uv` target).
+UV := $(or $(shell uv --version >/dev/null 2>&1 && command -v uv),$(CURDIR)/$(TOOLS_DIR)/bin/uv)
+VENV_BIN := .venv/bin
+PY  := $(VENV_BIN)/python
+MANAGE := $(PY) manage.py
+ARGS ?=
+
+.PHONY: help uv install run test lint fmt messages worker beat ci
+
+help: ## Show this help
+	@echo "Regiozorg make targets:"
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-9s %s\n", $$1, $$2}'
+
+# The single place where uv is bootstrapped.
+uv: ## Make sure uv is available (installs the pinned uv into .tools/ if missing)
+	@if ! "$(UV)" --version >/dev/null 2>&1; then \
+		echo "uv not found on PATH; installing uv==$(UV_VERSION) into $(TOOLS_DIR)/"; \
+		$(PYTHON3) -m venv $(TOOLS_DIR) && \
+		$(TOOLS_DIR)/bin/pip install -q "uv==$(UV_VERSION)"; \
+	fi
+
+install: uv ## Create/refresh .venv exactly from uv.lock (incl. dev tools)
+	"$(UV)" sync --frozen
+
+run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLite, no Redis)
+	mkdir -p var
+	$(MANAGE) migrate --noinput
+	$(MANAGE) demo_seed
+	exec $(VENV_BIN)/daphne -b 127.0.0.1 -p 8000 regiozorg.asgi:application
+
+test: install ## Run the test suite; extra pytest arguments via ARGS="..."
+	$(VENV_BIN)/pytest $(ARGS)
+
+lint: install ## ruff check + ruff format --check
+	$(VENV_BIN)/ruff check .
+	$(VENV_BIN)/ruff format --check .
+
+fmt: install ## Fix what ruff can fix and format the code
+	$(VENV_BIN)/ruff check --fix .
+	$(VENV_BIN)/ruff format .
+
+messages: install ## Update locale/nl .po files and compile them to .mo (needs gettext)
+	$(MANAGE) makemessages -l nl --ignore=.venv --ignore=$(TOOLS_DIR) --ignore=static/vendor --ignore=var
+	$(MANAGE) compilemessages --ignore=.venv --ignore=$(TOOLS_DIR)
+
+worker: install ## Celery worker (only useful with REDIS_URL set; without it tasks run eagerly)
+	exec $(VENV_BIN)/celery -A regiozorg worker -l info
+
+beat: install ## Celery beat scheduler (only useful with REDIS_URL set)
+	mkdir -p var
+	exec $(VENV_BIN)/celery -A regiozorg beat -l info --schedule var/celerybeat-schedule
+
+ci: ## Run the full CI script (.ci/run) locally
+	bash .ci/run

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import time
+
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
+
+from accounts.email import email_queue
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request):
+        """Nobody signs up: accounts come from the helpdesk or from an invitation."""
+        return False
+
+    def send_mail(self, template_prefix, email, context):
+        """Render now (allauth's Dutch templates), send from a Celery worker after commit."""
+        message = self.render_mail(template_prefix, email, context)
+        email_queue(message)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A password entered at login a moment ago counts as recent re-authentication.
+
+        Without this, a user who must set up a second factor right after logging in would be
+        asked for the password they just typed.
+        """
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = self.request
+        user = getattr(request, "user", None)
+        if request is None or user is None or not user.is_authenticated:
+            return True
+        records = get_authentication_records(request, user)
+        if not records:
+            return True
+        latest = max(record["at"] for record in records)
+        return time.time() - latest >= account_settings.REAUTHENTICATION_TIMEOUT

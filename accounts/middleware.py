@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from accounts.mfa_policy import has_second_factor, second_factor_required
+
+SESSION_STARTED_KEY = "rz_session_started"
+LAST_ACTIVITY_KEY = "rz_last_activity"
+# Writing the session on every request costs a query; a minute of slack is harmless.
+ACTIVITY_WRITE_INTERVAL = 60
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session after ``SESSION_IDLE_TIMEOUT`` idle or ``SESSION_ABSOLUTE_LIFETIME`` old."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault(SESSION_STARTED_KEY, now)
+            last = session.get(LAST_ACTIVITY_KEY, now)
+            idle = now - last > settings.SESSION_IDLE_TIMEOUT
+            too_old = now - started > settings.SESSION_ABSOLUTE_LIFETIME
+            if idle or too_old:
+                logout(request)
+                if idle:
+                    minutes = settings.SESSION_IDLE_TIMEOUT // 60
+                    text = _(
+                        "You have been logged out after %(minutes)d minutes without activity."
+                    ) % {"minutes": minutes}
+                else:
+                    text = _("Your session has ended; please log in again.")
+                messages.info(request, text)
+            elif now - last >= ACTIVITY_WRITE_INTERVAL or LAST_ACTIVITY_KEY not in session:
+                session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class LanguageMiddleware:
+    """Dutch unless the user chose otherwise (profile, or the language switch cookie).
+
+    Replaces Django's LocaleMiddleware on purpose: the browser's Accept-Language is ignored,
+    so a care provider with an English browser still gets the Dutch product.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        language = settings.LANGUAGE_CODE
+        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if cookie in self.supported:
+            language = cookie
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language in self.supported:
+            language = user.language
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class RequireSecondFactorMiddleware:
+    """Whoever may see patient data (or use the admin) must have set up a second factor.
+
+    Until they have, every page except the ones needed to set it up (and to log out or ask
+    the helpdesk) redirects to the TOTP set-up page.
+    """
+
+    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/taal/", "/contact/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            request.user.is_authenticated
+            and not request.path.startswith(self.EXEMPT_PREFIXES)
+            and second_factor_required(user=request.user, memberships=request.memberships)
+            and not has_second_factor(request.user)
+        ):
+            messages.warning(
+                request,
+                _(
+                    "You have access to patient data, so a second factor is required. Set it up now."
+                ),
+            )
+            url = reverse("mfa_activate_totp")
+            if getattr(request, "htmx", False):
+                response = redirect(url)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+        return self.get_response(request)

@@ -1,0 +1,49 @@
+"""Reads for accounts: colleague search and the colleagues of an organisation."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+from accounts.presence import with_presence
+from network.models import Membership
+
+MAX_SEARCH_TERMS = 5
+
+
+def _with_memberships(users: QuerySet) -> QuerySet:
+    return users.prefetch_related(
+        Prefetch(
+            "memberships",
+            queryset=Membership.objects.active().select_related("organisation"),
+            to_attr="active_memberships",
+        )
+    )
+
+
+def colleague_search(*, query: str) -> QuerySet[User]:
+    """Active providers whose first name, surname or organisation matches every search word.
+
+    One row per person (no join fan-out), with memberships and today's absences prefetched so
+    a page of results costs a fixed number of queries.
+    """
+    active_members = Membership.objects.active().values("user_id")
+    users = User.objects.filter(is_active=True, pk__in=active_members)
+    for term in query.split()[:MAX_SEARCH_TERMS]:
+        in_organisation = (
+            Membership.objects.active().filter(organisation__name__icontains=term).values("user_id")
+        )
+        users = users.filter(
+            Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(initials__iexact=term)
+            | Q(pk__in=in_organisation)
+        )
+    return with_presence(_with_memberships(users.order_by("last_name", "first_name", "pk")))
+
+
+def colleagues_in(*, organisation) -> QuerySet[User]:
+    """Active people of one organisation, with presence."""
+    members = Membership.objects.active().filter(organisation=organisation).values("user_id")
+    users = User.objects.filter(is_active=True, pk__in=members).order_by("last_name", "first_name")
+    return with_presence(_with_memberships(users))

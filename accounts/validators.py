@@ -1,0 +1,38 @@
+"""Validators for Dutch identifiers, shared by accounts and organisations."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
+
+
+@deconstructible
+class AGBCodeValidator:
+    """An AGB code (Vektis) is exactly eight digits; spaces are not part of it."""
+
+    message = _("An AGB code consists of exactly 8 digits.")
+    code = "invalid_agb"
+
+    def __call__(self, value):
+        if not re.fullmatch(r"\d{8}", value or ""):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, AGBCodeValidator)
+
+
+validate_agb_code = AGBCodeValidator()
+
+validate_phone = RegexValidator(
+    regex=r"^\+?[0-9][0-9 \-]{8,18}[0-9]$",
+    message=_("Enter a phone number of 10 digits, for example 06 12345678 or 058 - 123 45 67."),
+    code="invalid_phone",
+)
+
+validate_postal_code = RegexValidator(
+    regex=r"^[1-9][0-9]{3} ?[A-Za-z]{2}$",
+    message=_("Enter a Dutch postal code, for example 8911 AB."),
+    code="invalid_postal_code",
+)

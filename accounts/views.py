@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import (
+    AbsenceForm,
+    ColleagueSearchForm,
+    LanguageForm,
+    ProfileForm,
+    SupportRequestForm,
+)
+
+SEARCH_PAGE_SIZE = 25
+
+
+def _profile_context(request, *, form=None, absence_form=None):
+    today = timezone.localdate()
+    return {
+        "form": form or ProfileForm(instance=request.user),
+        "absence_form": absence_form or AbsenceForm(),
+        "absences": request.user.absences.filter(end__gte=today).order_by("start"),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    if request.method == "POST":
+        form = ProfileForm(request.POST, instance=request.user)
+        if form.is_valid():
+            services.profile_update(user=request.user, **form.cleaned_data)
+            messages.success(request, _("Your profile has been saved."))
+            return redirect("accounts:profile")
+        # The form mutated request.user while validating; show the stored values elsewhere.
+        request.user.refresh_from_db()
+        return render(
+            request, "accounts/profile.html", _profile_context(request, form=form), status=422
+        )
+    return render(request, "accounts/profile.html", _profile_context(request))
+
+
+def _absences_response(request, *, absence_form=None, status=200):
+    template = "accounts/profile.html#absences" if request.htmx else "accounts/profile.html"
+    return render(
+        request, template, _profile_context(request, absence_form=absence_form), status=status
+    )
+
+
+@login_required
+@require_POST
+def absence_create(request):
+    form = AbsenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.absence_add(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if not form.is_valid():
+        return _absences_response(request, absence_form=form, status=422)
+    messages.success(request, _("Absence added."))
+    if request.htmx:
+        return _absences_response(request)
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_POST
+def absence_delete(request, pk: int):
+    services.absence_remove(user=request.user, absence_id=pk)
+    messages.success(request, _("Absence removed."))
+    if request.htmx:
+        return _absences_response(request)
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_GET
+def colleague_search(request):
+    form = ColleagueSearchForm(request.GET)
+    query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    page = None
+    if query:
+        page = Paginator(selectors.colleague_search(query=query), SEARCH_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    template = (
+        "accounts/colleague_search.html#results"
+        if request.htmx and not request.htmx.boosted
+        else "accounts/colleague_search.html"
+    )
+    response = render(request, template, {"form": form, "query": query, "page": page})
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@require_POST
+def language_set(request):
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Unknown language."))
+        return redirect("home")
+    language = form.cleaned_data["language"]
+    services.language_set(user=request.user, language=language)
+    target = form.cleaned_data["next"] or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        httponly=True,
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def support_request(request):
+    form = SupportRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.support_request_send(
+            user=request.user,
+            organisation=request.membership.organisation if request.membership else None,
+            **form.cleaned_data,
+        )
+        messages.success(
+            request, _("Your question has been sent to the helpdesk. They reply by e-mail.")
+        )
+        return redirect("home")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "accounts/support_request.html", {"form": form}, status=status)

@@ -1,0 +1,5 @@
+def active_membership(request):
+    return {
+        "active_membership": getattr(request, "membership", None),
+        "memberships": getattr(request, "memberships", []),
+    }

@@ -1,0 +1,46 @@
+"""The helpdesk group: exactly the model permissions the care group's helpdesk needs.
+
+Helpdesk staff are ``is_staff`` users in this group, never superusers. They maintain
+organisations, teams, users and memberships and can remove a lost second factor. They cannot
+delete users (history stays attributed; accounts are deactivated), change groups or
+permissions, or make anyone staff or superuser (see ``accounts.admin``).
+"""
+
+from __future__ import annotations
+
+HELPDESK_GROUP = "helpdesk"
+
+HELPDESK_PERMISSIONS: tuple[str, ...] = (
+    "accounts.view_user",
+    "accounts.add_user",
+    "accounts.change_user",
+    "accounts.view_absence",
+    "network.view_organisation",
+    "network.add_organisation",
+    "network.change_organisation",
+    "network.view_team",
+    "network.add_team",
+    "network.change_team",
+    "network.view_membership",
+    "network.add_membership",
+    "network.change_membership",
+    "mfa.view_authenticator",
+    "mfa.delete_authenticator",
+)
+
+
+def ensure_helpdesk_group(**kwargs) -> None:
+    """Create or update the group so it holds exactly HELPDESK_PERMISSIONS (idempotent)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for label in {perm.split(".")[0] for perm in HELPDESK_PERMISSIONS}:
+        create_permissions(global_apps.get_app_config(label), verbosity=0)
+
+    wanted = []
+    for perm in HELPDESK_PERMISSIONS:
+        app_label, codename = perm.split(".")
+        wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    group, _ = Group.objects.get_or_create(name=HELPDESK_GROUP)
+    group.permissions.set(wanted)

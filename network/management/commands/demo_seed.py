@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from network.demo import DEMO_PASSWORD, demo_seed
+
+
+class Command(BaseCommand):
+    help = "Load the demo region (idempotent). Refused in production mode."
+
+    def handle(self, *args, **options):
+        if not settings.DEMO_DATA_ALLOWED:
+            raise CommandError("demo_seed is refused in production mode (DEBUG is off).")
+        counts = demo_seed()
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data ready: {organisations} organisations, {users} demo users, "
+                "{memberships} memberships. Password for every demo account: {password}".format(
+                    password=DEMO_PASSWORD, **counts
+                )
+            )
+        )

@@ -1,0 +1,15 @@
+from django.conf import settings
+
+from regiozorg.navigation import sections_for
+
+
+def site(request):
+    context = {
+        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        "SUPPORT_EMAIL": settings.SUPPORT_EMAIL,
+        "SUPPORT_ORGANISATION": settings.SUPPORT_ORGANISATION,
+    }
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        context["nav_sections"] = sections_for(getattr(request, "membership", None))
+    return context

@@ -1,0 +1,48 @@
+"""The product's sections. A section shows only when its URL exists (its issue has landed)
+and the active membership has the capability it needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from network.levels import Capability
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str | Promise
+    url_name: str
+    capability: Capability | None = None
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("home", _("Start"), "home"),
+    Section("patients", _("Patients"), "network:patient-list", Capability.COLLABORATE),
+    Section("conversations", _("Conversations"), "conversations:inbox", Capability.MESSAGES),
+    Section(
+        "consultations", _("Consultations"), "conversations:consultations", Capability.MESSAGES
+    ),
+    Section("referrals", _("Referrals"), "referrals:list", Capability.COLLABORATE),
+    Section("questionnaires", _("Questionnaires"), "questionnaires:list", Capability.COLLABORATE),
+    Section("meetings", _("MDO"), "meetings:list", Capability.COLLABORATE),
+    Section("colleagues", _("Colleagues"), "accounts:colleague-search"),
+    Section("staff", _("Practice settings"), "accounts:staff-list", Capability.MANAGE_STAFF),
+)
+
+
+def sections_for(membership) -> list[dict]:
+    visible = []
+    for section in SECTIONS:
+        if section.capability and (membership is None or not membership.can(section.capability)):
+            continue
+        try:
+            url = reverse(section.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"key": section.key, "label": section.label, "url": url})
+    return visible

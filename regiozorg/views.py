@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.mfa_policy import has_second_factor
+from accounts.presence import presence_of
+from accounts.secure_session import secure_session_expires_at
+from accounts.selectors import colleagues_in
+
+HOME_COLLEAGUES = 12
+HEALTH_TIMEOUT = 2.0
+
+
+@login_required
+@require_GET
+def home(request):
+    membership = request.membership
+    colleagues = []
+    if membership is not None:
+        colleagues = list(
+            colleagues_in(organisation=membership.organisation).exclude(pk=request.user.pk)[
+                :HOME_COLLEAGUES
+            ]
+        )
+    today_absences = request.user.absences.filter(end__gte=_today()).order_by("start")[:3]
+    return render(
+        request,
+        "home.html",
+        {
+            "membership": membership,
+            "colleagues": colleagues,
+            "absences": today_absences,
+            "presence": presence_of(request.user),
+            "has_second_factor": has_second_factor(request.user),
+            "secure_session_until": secure_session_expires_at(request),
+        },
+    )
+
+
+def _today():
+    from django.utils import timezone
+
+    return timezone.localdate()
+
+
+def _check_database() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_redis() -> dict:
+    import redis
+
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=HEALTH_TIMEOUT, socket_connect_timeout=HEALTH_TIMEOUT
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {"ok": True}
+
+
+async def _channel_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel(prefix="healthz")
+    token = uuid.uuid4().hex
+    await layer.send(channel, {"type": "healthz.ping", "token": token})
+    message = await asyncio.wait_for(layer.receive(channel), timeout=HEALTH_TIMEOUT)
+    if message.get("token") != token:
+        raise RuntimeError("channel layer returned a different message")
+
+
+def _check_channel_layer() -> dict:
+    async_to_sync(_channel_round_trip)()
+    return {"ok": True, "backend": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]}
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness and dependencies for the load balancer: 200 when all answer, else 503."""
+    checks = {"database": _check_database, "channel_layer": _check_channel_layer}
+    if settings.REDIS_URL:
+        checks["redis"] = _check_redis
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as exc:
+            results[name] = {"ok": False, "error": type(exc).__name__}
+    healthy = all(result["ok"] for result in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503
+    )
