@@ -96,9 +96,7 @@ class RequireSecondFactorMiddleware:
         ):
             messages.warning(
                 request,
-                _(
-                    "You have access to patient data, so a second factor is required. Set it up now."
-                ),
+                _("Patient data needs a second factor. Please set it up now."),
             )
             url = reverse("mfa_activate_totp")
             if getattr(request, "htmx", False):
