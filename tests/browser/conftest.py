@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.chromium import CHROMIUM_ARGS, browser_tests_required, chromium_path
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    path = chromium_path()
+    if path is None:
+        message = "no Chromium found (looked for /usr/bin/chromium and Playwright's own)"
+        if browser_tests_required():
+            pytest.fail(f"BROWSER_TESTS=required but {message}")
+        pytest.skip(f"browser test skipped: {message}")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself (fixtures, assertions) are still synchronous and safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context per test (desktop size), with the base URL set."""
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.console_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def phone_page(chromium, live_server):
+    context = chromium.new_context(
+        base_url=live_server.url,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        locale="en-US",
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core violations of impact serious or critical on the current page."""
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def assert_accessible():
+    def _check(page):
+        violations = serious_violations(page)
+        assert violations == [], f"{page.url}: " + "\n".join(violations)
+
+    return _check

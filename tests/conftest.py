@@ -1,0 +1,202 @@
+"""Actors and shared fixtures.
+
+Named actors, as in the style guide: ``gp`` (level A of practice De Linde, patient-data access,
+TOTP), ``assistant`` (level E, same practice, no patient data), ``manager`` (level B+),
+``nurse`` (district nurse, lead provider, patient data, TOTP), ``physio`` (provider),
+``outsider`` (level A of another practice, who must never see the first practice's things) and
+``helpdesk`` (staff in the helpdesk group, TOTP). ``totp_secret`` holds their secrets.
+"""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.urls import reverse
+
+from network.helpdesk import HELPDESK_GROUP
+from network.levels import Level, Role
+from network.models import OrganisationKind
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganisationFactory,
+    TeamFactory,
+    UserFactory,
+    totp_enable,
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.DEMO_ACCOUNTS_REQUIRE_MFA = False
+    # Rate-limit counters live in the cache (Redis in CI): start every test clean.
+    cache.clear()
+    from regiozorg.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def totp_secret():
+    return {}
+
+
+@pytest.fixture
+def practice(db):
+    return OrganisationFactory(name="Huisartsenpraktijk De Linde", agb_code="01012345")
+
+
+@pytest.fixture
+def other_practice(db):
+    return OrganisationFactory(name="Huisartsenpraktijk Het Anker", agb_code="01054321")
+
+
+@pytest.fixture
+def nursing(db):
+    org = OrganisationFactory(
+        name="Thuiszorg Friesland", kind=OrganisationKind.DISTRICT_NURSING, agb_code="03011111"
+    )
+    TeamFactory(organisation=org, name="Team Noord")
+    return org
+
+
+@pytest.fixture
+def physio_practice(db):
+    return OrganisationFactory(
+        name="Fysio Centrum", kind=OrganisationKind.PHYSIOTHERAPY, agb_code="04011111"
+    )
+
+
+def _member(organisation, *, email, first_name, last_name, level="", role="", access=False):
+    user = UserFactory(email=email, first_name=first_name, last_name=last_name)
+    MembershipFactory(
+        user=user,
+        organisation=organisation,
+        level=level,
+        role=role,
+        has_patient_data_access=access,
+    )
+    return user
+
+
+@pytest.fixture
+def gp(practice, totp_secret):
+    user = _member(
+        practice,
+        email="gp@delinde.nl",
+        first_name="Gerrit",
+        last_name="Postma",
+        level=Level.A,
+        access=True,
+    )
+    totp_secret[user.pk] = totp_enable(user)
+    return user
+
+
+@pytest.fixture
+def assistant(practice):
+    return _member(
+        practice,
+        email="assistent@delinde.nl",
+        first_name="Aaltje",
+        last_name="Bosma",
+        level=Level.E,
+    )
+
+
+@pytest.fixture
+def manager(practice):
+    return _member(
+        practice,
+        email="manager@delinde.nl",
+        first_name="Mark",
+        last_name="Smit",
+        level=Level.B_PLUS,
+    )
+
+
+@pytest.fixture
+def nurse(nursing, totp_secret):
+    user = _member(
+        nursing,
+        email="wijk@thuiszorg.nl",
+        first_name="Nynke",
+        last_name="Wiersma",
+        role=Role.LEAD,
+        access=True,
+    )
+    totp_secret[user.pk] = totp_enable(user)
+    return user
+
+
+@pytest.fixture
+def physio(physio_practice):
+    return _member(
+        physio_practice,
+        email="fysio@fysiocentrum.nl",
+        first_name="Foppe",
+        last_name="Hiemstra",
+        role=Role.PROVIDER,
+    )
+
+
+@pytest.fixture
+def outsider(other_practice, totp_secret):
+    user = _member(
+        other_practice,
+        email="gp@hetanker.nl",
+        first_name="Otto",
+        last_name="Buitenhuis",
+        level=Level.A,
+        access=True,
+    )
+    totp_secret[user.pk] = totp_enable(user)
+    return user
+
+
+@pytest.fixture
+def helpdesk(db, totp_secret):
+    user = UserFactory(email="helpdesk@kzf.nl", first_name="Hylke", last_name="Kuipers")
+    user.is_staff = True
+    user.save()
+    user.groups.add(Group.objects.get(name=HELPDESK_GROUP))
+    totp_secret[user.pk] = totp_enable(user)
+    return user
+
+
+def totp_code(secret: str) -> str:
+    return pyotp.TOTP(secret).now()
+
+
+@pytest.fixture
+def login_with_totp(client, totp_secret):
+    """Log in through the real allauth flow: password, then the TOTP code.
+
+    Leaves a secure session (a second-factor check recorded in the session).
+    """
+
+    def _login(user, *, client=client):
+        response = client.post(
+            reverse("account_login"), {"login": user.email, "password": PASSWORD}
+        )
+        assert response.status_code == 302, response.content[:500]
+        assert response["Location"] == reverse("mfa_authenticate")
+        response = client.post(
+            reverse("mfa_authenticate"), {"code": totp_code(totp_secret[user.pk])}
+        )
+        assert response.status_code == 302, response.content[:500]
+        return client
+
+    return _login
+
+
+def pytest_report_header(config):
+    from tests.browser.chromium import browser_tests_status
+
+    return f"browser tests: {browser_tests_status()}"
