@@ -94,5 +94,12 @@ class UserAdmin(DjangoUserAdmin):
         # The helpdesk never grants admin rights or permissions, not even to itself.
         return self.base_fieldsets
 
+    def has_change_permission(self, request, obj=None):
+        # Changing a superuser's e-mail address or password is taking over the account: the
+        # helpdesk may look at superusers but only a superuser changes them.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()

@@ -3,10 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -132,7 +134,8 @@ def language_set(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def support_request(request):
-    form = SupportRequestForm(request.POST or None)
+    # Not ``request.POST or None``: an empty POST must be a bound form that shows its errors.
+    form = SupportRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.support_request_send(
             user=request.user,
@@ -145,3 +148,21 @@ def support_request(request):
         return redirect("home")
     status = 422 if request.method == "POST" else 200
     return render(request, "accounts/support_request.html", {"form": form}, status=status)
+
+
+def admin_login(request, extra_context=None):
+    """Replaces the admin's own password form, which would bypass allauth.
+
+    Anonymous users log in through allauth (second factor, rate limits); staff go on to the
+    admin; anyone else is refused — never shown a form to log in as somebody else.
+    """
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(target, reverse("account_login"))
+    if request.user.is_active and request.user.is_staff:
+        return HttpResponseRedirect(target)
+    raise PermissionDenied

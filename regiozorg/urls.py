@@ -1,15 +1,15 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.views import admin_login
 from regiozorg import views
 
 admin.site.site_header = _("Regiozorg helpdesk")
 admin.site.site_title = _("Regiozorg helpdesk")
 admin.site.index_title = _("Management")
 # Admin login goes through allauth, so rate limits and the second factor apply there too.
-admin.site.login = login_required(admin.site.login)
+admin.site.login = admin_login
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -1,0 +1,116 @@
+"""The demo region: idempotent, usable at once, and refused in production mode."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from accounts.models import Absence, User
+from network import demo
+from network.demo import DEMO_PASSWORD, demo_email
+from network.helpdesk import HELPDESK_GROUP
+from network.levels import Capability, Level, member_can
+from network.models import Membership, Organisation, Team
+from regiozorg.navigation import sections_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "organisations": Organisation.objects.count(),
+        "teams": Team.objects.count(),
+        "users": User.objects.count(),
+        "memberships": Membership.objects.count(),
+        "team_links": Membership.teams.through.objects.count(),
+        "absences": Absence.objects.count(),
+        "helpdesk_members": Group.objects.get(name=HELPDESK_GROUP).user_set.count(),
+    }
+
+
+def _seed() -> str:
+    out = io.StringIO()
+    call_command("demo_seed", stdout=out)
+    return out.getvalue()
+
+
+def test_demo_seed_creates_the_region_described_in_the_module():
+    output = _seed()
+    assert Organisation.objects.count() == len(demo.ORGANISATIONS)
+    assert User.objects.filter(is_demo_account=True).count() == len(demo.PEOPLE)
+    assert Membership.objects.count() == sum(len(person[-1]) for person in demo.PEOPLE)
+    assert Team.objects.count() == sum(len(org[-1]) for org in demo.ORGANISATIONS)
+    assert DEMO_PASSWORD in output  # the newcomer is told how to log in
+
+
+def test_running_demo_seed_twice_changes_nothing_and_duplicates_nothing():
+    _seed()
+    first = _counts()
+    _seed()
+    assert _counts() == first
+    assert (
+        len(set(Organisation.objects.values_list("agb_code", flat=True))) == first["organisations"]
+    )
+    assert len(set(User.objects.values_list("email", flat=True))) == first["users"]
+    assert Absence.objects.count() == 1  # the one current absence, not one per run
+
+
+def test_demo_seed_restores_a_deactivated_demo_organisation():
+    _seed()
+    Organisation.objects.filter(agb_code="01001234").update(is_active=False, name="Weg")
+    _seed()
+    terp = Organisation.objects.get(agb_code="01001234")
+    assert terp.is_active
+    assert terp.name == "Huisartsenpraktijk De Terp"
+
+
+def test_demo_people_have_the_positions_they_are_shown_with():
+    _seed()
+    gp = User.objects.get(email=demo_email("huisarts"))
+    terp = Organisation.objects.get(agb_code="01001234")
+    wad = Organisation.objects.get(agb_code="01005678")
+    assert gp.memberships.get(organisation=terp).level == Level.A
+    assert gp.memberships.get(organisation=wad).level == Level.C
+    assert member_can(gp, Capability.MANAGE_STAFF, terp)
+    assert not member_can(gp, Capability.MANAGE_STAFF, wad)
+    helpdesk = User.objects.get(email=demo_email("helpdesk"))
+    assert helpdesk.is_staff
+    assert not helpdesk.is_superuser
+    assert helpdesk.groups.filter(name=HELPDESK_GROUP).exists()
+    # Every membership satisfies the model's own rules (level in a practice, role elsewhere).
+    for membership in Membership.objects.select_related("organisation"):
+        membership.full_clean()
+        assert sections_for(membership)
+
+
+@pytest.mark.parametrize("local_part", [person[0] for person in demo.PEOPLE])
+def test_every_demo_account_logs_in_with_the_demo_password(client, local_part):
+    _seed()
+    response = client.post(
+        reverse("account_login"), {"login": demo_email(local_part), "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    home = client.get(reverse("home"))
+    assert home.status_code == 200
+    assert home.wsgi_request.user.email == demo_email(local_part)
+
+
+def test_demo_seed_is_refused_in_production_mode(settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError):
+        _seed()
+    assert not Organisation.objects.exists()
+    assert not User.objects.exists()
+    assert not Membership.objects.exists()
+
+
+def test_demo_seed_function_refuses_too_in_production_mode(settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(RuntimeError):
+        demo.demo_seed()
+    assert not User.objects.exists()

@@ -1,0 +1,166 @@
+"""The main menu and the start page it starts from."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from network.levels import Capability, Level
+from network.models import Membership
+from regiozorg import navigation
+from regiozorg.navigation import Section, sections_for
+from tests.factories import AbsenceFactory, MembershipFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+STAFF_ONLY = Section("staff-test", "Staff only", "accounts:profile", Capability.MANAGE_STAFF)
+NOT_LANDED = Section("not-landed", "Not built yet", "nowhere:does-not-exist")
+
+
+@pytest.fixture
+def fake_sections(monkeypatch):
+    sections = (navigation.SECTIONS[0], STAFF_ONLY, NOT_LANDED)
+    monkeypatch.setattr(navigation, "SECTIONS", sections)
+    return sections
+
+
+def _keys(membership) -> list[str]:
+    return [section["key"] for section in sections_for(membership)]
+
+
+def _membership(user) -> Membership:
+    return user.memberships.select_related("organisation").get()
+
+
+def test_section_whose_url_does_not_exist_is_hidden(fake_sections, gp):
+    assert _keys(_membership(gp)) == ["home", "staff-test"]
+
+
+def test_section_needing_a_capability_is_hidden_without_it(fake_sections, practice):
+    level_b = MembershipFactory(organisation=practice, level=Level.B)
+    assert _keys(level_b) == ["home"]
+
+
+def test_section_needing_a_capability_shows_with_it(fake_sections, gp):
+    sections = sections_for(_membership(gp))
+    assert {"key": "staff-test", "label": "Staff only", "url": reverse("accounts:profile")} in (
+        sections
+    )
+
+
+def test_capability_sections_are_hidden_without_an_active_membership(fake_sections):
+    assert _keys(None) == ["home"]
+
+
+def test_ended_membership_sees_no_capability_sections(fake_sections, gp):
+    membership = _membership(gp)
+    membership.is_active = False
+    assert _keys(membership) == ["home"]
+
+
+def test_main_menu_on_the_page_follows_the_capability(client, fake_sections, gp, manager):
+    staff_link = f'href="{reverse("accounts:profile")}">Staff only<'
+    client.force_login(manager)  # level B+: no staff management
+    assert staff_link not in client.get(reverse("home")).content.decode()
+    client.force_login(gp)  # level A
+    assert staff_link in client.get(reverse("home")).content.decode()
+
+
+def test_real_menu_shows_start_and_colleagues_to_every_member(assistant, physio):
+    for user in (assistant, physio):
+        keys = _keys(_membership(user))
+        assert keys[0] == "home"
+        assert "colleagues" in keys
+        assert "staff" not in keys  # manage_staff is level A only, whether or not it has landed
+
+
+# --- Start page ---------------------------------------------------------------------------
+
+
+def test_start_page_needs_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_start_page_shows_organisation_and_the_users_level(client, manager, practice):
+    client.force_login(manager)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Huisartsenpraktijk De Linde" in content
+    assert "01012345" in content  # the practice's AGB code
+    with translation.override("nl"):
+        level_label = str(Level.B_PLUS.label)
+    assert f">{level_label}<" in content
+    assert response.context["membership"].organisation == practice
+
+
+def test_start_page_shows_the_role_of_a_network_partner(client, nurse):
+    from network.levels import Role
+
+    client.force_login(nurse)
+    content = client.get(reverse("home")).content.decode()
+    assert "Thuiszorg Friesland" in content
+    with translation.override("nl"):
+        assert f">{Role.LEAD.label}<" in content
+
+
+def test_start_page_shows_at_most_12_colleagues_and_not_the_user(client, gp, practice):
+    names = [f"Collega{n:02d} Linde" for n in range(20)]
+    for name in names:
+        first, last = name.split()
+        MembershipFactory(user=UserFactory(first_name=first, last_name=last), organisation=practice)
+    other = OrganisationFactory(name="Elders")
+    MembershipFactory(
+        user=UserFactory(first_name="Elders", last_name="Werkzaam"), organisation=other
+    )
+    client.force_login(gp)
+    response = client.get(reverse("home"))
+    content = response.content.decode()
+    shown = [name for name in names if name in content]
+    assert len(shown) == 12
+    assert len(response.context["colleagues"]) == 12
+    assert gp not in response.context["colleagues"]
+    assert "Elders Werkzaam" not in content
+
+
+def test_start_page_leaves_out_colleagues_who_left(client, gp, practice):
+    left = UserFactory(first_name="Vertrokken", last_name="Collega")
+    MembershipFactory(user=left, organisation=practice, is_active=False)
+    client.force_login(gp)
+    assert "Vertrokken Collega" not in client.get(reverse("home")).content.decode()
+
+
+def test_start_page_for_a_user_without_organisation_still_renders(client):
+    user = UserFactory(first_name="Zonder", last_name="Organisatie")
+    client.force_login(user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert response.context["membership"] is None
+    assert response.context["colleagues"] == []
+
+
+# Start-page query budget, independent of the size of the organisation (11 measured):
+#  4 from middleware (session, user, active memberships, MFA authenticators), 3 for the
+#  colleagues (12 people, prefetched memberships, prefetched absences of today), 4 for the user
+#  (own presence in the view and again in the profile card's marker, upcoming absences, "second
+#  factor set up"); 1 slack for a session activity write. A query per colleague would add 12.
+HOME_QUERY_BUDGET = 12
+
+
+@pytest.mark.parametrize("colleagues", [10, 100])
+def test_start_page_costs_the_same_queries_for_10_and_100_colleagues(
+    client, gp, practice, colleagues, django_assert_max_num_queries
+):
+    for n in range(colleagues):
+        user = UserFactory(first_name="Hinke", last_name=f"Brouwer{n:03d}", functions=["gp"])
+        MembershipFactory(user=user, organisation=practice)
+        MembershipFactory(user=user)
+        AbsenceFactory(user=user)
+    client.force_login(gp)
+    client.get(reverse("home"))  # settle the session's first-request writes
+    with django_assert_max_num_queries(HOME_QUERY_BUDGET):
+        response = client.get(reverse("home"))
+    assert len(response.context["colleagues"]) == min(colleagues, 12)
