@@ -5,8 +5,11 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
+from django.contrib.sites.requests import RequestSite
 
 from accounts.email import email_queue
+
+PRODUCT_NAME = "Regiozorg"
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,7 +19,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix, email, context):
         """Render now (allauth's Dutch templates), send from a Celery worker after commit."""
-        message = self.render_mail(template_prefix, email, context)
+        # The same base context allauth's own send_mail gives its templates, but greeting
+        # from the product ("Hallo van Regiozorg!") rather than from a host name.
+        site = RequestSite(self.request)
+        site.name = PRODUCT_NAME
+        ctx = {"request": self.request, "email": email, "current_site": site}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
         email_queue(message)
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:

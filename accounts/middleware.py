@@ -100,7 +100,10 @@ class RequireSecondFactorMiddleware:
             )
             url = reverse("mfa_activate_totp")
             if getattr(request, "htmx", False):
+                # Not a 3xx: the browser would follow it inside the XHR and htmx would swap
+                # the set-up page into the target instead of navigating to it.
                 response = redirect(url)
+                response.status_code = 204
                 response["HX-Redirect"] = url
                 return response
             return redirect(url)

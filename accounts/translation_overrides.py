@@ -6,7 +6,7 @@ over app catalogs, so listing the msgids here lets ``makemessages`` keep them in
 where they are translated with the words of GLOSSARY.md. Nothing imports this at run time.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 ALLAUTH_MSGIDS = [
     gettext_noop("Sign In"),
@@ -19,8 +19,7 @@ ALLAUTH_MSGIDS = [
     gettext_noop("Authenticator secret"),
     gettext_noop("Authenticator code"),
     gettext_noop(
-        "You can store this secret and use it to reinstall your authenticator app at a later "
-        "time."
+        "You can store this secret and use it to reinstall your authenticator app at a later time."
     ),
     gettext_noop(
         "To protect your account with two-factor authentication, scan the QR code below with "
@@ -36,4 +35,13 @@ ALLAUTH_MSGIDS = [
     gettext_noop("Activate"),
     gettext_noop("Recovery Codes"),
     gettext_noop("Security Keys"),
+]
+
+DJANGO_MSGIDS = [
+    # New in Django 5.2 and not yet in its Dutch catalog.
+    ngettext_lazy(
+        "This password is too short. It must contain at least %d character.",
+        "This password is too short. It must contain at least %d characters.",
+        "min_length",
+    ),
 ]
