@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import MAX_FUNCTIONS, Absence, Function, User, Weekday
+from accounts.models import MAX_FUNCTIONS, PROFILE_FIELDS, Absence, Function, User, Weekday
 
 
 class ProfileForm(forms.ModelForm):
@@ -27,21 +27,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = [
-            "initials",
-            "first_name",
-            "infix",
-            "last_name",
-            "agb_code",
-            "mobile",
-            "functions",
-            "working_days",
-            "notify_messages",
-            "notify_consultations",
-            "notify_referrals",
-            "notify_care_network",
-            "language",
-        ]
+        fields = PROFILE_FIELDS
         help_texts = {
             "first_name": _("Colleagues search for you by first name."),
             "agb_code": _("8 digits; leave empty if you have none."),

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.mfa_policy import has_second_factor, second_factor_required
 
@@ -102,9 +103,6 @@ class RequireSecondFactorMiddleware:
             if getattr(request, "htmx", False):
                 # Not a 3xx: the browser would follow it inside the XHR and htmx would swap
                 # the set-up page into the target instead of navigating to it.
-                response = redirect(url)
-                response.status_code = 204
-                response["HX-Redirect"] = url
-                return response
+                return HttpResponseClientRedirect(url)
             return redirect(url)
         return self.get_response(request)

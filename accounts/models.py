@@ -83,6 +83,24 @@ class UserManager(BaseUserManager):
         return self.get(email__iexact=username)
 
 
+PROFILE_FIELDS = (
+    "initials",
+    "first_name",
+    "infix",
+    "last_name",
+    "agb_code",
+    "mobile",
+    "functions",
+    "working_days",
+    "notify_messages",
+    "notify_consultations",
+    "notify_referrals",
+    "notify_care_network",
+    "language",
+)
+"""What a user edits on their own profile page (e-mail and status are the helpdesk's)."""
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A care provider (zorgverlener) or helpdesk employee; logs in with their e-mail address."""
 

@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.mfa_policy import has_second_factor
 
@@ -53,10 +54,7 @@ def _redirect_to_second_factor(request):
         )
         url = reverse("mfa_activate_totp")
     if getattr(request, "htmx", False):
-        response = redirect(url)
-        response.status_code = 204
-        response["HX-Redirect"] = url
-        return response
+        return HttpResponseClientRedirect(url)
     return redirect(url)
 
 

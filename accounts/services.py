@@ -14,31 +14,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.email import email_queue
-from accounts.models import Absence, User
-
-PROFILE_FIELDS = frozenset(
-    {
-        "initials",
-        "first_name",
-        "infix",
-        "last_name",
-        "agb_code",
-        "mobile",
-        "functions",
-        "working_days",
-        "notify_messages",
-        "notify_consultations",
-        "notify_referrals",
-        "notify_care_network",
-        "language",
-    }
-)
+from accounts.models import PROFILE_FIELDS, Absence, User
 
 
 @transaction.atomic
 def profile_update(*, user: User, **fields) -> User:
     """Update the user's own profile; only profile fields, validated as a whole."""
-    unknown = set(fields) - PROFILE_FIELDS
+    unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"Not profile fields: {sorted(unknown)}")
     for name, value in fields.items():

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -33,25 +34,21 @@ def home(request):
                 :HOME_COLLEAGUES
             ]
         )
-    today_absences = request.user.absences.filter(end__gte=_today()).order_by("start")[:3]
+    upcoming_absences = request.user.absences.filter(end__gte=timezone.localdate()).order_by(
+        "start"
+    )[:3]
     return render(
         request,
         "home.html",
         {
             "membership": membership,
             "colleagues": colleagues,
-            "absences": today_absences,
+            "absences": upcoming_absences,
             "presence": presence_of(request.user),
             "has_second_factor": has_second_factor(request.user),
             "secure_session_until": secure_session_expires_at(request),
         },
     )
-
-
-def _today():
-    from django.utils import timezone
-
-    return timezone.localdate()
 
 
 def _check_database() -> dict:
