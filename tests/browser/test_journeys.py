@@ -121,3 +121,41 @@ def test_colleague_search_shows_results_while_typing(page, demo):
     page.get_by_label("Zoek op voornaam, achternaam of organisatie").press_sequentially("Fysio")
     expect(page.locator("#results")).to_contain_text("Bauke Zijlstra")
     expect(page).to_have_url(re.compile(r"q=Fysio"))
+
+
+def test_provider_can_use_a_security_key_webauthn_as_second_factor(page, live_server):
+    """WebAuthn under our strict CSP, with Chromium's virtual authenticator as the key."""
+    practice = OrganisationFactory(name="Huisartsenpraktijk De Linde")
+    user = UserFactory(email="huisarts@delinde.nl", first_name="Wietske")
+    MembershipFactory(user=user, organisation=practice, level=Level.A, has_patient_data_access=True)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+
+    log_in(page, user.email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    page.goto("/accounts/2fa/webauthn/add/")
+    page.locator("input[name=name]").fill("Sleutel op de praktijk-pc")
+    page.locator("#mfa_webauthn_add").click()
+    expect(page).not_to_have_url(re.compile(r"/webauthn/add/"))
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Wietske")
+    assert page.console_errors == []
+
+    page.get_by_text("Wietske").first.click()
+    page.get_by_role("button", name="Uitloggen").click()
+    log_in(page, user.email, PASSWORD)
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.locator("#mfa_webauthn_authenticate").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Wietske")
