@@ -8,6 +8,7 @@ from allauth.account.authentication import get_authentication_records
 from django.contrib.sites.requests import RequestSite
 
 from accounts.email import email_queue
+from accounts.middleware import SESSION_STARTED_KEY
 
 PRODUCT_NAME = "Regiozorg"
 
@@ -40,8 +41,8 @@ class AccountAdapter(DefaultAccountAdapter):
         user = getattr(request, "user", None)
         if request is None or user is None or not user.is_authenticated:
             return True
-        records = get_authentication_records(request, user)
-        if not records:
-            return True
-        latest = max(record["at"] for record in records)
+        moments = [record["at"] for record in get_authentication_records(request, user)]
+        # Logging in by accepting an invitation (password just chosen) counts as well.
+        moments.append(request.session.get(SESSION_STARTED_KEY, 0))
+        latest = max(moments)
         return time.time() - latest >= account_settings.REAUTHENTICATION_TIMEOUT

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Absence, User
+from accounts import services
+from accounts.models import Absence, StaffChange, User
 from network.models import Membership
 
 
@@ -20,6 +22,9 @@ class MembershipInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["has_patient_data_access"]
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -33,7 +38,8 @@ class UserAdmin(DjangoUserAdmin):
         "agb_code",
         "memberships__organisation__name",
     ]
-    readonly_fields = ["last_login", "date_joined", "is_demo_account"]
+    readonly_fields = ["last_login", "date_joined", "is_demo_account", "is_active"]
+    actions = ["deactivate", "reactivate"]
     inlines = [MembershipInline, AbsenceInline]
     add_fieldsets = [
         (
@@ -103,3 +109,65 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).distinct()
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts are deactivated, never deleted: messages and log entries stay attributed.
+        return False
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        for membership_form in formset.forms:
+            if membership_form.has_changed() and membership_form.cleaned_data:
+                membership_save_from_admin(request, membership_form.instance, membership_form)
+        formset.save_m2m()
+        return None
+
+    @admin.action(description=_("Deactivate (ends all sessions now)"), permissions=["change"])
+    def deactivate(self, request, queryset):
+        self._each(request, queryset, services.user_deactivate, _("%(n)d account(s) deactivated."))
+
+    @admin.action(description=_("Reactivate"), permissions=["change"])
+    def reactivate(self, request, queryset):
+        self._each(request, queryset, services.user_reactivate, _("%(n)d account(s) reactivated."))
+
+    def _each(self, request, queryset, service, done_message):
+        done = 0
+        for user in queryset:
+            try:
+                service(actor=request.user, user=user)
+                done += 1
+            except (ValidationError, PermissionDenied):
+                self.message_user(
+                    request, _("%(user)s: not allowed.") % {"user": user}, messages.WARNING
+                )
+        self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
+
+
+def membership_save_from_admin(request, membership, form) -> None:
+    """Admin edits of memberships go through the services, so they are recorded."""
+    if membership.pk is None:
+        membership.save()
+        services.staff_change_record(
+            actor=request.user,
+            action=StaffChange.Action.MEMBERSHIP_CREATED,
+            subject=membership.user,
+            organisation=membership.organisation,
+            level=membership.level,
+            role=membership.role,
+        )
+        return
+    current = Membership.objects.get(pk=membership.pk)
+    changed = set(form.changed_data)
+    services.membership_update(
+        actor=request.user,
+        membership=current,
+        level=membership.level if "level" in changed else None,
+        role=membership.role if "role" in changed else None,
+        is_active=membership.is_active if "is_active" in changed else None,
+    )
+    membership.refresh_from_db()
+
+
+from accounts import admin_staff  # noqa: E402,F401  (registers the staff-management admins)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 
 
 def email_serialize(message: EmailMessage) -> dict:
@@ -50,3 +53,39 @@ def email_queue(message: EmailMessage) -> str:
     payload = email_serialize(message)
     transaction.on_commit(lambda: send_email_task.delay(payload))
     return payload["headers"]["Message-ID"]
+
+
+def email_compose(
+    *,
+    to: list[str],
+    template: str,
+    context: dict,
+    language: str | None = None,
+    reply_to: list[str] | None = None,
+) -> EmailMultiAlternatives:
+    """Render ``{template}_subject.txt``, ``{template}.txt`` and ``{template}.html``.
+
+    Rendered in the recipient's language (Dutch unless known otherwise). Our e-mails never
+    carry medical data: they say that something happened and link to the platform.
+    """
+    context = {
+        "SITE_URL": settings.SITE_URL,
+        "SUPPORT_PHONE": settings.SUPPORT_PHONE,
+        "SUPPORT_ORGANISATION": settings.SUPPORT_ORGANISATION,
+        **context,
+    }
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string(f"{template}.txt", context),
+            to=to,
+            reply_to=reply_to or [],
+        )
+        message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
+    return message
+
+
+def email_send(**kwargs) -> str:
+    """Compose (see :func:`email_compose`) and queue for sending after commit."""
+    return email_queue(email_compose(**kwargs))

@@ -4,7 +4,18 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import MAX_FUNCTIONS, PROFILE_FIELDS, Absence, Function, User, Weekday
+from accounts.models import (
+    MAX_FUNCTIONS,
+    PROFILE_FIELDS,
+    Absence,
+    AccountRequest,
+    Function,
+    User,
+    Weekday,
+)
+from accounts.staff_access import PARTNER_KINDS
+from network.levels import Level
+from network.models import Organisation, OrganisationKind
 
 
 class ProfileForm(forms.ModelForm):
@@ -83,3 +94,117 @@ class SupportRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Do not include patient data: the helpdesk does not need it."),
     )
+
+
+class AccountRequestForm(forms.ModelForm):
+    """The seed's form: initials*, infix, surname*, personal AGB code, e-mail*, mobile, level*."""
+
+    level = forms.ChoiceField(label=_("Level"), choices=[("", "---------"), *Level.choices])
+
+    class Meta:
+        model = AccountRequest
+        fields = [
+            "initials",
+            "infix",
+            "last_name",
+            "agb_code",
+            "email",
+            "mobile",
+            "level",
+            "remarks",
+        ]
+        widgets = {"remarks": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "remarks": _("For example: “Rol A wijziging”, or the start date of the colleague."),
+        }
+
+    def validate_unique(self):
+        """The service reports a duplicate request with a clear message."""
+
+
+class LevelChangeForm(forms.Form):
+    level = forms.ChoiceField(label=_("New level"), choices=Level.choices)
+    remarks = forms.CharField(
+        label=_("Remarks"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PatientDataAccessForm(forms.Form):
+    granted = forms.BooleanField(required=False)
+
+
+class InvitationForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    infix = forms.CharField(label=_("Infix"), max_length=20, required=False)
+    last_name = forms.CharField(label=_("Surname"), max_length=150)
+    email = forms.EmailField(label=_("E-mail address"))
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+    )
+    new_organisation_name = forms.CharField(
+        label=_("Or a new organisation: name"), max_length=200, required=False
+    )
+    new_organisation_kind = forms.ChoiceField(
+        label=_("Kind of the new organisation"), required=False, choices=()
+    )
+
+    def __init__(self, *args, organisations=None, choose_organisation=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if choose_organisation:
+            self.fields["organisation"].queryset = organisations
+            self.fields["new_organisation_kind"].choices = [("", "---------")] + [
+                (value, label)
+                for value, label in OrganisationKind.choices
+                if value in PARTNER_KINDS
+            ]
+        else:
+            for name in ("organisation", "new_organisation_name", "new_organisation_kind"):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "organisation" in self.fields:
+            chosen = cleaned.get("organisation")
+            new_name = cleaned.get("new_organisation_name")
+            if chosen and new_name:
+                self.add_error(
+                    "new_organisation_name",
+                    _("Choose an existing organisation or a new one, not both."),
+                )
+            elif not chosen and not new_name:
+                self.add_error(
+                    "organisation", _("Choose the organisation of the person you invite.")
+                )
+            elif new_name and not cleaned.get("new_organisation_kind"):
+                self.add_error(
+                    "new_organisation_kind", _("Choose the kind of the new organisation.")
+                )
+        return cleaned
+
+
+class InvitationAcceptForm(forms.Form):
+    first_name = forms.CharField(
+        label=_("First name"),
+        max_length=100,
+        help_text=_("Colleagues search for you by first name."),
+    )
+    infix = forms.CharField(label=_("Infix"), max_length=20, required=False)
+    last_name = forms.CharField(label=_("Surname"), max_length=150)
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters; not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("The two passwords are not the same."))
+        return cleaned

@@ -83,7 +83,7 @@ class RequireSecondFactorMiddleware:
     the helpdesk) redirects to the TOTP set-up page.
     """
 
-    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/taal/", "/contact/")
+    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/taal/", "/contact/", "/uitnodiging/")
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services
 from network.models import Membership, Organisation, Team
 
 
@@ -12,14 +14,39 @@ class TeamInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "agb_code", "city", "phone", "is_active"]
-    list_filter = ["kind", "is_active"]
+    list_display = ["name", "kind", "agb_code", "city", "phone", "is_active", "awaiting"]
+    list_filter = ["kind", "is_active", ("proposed_by", admin.EmptyFieldListFilter)]
+    readonly_fields = ["proposed_by", "confirmed_at"]
+    actions = ["confirm"]
     search_fields = ["name", "agb_code", "city", "email"]
     inlines = [TeamInline]
     fieldsets = [
         (None, {"fields": ["name", "kind", "agb_code", "is_active"]}),
         (_("Address and contact"), {"fields": ["street", "postal_code", "city", "phone", "email"]}),
+        (_("Proposed by a practice"), {"fields": ["proposed_by", "confirmed_at"]}),
     ]
+
+    @admin.display(description=_("waiting for confirmation"), boolean=True)
+    def awaiting(self, obj):
+        return obj.awaits_confirmation
+
+    @admin.action(
+        description=_("Confirm and send the invitations that waited for it"), permissions=["change"]
+    )
+    def confirm(self, request, queryset):
+        sent = 0
+        for organisation in queryset:
+            try:
+                sent += services.organisation_confirm(
+                    helpdesk_user=request.user, organisation=organisation
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, f"{organisation}: {exc}", messages.ERROR)
+        self.message_user(
+            request,
+            _("Confirmed; %(n)d waiting invitation(s) sent.") % {"n": sent},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Team)
@@ -52,3 +79,18 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organisation"]
     autocomplete_fields = ["user", "organisation"]
     filter_horizontal = ["teams"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only a level-A colleague of the practice ticks patient-data access (in the product).
+        return [] if request.user.is_superuser else ["has_patient_data_access"]
+
+    def save_model(self, request, obj, form, change):
+        from accounts.admin import membership_save_from_admin
+
+        membership_save_from_admin(request, obj, form)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+from network import admin_import  # noqa: E402,F401  (registers the partner-import admin)

@@ -37,6 +37,17 @@ class Organisation(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a practice proposes a new organisation while inviting someone of it; the
+    # organisation stays inactive until the helpdesk confirms it.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations_proposed",
+        verbose_name=_("proposed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed by the helpdesk at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -58,6 +69,10 @@ class Organisation(models.Model):
     @property
     def is_gp_practice(self) -> bool:
         return self.kind == OrganisationKind.GP_PRACTICE
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.proposed_by_id is not None and self.confirmed_at is None
 
     @property
     def address(self) -> str:
@@ -159,3 +174,46 @@ class Membership(models.Model):
         if self.level:
             return str(self.get_level_display())
         return str(self.get_role_display()) if self.role else ""
+
+
+class PartnerImport(models.Model):
+    """A practice's overview of its network partners (CSV), uploaded by the helpdesk.
+
+    Kept so the dry-run preview and the import read the very same content, and so there is
+    a record of what was imported, when and by whom.
+    """
+
+    practice = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="partner_imports",
+        verbose_name=_("practice"),
+        limit_choices_to={"kind": OrganisationKind.GP_PRACTICE},
+    )
+    file_name = models.CharField(_("file"), max_length=255)
+    content = models.TextField(editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="partner_imports",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    summary = models.JSONField(_("result"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("network partner overview")
+        verbose_name_plural = _("network partner overviews")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.practice})"

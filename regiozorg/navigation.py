@@ -17,7 +17,14 @@ class Section:
     key: str
     label: str | Promise
     url_name: str
-    capability: Capability | None = None
+    # Shown when the active membership has any one of these (or always, when empty).
+    capability: Capability | tuple[Capability, ...] | None = None
+
+    def visible_for(self, membership) -> bool:
+        if not self.capability:
+            return True
+        wanted = self.capability if isinstance(self.capability, tuple) else (self.capability,)
+        return membership is not None and any(membership.can(c) for c in wanted)
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -31,6 +38,12 @@ SECTIONS: tuple[Section, ...] = (
     Section("questionnaires", _("Questionnaires"), "questionnaires:list", Capability.COLLABORATE),
     Section("meetings", _("MDO"), "meetings:list", Capability.COLLABORATE),
     Section("colleagues", _("Colleagues"), "accounts:colleague-search"),
+    Section(
+        "invitations",
+        _("Invite"),
+        "accounts:invitation-list",
+        (Capability.INVITE_PROVIDERS, Capability.INVITE_COLLEAGUES),
+    ),
     Section("staff", _("Practice settings"), "accounts:staff-list", Capability.MANAGE_STAFF),
 )
 
@@ -38,7 +51,7 @@ SECTIONS: tuple[Section, ...] = (
 def sections_for(membership) -> list[dict]:
     visible = []
     for section in SECTIONS:
-        if section.capability and (membership is None or not membership.can(section.capability)):
+        if not section.visible_for(membership):
             continue
         try:
             url = reverse(section.url_name)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.usersessions",
     "guardian",
     "django_htmx",
     "crispy_forms",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
     "network.middleware.ActiveMembershipMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
@@ -228,6 +230,12 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
 }
+# Sessions are tracked per user so that deactivation or a new grant of patient-data
+# access can end them at once.
+USERSESSIONS_TRACK_ACTIVITY = False
+INVITATION_VALID_DAYS = 14
+ACCOUNT_REQUEST_MAX_REMARKS = 1000
+PARTNER_IMPORT_MAX_BYTES = env.int("PARTNER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False
@@ -315,7 +323,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
 
-# --- Regiozorg --------------------------------------------------------------------------
+# --- Regiozorg -------------------------------------------------------------------------
+# Absolute address of the site, for links in e-mails sent from workers (no request there).
+SITE_URL = env.str(
+    "SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}"
+).rstrip("/")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", "058 - 123 45 67")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", "helpdesk@ketenzorgfriesland.nl")
 SUPPORT_ORGANISATION = env.str("SUPPORT_ORGANISATION", "Ketenzorg Friesland")

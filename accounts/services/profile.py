@@ -6,14 +6,11 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.http import Http404
-from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from accounts.email import email_queue
+from accounts.email import email_send
 from accounts.models import PROFILE_FIELDS, Absence, User
 
 
@@ -60,21 +57,15 @@ def language_set(*, user: User, language: str) -> None:
 
 def support_request_send(*, user: User, organisation, subject: str, message: str) -> str:
     """E-mail a question to the care group's helpdesk, with who asks and from where."""
-    context = {
-        "user": user,
-        "organisation": organisation,
-        "subject": subject,
-        "message": message,
-    }
     # The helpdesk reads Dutch, whatever language the sender uses.
-    with translation.override(settings.LANGUAGE_CODE):
-        email = EmailMultiAlternatives(
-            subject=_("Question via Regiozorg: %(subject)s") % {"subject": subject},
-            body=render_to_string("accounts/email/support_request.txt", context),
-            to=[settings.SUPPORT_EMAIL],
-            reply_to=[user.email],
-        )
-        email.attach_alternative(
-            render_to_string("accounts/email/support_request.html", context), "text/html"
-        )
-    return email_queue(email)
+    return email_send(
+        to=[settings.SUPPORT_EMAIL],
+        reply_to=[user.email],
+        template="accounts/email/support_request",
+        context={
+            "user": user,
+            "organisation": organisation,
+            "subject": subject,
+            "message": message,
+        },
+    )

@@ -1,0 +1,51 @@
+"""Writes for accounts, split by topic; import the functions from here."""
+
+from accounts.services.invitations import (
+    invitation_accept,
+    invitation_create,
+    invitation_for_token,
+    invitation_resend,
+    invitation_revoke,
+    organisation_confirm,
+)
+from accounts.services.profile import (
+    absence_add,
+    absence_remove,
+    language_set,
+    profile_update,
+    support_request_send,
+)
+from accounts.services.staff import (
+    account_request_approve,
+    account_request_create,
+    account_request_reject,
+    level_change_request_create,
+    membership_update,
+    patient_data_access_set,
+    staff_change_record,
+    user_deactivate,
+    user_reactivate,
+)
+
+__all__ = [
+    "absence_add",
+    "absence_remove",
+    "account_request_approve",
+    "account_request_create",
+    "account_request_reject",
+    "invitation_accept",
+    "invitation_create",
+    "invitation_for_token",
+    "invitation_resend",
+    "invitation_revoke",
+    "language_set",
+    "level_change_request_create",
+    "membership_update",
+    "organisation_confirm",
+    "patient_data_access_set",
+    "profile_update",
+    "staff_change_record",
+    "support_request_send",
+    "user_deactivate",
+    "user_reactivate",
+]
