@@ -89,6 +89,7 @@ def run(args, connection, CaptureQueriesContext) -> None:
     )
 
     viewer = users[0]
+    Membership.objects.filter(user=viewer, organisation=practice).update(level=Level.A)
     client = Client()
     client.force_login(viewer)
 
@@ -97,6 +98,10 @@ def run(args, connection, CaptureQueriesContext) -> None:
         ("colleague search 'hoekstra' (all match, page 1 of many)", "/collegas/?q=hoekstra"),
         ("colleague search 'sjoukje12' (few match)", "/collegas/?q=sjoukje12"),
         ("colleague search 'bench' (organisation name)", "/collegas/?q=bench&page=3"),
+        ("staff list (level A), page 1", "/praktijkinstellingen/medewerkers/"),
+        ("staff list (level A), page 100", "/praktijkinstellingen/medewerkers/?page=100"),
+        ("invitations list (level A), page 1", "/uitnodigingen/"),
+        ("invitations list (level A), page 10", "/uitnodigingen/?page=10"),
     ]:
         client.get(url)  # warm caches
         timings = []
