@@ -5,7 +5,7 @@ from __future__ import annotations
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -216,8 +216,13 @@ def invitation_accept(request, token: str):
         if request.method == "POST" and request.user.is_authenticated:
             try:
                 services.invitation_accept(token=token, user=request.user)
-            except (InvitationUnusable, PermissionDenied):
-                raise PermissionDenied from None
+            except InvitationUnusable as exc:
+                return render(
+                    request,
+                    "accounts/invitations/unusable.html",
+                    {"message": exc.messages[0]},
+                    status=410,
+                )
             messages.success(
                 request,
                 _("You now also work on behalf of %(org)s.")

@@ -34,19 +34,29 @@ class OrganisationAdmin(admin.ModelAdmin):
         description=_("Confirm and send the invitations that waited for it"), permissions=["change"]
     )
     def confirm(self, request, queryset):
-        sent = 0
+        sent = confirmed = 0
         for organisation in queryset:
             try:
                 sent += services.organisation_confirm(
                     helpdesk_user=request.user, organisation=organisation
                 )
+                confirmed += 1
             except (ValidationError, PermissionDenied) as exc:
                 self.message_user(request, f"{organisation}: {exc}", messages.ERROR)
-        self.message_user(
-            request,
-            _("Confirmed; %(n)d waiting invitation(s) sent.") % {"n": sent},
-            messages.SUCCESS,
-        )
+        if confirmed:
+            self.message_user(
+                request,
+                _("Confirmed; %(n)d waiting invitation(s) sent.") % {"n": sent},
+                messages.SUCCESS,
+            )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.awaits_confirmation:
+            # Activating a proposed organisation must go through "confirm", which also
+            # sends the invitations that waited for it.
+            fields.append("is_active")
+        return fields
 
 
 @admin.register(Team)

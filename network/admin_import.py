@@ -32,9 +32,11 @@ class PartnerImportForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["practice"].queryset = Organisation.objects.filter(
-            kind=OrganisationKind.GP_PRACTICE, is_active=True
-        )
+        # The preview (change view) shows every field read-only, so the form has none there.
+        if "practice" in self.fields:
+            self.fields["practice"].queryset = Organisation.objects.filter(
+                kind=OrganisationKind.GP_PRACTICE, is_active=True
+            )
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]

@@ -102,11 +102,19 @@ def partner_import_check_file(uploaded) -> str:
     return text
 
 
-def _split_name(name: str) -> tuple[str, str]:
+INFIX_WORDS = {"van", "de", "der", "den", "het", "'t", "te", "ter", "ten", "in", "op", "la", "le"}
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
+    """ "Pieter de Boer" → ("Pieter", "de", "Boer"); Dutch infixes go in their own field."""
     parts = name.split()
     if len(parts) < 2:
-        return name, ""
-    return parts[0], " ".join(parts[1:])
+        return name, "", ""
+    first, rest = parts[0], parts[1:]
+    infix = []
+    while len(rest) > 1 and rest[0].lower() in INFIX_WORDS:
+        infix.append(rest.pop(0).lower())
+    return first, " ".join(infix), " ".join(rest)
 
 
 def partner_import_preview(content: str) -> Preview:
@@ -178,6 +186,19 @@ def partner_import_preview(content: str) -> Preview:
         preview.rows.append(row)
     if not preview.rows:
         preview.errors.append(_("The file has a header but no rows."))
+    # The import matches organisations on AGB code: one that is not a network partner (a GP
+    # practice, the care group) must not receive the file's people.
+    not_partners = dict(
+        Organisation.objects.filter(agb_code__in=seen_agb)
+        .exclude(kind__in=PARTNER_KINDS)
+        .values_list("agb_code", "name")
+    )
+    for row in preview.rows:
+        if row.agb_code in not_partners:
+            row.errors.append(
+                f"{not_partners[row.agb_code]}: "
+                + _("You cannot invite people into this organisation.")
+            )
     return preview
 
 
@@ -201,6 +222,9 @@ def partner_import_apply(*, helpdesk_user, partner_import: PartnerImport) -> dic
 
     require_helpdesk(helpdesk_user, "network.change_partnerimport")
     partner_import = PartnerImport.objects.select_for_update().get(pk=partner_import.pk)
+    if partner_import.applied_at is not None:
+        # A second click (or a stale page) must not overwrite the record of what was done.
+        raise ValidationError(_("This overview has already been imported."))
     preview = partner_import_preview(partner_import.content)
     if not preview.is_valid:
         raise ValidationError(
@@ -245,7 +269,7 @@ def partner_import_apply(*, helpdesk_user, partner_import: PartnerImport) -> dic
         ):
             counts["unchanged"] += 1
             continue
-        first_name, last_name = _split_name(row.name)
+        first_name, infix, last_name = _split_name(row.name)
         invitation_issue(
             actor=helpdesk_user,
             organisation=organisation,
@@ -253,6 +277,7 @@ def partner_import_apply(*, helpdesk_user, partner_import: PartnerImport) -> dic
             source=Invitation.Source.IMPORT,
             email=row.email,
             first_name=first_name,
+            infix=infix,
             last_name=last_name,
             role=role,
             has_patient_data_access=True,
