@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,8 +15,36 @@ class AbsenceInline(admin.TabularInline):
     fields = ["start", "end", "message"]
 
 
+class MembershipAdminForm(forms.ModelForm):
+    """Who and where are fixed once a membership exists: end it and add a new one instead."""
+
+    class Meta:
+        model = Membership
+        fields = [
+            "user",
+            "organisation",
+            "level",
+            "role",
+            "has_patient_data_access",
+            "teams",
+            "is_active",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            for field in ("user", "organisation"):
+                if field in self.changed_data:
+                    self.add_error(
+                        field,
+                        _("This cannot be changed; end this membership and add a new one."),
+                    )
+        return cleaned
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     fields = ["organisation", "level", "role", "has_patient_data_access", "is_active"]
     autocomplete_fields = ["organisation"]
@@ -156,6 +185,7 @@ def membership_save_from_admin(request, membership, form) -> None:
             organisation=membership.organisation,
             level=membership.level,
             role=membership.role,
+            patient_data_access=membership.has_patient_data_access,
         )
         return
     current = Membership.objects.get(pk=membership.pk)
@@ -166,6 +196,10 @@ def membership_save_from_admin(request, membership, form) -> None:
         level=membership.level if "level" in changed else None,
         role=membership.role if "role" in changed else None,
         is_active=membership.is_active if "is_active" in changed else None,
+        # Only editable (so only ever changed) for a superuser; see the admins' readonly fields.
+        has_patient_data_access=(
+            membership.has_patient_data_access if "has_patient_data_access" in changed else None
+        ),
     )
     membership.refresh_from_db()
 

@@ -71,10 +71,19 @@ def staff_memberships_of(organisation: Organisation) -> QuerySet[Membership]:
 
 
 def staff_membership_get(*, manager: Membership | None, pk) -> Membership:
-    """A membership of the manager's own practice; 403 without the right, else 404 if foreign."""
+    """An active membership of the manager's own practice; 403 without the right, else 404.
+
+    Ended memberships and deactivated people are history: nothing about them can be changed
+    from the practice (the helpdesk reactivates, if needed).
+    """
     organisation = require_staff_manager(manager)
     try:
-        return staff_memberships_of(organisation).select_related("user", "organisation").get(pk=pk)
+        return (
+            staff_memberships_of(organisation)
+            .filter(is_active=True, user__is_active=True)
+            .select_related("user", "organisation")
+            .get(pk=pk)
+        )
     except (Membership.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
@@ -104,4 +113,12 @@ def invitable_organisations(membership: Membership | None) -> QuerySet[Organisat
 def require_helpdesk(user, permission: str) -> None:
     """Helpdesk actions: an active staff user holding the model permission."""
     if not (user.is_active and user.is_staff and user.has_perm(permission)):
+        raise PermissionDenied
+
+
+def require_account_keeper(actor, user) -> None:
+    """Deactivating or reactivating ``user``'s account: the helpdesk, never on itself, and only
+    a superuser on a superuser (locking one out is as much a take-over as changing it)."""
+    require_helpdesk(actor, "accounts.change_user")
+    if user.pk == actor.pk or (user.is_superuser and not actor.is_superuser):
         raise PermissionDenied

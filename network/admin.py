@@ -70,6 +70,12 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        from accounts.admin import MembershipAdminForm
+
+        kwargs["form"] = MembershipAdminForm
+        return super().get_form(request, obj, change, **kwargs)
+
     list_display = [
         "user",
         "organisation",

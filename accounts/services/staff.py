@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from allauth.usersessions.models import UserSession
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.email import email_send
 from accounts.models import AccountRequest, Invitation, StaffChange, User
-from accounts.staff_access import require_helpdesk, require_staff_manager
+from accounts.staff_access import (
+    require_account_keeper,
+    require_helpdesk,
+    require_staff_manager,
+)
 from network.levels import Level
 from network.models import Membership
 
@@ -41,6 +45,18 @@ def sessions_end(user: User) -> int:
     for session in sessions:
         session.end()
     return len(sessions)
+
+
+def _request_save(request: AccountRequest) -> None:
+    """Validate and save; a second identical request that slipped past validation at the same
+    moment (a double click) meets the unique constraint and gets the same clear message."""
+    request.full_clean()
+    try:
+        with transaction.atomic():
+            request.save()
+    except IntegrityError:
+        # The message of the ``account_request_one_pending`` constraint.
+        raise ValidationError(_("A request for this e-mail address is already waiting.")) from None
 
 
 def _clean_level(level: str) -> str:
@@ -69,6 +85,10 @@ def account_request_create(
         organisation=practice, user__email__iexact=email, is_active=True
     ).exists():
         raise ValidationError({"email": _("This person already has an account at your practice.")})
+    if Invitation.objects.pending().filter(organisation=practice, email__iexact=email).exists():
+        raise ValidationError(
+            {"email": _("This person already has an open invitation for this organisation.")}
+        )
     request = AccountRequest(
         organisation=practice,
         kind=AccountRequest.Kind.NEW_ACCOUNT,
@@ -82,8 +102,7 @@ def account_request_create(
         level=_clean_level(level),
         remarks=remarks.strip(),
     )
-    request.full_clean()
-    request.save()
+    _request_save(request)
     staff_change_record(
         actor=manager.user,
         action=A.ACCOUNT_REQUESTED,
@@ -120,8 +139,7 @@ def level_change_request_create(
         level=level,
         remarks=remarks.strip(),
     )
-    request.full_clean()
-    request.save()
+    _request_save(request)
     staff_change_record(
         actor=manager.user,
         action=A.LEVEL_CHANGE_REQUESTED,
@@ -159,6 +177,10 @@ def account_request_approve(*, helpdesk_user: User, account_request: AccountRequ
         result = membership_update(actor=helpdesk_user, membership=membership, level=request.level)
     else:
         existing = User.objects.filter(email__iexact=request.email).first()
+        if existing is not None and not existing.is_active:
+            raise ValidationError(
+                _("This account has been deactivated. Reactivate it first, then approve again.")
+            )
         if existing is not None:
             result = membership_add(
                 actor=helpdesk_user, user=existing, organisation=practice, level=request.level
@@ -271,14 +293,28 @@ def membership_add(
 
 @transaction.atomic
 def membership_update(
-    *, actor, membership: Membership, level=None, role=None, is_active=None
+    *,
+    actor,
+    membership: Membership,
+    level=None,
+    role=None,
+    is_active=None,
+    has_patient_data_access=None,
 ) -> Membership:
-    """Change a level, role or whether the membership is active (helpdesk), recorded."""
+    """Change a level, role or whether the membership is active (helpdesk), recorded.
+
+    Patient-data access is level A's to tick in the product; here only a superuser may (the
+    admin shows it editable to them alone), and a grant ends the person's sessions as
+    :func:`patient_data_access_set` does.
+    """
+    if has_patient_data_access is not None and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied
     changes = {}
     for field, value, action in (
         ("level", level, A.LEVEL_CHANGED),
         ("role", role, A.ROLE_CHANGED),
         ("is_active", is_active, A.MEMBERSHIP_ENDED),
+        ("has_patient_data_access", has_patient_data_access, A.ACCESS_REVOKED),
     ):
         before = getattr(membership, field)
         if value is None or value == before:
@@ -292,6 +328,8 @@ def membership_update(
     for _field, (action, before, after) in changes.items():
         if action == A.MEMBERSHIP_ENDED and after:
             action = A.MEMBERSHIP_CREATED
+        if action == A.ACCESS_REVOKED and after:
+            action = A.ACCESS_GRANTED
         staff_change_record(
             actor=actor,
             action=action,
@@ -300,6 +338,8 @@ def membership_update(
             before=before,
             after=after,
         )
+    if membership.has_patient_data_access and "has_patient_data_access" in changes:
+        sessions_end(membership.user)
     return membership
 
 
@@ -342,9 +382,7 @@ def patient_data_access_set(
 @transaction.atomic
 def user_deactivate(*, actor: User, user: User, reason: str = "") -> User:
     """The helpdesk ends an account: no more logins, sessions end now, history stays."""
-    require_helpdesk(actor, "accounts.change_user")
-    if user.pk == actor.pk:
-        raise PermissionDenied
+    require_account_keeper(actor, user)
     if not user.is_active:
         return user
     user.is_active = False
@@ -358,7 +396,7 @@ def user_deactivate(*, actor: User, user: User, reason: str = "") -> User:
 
 @transaction.atomic
 def user_reactivate(*, actor: User, user: User) -> User:
-    require_helpdesk(actor, "accounts.change_user")
+    require_account_keeper(actor, user)
     if user.is_active:
         return user
     user.is_active = True
