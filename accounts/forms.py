@@ -142,7 +142,7 @@ class InvitationForm(forms.Form):
     last_name = forms.CharField(label=_("Surname"), max_length=150)
     email = forms.EmailField(label=_("E-mail address"))
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.none(), required=False
+        label=_("Existing organisation"), queryset=Organisation.objects.none(), required=False
     )
     new_organisation_name = forms.CharField(
         label=_("Or a new organisation: name"), max_length=200, required=False
