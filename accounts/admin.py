@@ -44,6 +44,7 @@ class MembershipAdminForm(forms.ModelForm):
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    fk_name = "user"
     form = MembershipAdminForm
     extra = 0
     fields = ["organisation", "level", "role", "has_patient_data_access", "is_active"]

@@ -28,6 +28,9 @@ def secure_session_expires_at(request) -> float | None:
     """Unix time at which the secure session ends, or None when there is none."""
     if not request.user.is_authenticated:
         return None
+    if request.user.is_demo_account and not settings.DEMO_ACCOUNTS_REQUIRE_MFA:
+        # Same exemption as the login policy (accounts.mfa_policy): the embedded demo only.
+        return time.time() + settings.SECURE_SESSION_TIMEOUT
     checks = [
         record["at"]
         for record in get_authentication_records(request, request.user)

@@ -36,3 +36,30 @@ validate_postal_code = RegexValidator(
     message=_("Enter a Dutch postal code, for example 8911 AB."),
     code="invalid_postal_code",
 )
+
+
+def bsn_is_valid(value: str) -> bool:
+    """The eleven test (elfproef) for a BSN: nine digits, weighted sum divisible by 11.
+
+    Weights 9..2 for the first eight digits and -1 for the last; 000000000 is not a BSN.
+    """
+    if not re.fullmatch(r"\d{9}", value or "") or value == "000000000":
+        return False
+    total = sum(int(digit) * weight for digit, weight in zip(value[:8], range(9, 1, -1)))
+    return (total - int(value[8])) % 11 == 0
+
+
+@deconstructible
+class BSNValidator:
+    message = _("This BSN is not valid: it must be 9 digits and pass the eleven test.")
+    code = "invalid_bsn"
+
+    def __call__(self, value):
+        if not bsn_is_valid(value):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other):
+        return isinstance(other, BSNValidator)
+
+
+validate_bsn = BSNValidator()

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "regiozorg.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "accounts.middleware.SessionTimeoutMiddleware",
     "network.middleware.ActiveMembershipMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
+    "network.middleware.AccessLogFailureMiddleware",
 ]
 
 ROOT_URLCONF = "regiozorg.urls"
@@ -236,6 +238,8 @@ USERSESSIONS_TRACK_ACTIVITY = False
 INVITATION_VALID_DAYS = 14
 ACCOUNT_REQUEST_MAX_REMARKS = 1000
 PARTNER_IMPORT_MAX_BYTES = env.int("PARTNER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+# A FHIR extraction of a large practice (5,000 patients) is about 30 MB.
+EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False

@@ -122,6 +122,15 @@ class Membership(models.Model):
     level = models.CharField(_("level"), max_length=2, choices=Level.choices, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
     has_patient_data_access = models.BooleanField(_("has access to patient data"), default=False)
+    # NEN 7513 asks on whose responsibility someone works (an assistant for a GP). Empty: their own.
+    acts_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("works under the responsibility of"),
+    )
     teams = models.ManyToManyField(
         Team, blank=True, related_name="memberships", verbose_name=_("teams")
     )

@@ -1,0 +1,251 @@
+"""The one place that decides who may see which patient, and which of their data.
+
+- Practice staff see their own practice's patients when a level-A colleague gave them
+  *toegang tot patiëntdata* and their level includes collaboration. They see every category.
+- A network partner (or another practice) sees a patient only when the practice made the patient
+  visible *and* they are a current member of the patient's care network for the organisation
+  they act for — and then only the categories the authorisation matrix allows that kind of
+  organisation.
+- Nobody else sees anything. "Not yours" and "does not exist" get the same 404.
+
+Access is decided for the *acting* membership (the organisation chosen in the header), because
+NEN 7513 logs on behalf of which organisation someone looked. Every answer that shows patient
+data writes an access-log entry first; if that write fails, the data is not shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from network.access_log import access_log_write
+from network.levels import Capability
+from network.models import (
+    AccessAction,
+    AccessOutcome,
+    AccessRelationship,
+    AuthorisationRule,
+    CareNetworkMember,
+    CareNetworkReason,
+    DataCategory,
+    Membership,
+    Patient,
+)
+
+ALL_CATEGORIES: frozenset[str] = frozenset(DataCategory.values)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, for which organisation, from where — everything the log needs."""
+
+    user: object
+    membership: Membership | None
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+
+    @classmethod
+    def from_request(cls, request) -> Actor:
+        return cls(
+            user=request.user,
+            membership=getattr(request, "membership", None),
+            ip_address=request.META.get("REMOTE_ADDR"),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            request_id=getattr(request, "request_id", ""),
+        )
+
+    @property
+    def organisation(self):
+        return self.membership.organisation if self.membership else None
+
+
+def collaborates(actor: Actor) -> bool:
+    membership = actor.membership
+    return (
+        membership is not None
+        and getattr(actor.user, "is_authenticated", False)
+        and actor.user.is_active
+        and membership.user_id == actor.user.pk
+        and membership.can(Capability.COLLABORATE)
+    )
+
+
+def sees_own_practice_patients(actor: Actor) -> bool:
+    membership = actor.membership
+    return (
+        collaborates(actor)
+        and membership.organisation.is_gp_practice
+        and membership.has_patient_data_access
+    )
+
+
+def _current_network_of(actor: Actor) -> QuerySet[CareNetworkMember]:
+    return CareNetworkMember.objects.current().filter(
+        user_id=actor.user.pk, organisation_id=actor.membership.organisation_id
+    )
+
+
+def patients_visible_to(actor: Actor) -> QuerySet[Patient]:
+    """Every patient ``actor`` may see, as a queryset; the rule, as one WHERE clause."""
+    if not collaborates(actor):
+        return Patient.objects.none()
+    in_network = Exists(_current_network_of(actor).filter(patient_id=OuterRef("pk")))
+    rule = Q(is_visible=True) & in_network
+    if sees_own_practice_patients(actor):
+        rule |= Q(practice_id=actor.membership.organisation_id)
+    return Patient.objects.filter(rule)
+
+
+def categories_for(actor: Actor) -> frozenset[str]:
+    """The data categories a network partner's organisation kind may see (current matrix)."""
+    if actor.membership is None:
+        return frozenset()
+    rule = AuthorisationRule.objects.filter(
+        organisation_kind=actor.membership.organisation.kind
+    ).first()
+    return rule.categories if rule else frozenset()
+
+
+@dataclass(frozen=True)
+class PatientAccess:
+    """A patient as one actor may see them: why, and which categories."""
+
+    patient: Patient
+    relationship: str
+    categories: frozenset[str]
+    network_member: CareNetworkMember | None = field(default=None, compare=False)
+
+    @property
+    def is_own_practice(self) -> bool:
+        return self.relationship == AccessRelationship.OWN_PRACTICE
+
+    def can_see(self, category: str) -> bool:
+        return category in self.categories
+
+    @property
+    def can_see_identity(self) -> bool:
+        return DataCategory.IDENTITY in self.categories
+
+    # What only the practice may do with its patients.
+    can_change_visibility = is_own_practice
+    can_read_access_log = is_own_practice
+    can_end_any_network_member = is_own_practice
+
+    @property
+    def can_edit(self) -> bool:
+        return self.is_own_practice
+
+    @property
+    def can_add_network_member(self) -> bool:
+        """Anyone in the care network (and the practice) may add providers."""
+        return True
+
+
+def _resolve(actor: Actor, patient: Patient) -> PatientAccess:
+    if (
+        sees_own_practice_patients(actor)
+        and patient.practice_id == actor.membership.organisation_id
+    ):
+        return PatientAccess(patient, AccessRelationship.OWN_PRACTICE, ALL_CATEGORIES)
+    member = (
+        _current_network_of(actor)
+        .filter(patient=patient)
+        .order_by("-reason")  # 'referral' wins over 'manual' and 'conversation'
+        .first()
+    )
+    if member is None or not patient.is_visible:  # patients_visible_to already said yes
+        raise Http404
+    relationship = (
+        AccessRelationship.REFERRAL
+        if member.reason == CareNetworkReason.REFERRAL
+        else AccessRelationship.CARE_NETWORK
+    )
+    return PatientAccess(patient, relationship, categories_for(actor), member)
+
+
+def patient_access_for(*, actor: Actor, pk) -> PatientAccess:
+    """Access to one patient without logging — only for writes that log themselves."""
+    try:
+        patient = patients_visible_to(actor).select_related("practice").get(pk=pk)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    return _resolve(actor, patient)
+
+
+def patient_get_for(
+    *,
+    actor: Actor,
+    pk,
+    data: Iterable[str] = (DataCategory.IDENTITY,),
+    object_ref: str = "",
+    action: str = AccessAction.READ,
+    require: str = "",
+) -> PatientAccess:
+    """The patient, if ``actor`` may see them; else 404 — the same for 'missing' and 'not yours'.
+
+    ``data`` names the categories (or other parts, such as ``care_network``) the caller is about
+    to show; the entry records the ones the actor may see. ``require`` names a
+    :class:`PatientAccess` permission (``"can_read_access_log"``): without it, 403 — the actor
+    may see the patient but not do this. Refusals are logged too.
+    """
+    try:
+        access = patient_access_for(actor=actor, pk=pk)
+    except Http404:
+        _log_refusal(actor=actor, pk=pk, action=action, object_ref=object_ref)
+        raise
+    if require and not getattr(access, require):
+        access_log_write(
+            actor=actor,
+            action=action,
+            relationship=access.relationship,
+            outcome=AccessOutcome.DENIED,
+            patient=access.patient,
+            object_ref=object_ref or require,
+        )
+        raise PermissionDenied
+    shown = [d for d in data if d not in ALL_CATEGORIES or access.can_see(d)]
+    access_log_write(
+        actor=actor,
+        action=action,
+        relationship=access.relationship,
+        patient=access.patient,
+        data=shown,
+        object_ref=object_ref,
+    )
+    return access
+
+
+def _log_refusal(*, actor: Actor, pk, action: str, object_ref: str) -> None:
+    if not getattr(actor.user, "is_authenticated", False):
+        return
+    existing = (
+        Patient.objects.filter(pk=pk).values_list("pk", flat=True).first()
+        if str(pk).isdigit()
+        else None
+    )
+    access_log_write(
+        actor=actor,
+        action=action,
+        relationship=AccessRelationship.NONE,
+        outcome=AccessOutcome.DENIED,
+        patient_id=existing,
+        object_ref=object_ref or f"patient:{str(pk)[:20]}",
+    )
+
+
+def can_upload_extraction(actor: Actor) -> bool:
+    """Upload and follow HIS extractions: own practice, the level allows it, patient-data access."""
+    membership = actor.membership
+    return (
+        membership is not None
+        and getattr(actor.user, "is_authenticated", False)
+        and membership.user_id == actor.user.pk
+        and membership.organisation.is_gp_practice
+        and membership.has_patient_data_access
+        and membership.can(Capability.UPLOAD_EXTRACTION)
+    )

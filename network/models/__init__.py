@@ -1,0 +1,58 @@
+"""The network app's models, split by topic; import them from here."""
+
+from network.models.access_log import (
+    AccessAction,
+    AccessLogEntry,
+    AccessOutcome,
+    AccessRelationship,
+)
+from network.models.extractions import Extraction
+from network.models.matrix import AuthorisationRule, AuthorisationRuleChange
+from network.models.organisations import (
+    Membership,
+    MembershipQuerySet,
+    Organisation,
+    OrganisationKind,
+    PartnerImport,
+    Team,
+)
+from network.models.patients import (
+    MEDICAL_CATEGORIES,
+    CareNetworkMember,
+    CareNetworkReason,
+    ContraIndication,
+    DataCategory,
+    Episode,
+    Gender,
+    Measurement,
+    Medication,
+    Patient,
+    PatientSource,
+)
+
+__all__ = [
+    "MEDICAL_CATEGORIES",
+    "AccessAction",
+    "AccessLogEntry",
+    "AccessOutcome",
+    "AccessRelationship",
+    "AuthorisationRule",
+    "AuthorisationRuleChange",
+    "CareNetworkMember",
+    "CareNetworkReason",
+    "ContraIndication",
+    "DataCategory",
+    "Episode",
+    "Extraction",
+    "Gender",
+    "Measurement",
+    "Medication",
+    "Membership",
+    "MembershipQuerySet",
+    "Organisation",
+    "OrganisationKind",
+    "PartnerImport",
+    "Patient",
+    "PatientSource",
+    "Team",
+]

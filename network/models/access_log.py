@@ -1,0 +1,125 @@
+"""The access log (NEN 7513): who did what with which patient's data, when, from where.
+
+Append-only: on PostgreSQL a trigger (migration 0004) refuses UPDATE and DELETE. Tamper-evident:
+each entry carries a SHA-256 over its content and the previous entry's hash; see
+``network.access_log`` for writing and verifying the chain.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from network.models.organisations import Organisation
+from network.models.patients import DataCategory, Patient
+
+# Parts of a record that are not a matrix category, as the access overview names them.
+OBJECT_LABELS = {
+    "care_network": _("care network"),
+    "care_network_member": _("care network member"),
+    "access_log": _("access overview"),
+    "visibility": _("visibility to network partners"),
+    "edit": _("details"),
+    "fields": _("details"),
+    "extraction": _("HIS extraction"),
+    "patient_list": _("patient list"),
+    "patient": _("patient record"),
+    "can_read_access_log": _("access overview"),
+    "can_edit": _("details"),
+}
+
+
+class AccessAction(models.TextChoices):
+    READ = "read", _("viewed")
+    SEARCH = "search", _("searched")
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    DELETE = "delete", _("removed")
+    EXPORT = "export", _("exported")
+    PRINT = "print", _("printed")
+
+
+class AccessRelationship(models.TextChoices):
+    OWN_PRACTICE = "own_practice", _("own practice")
+    CARE_NETWORK = "care_network", _("care network")
+    REFERRAL = "referral", _("referral")
+    NONE = "none", _("none")
+
+
+class AccessOutcome(models.TextChoices):
+    ALLOWED = "allowed", _("allowed")
+    DENIED = "denied", _("refused")
+
+
+class AccessLogEntry(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("time"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    # Snapshots: the log must still say who it was when names or organisations change.
+    user_label = models.CharField(_("user"), max_length=300)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("acting organisation"),
+    )
+    organisation_label = models.CharField(_("acting organisation"), max_length=200, blank=True)
+    responsible_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("responsible user"),
+    )
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    # Data categories shown (comma-separated) or the object acted on ("care_network", …).
+    data = models.CharField(_("data"), max_length=200, blank=True)
+    object_ref = models.CharField(_("object"), max_length=100, blank=True)
+    action = models.CharField(_("action"), max_length=8, choices=AccessAction.choices)
+    relationship = models.CharField(
+        _("relationship"), max_length=16, choices=AccessRelationship.choices
+    )
+    outcome = models.CharField(_("outcome"), max_length=8, choices=AccessOutcome.choices)
+    query = models.CharField(_("search query"), max_length=200, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["id"]
+        indexes = [
+            # "Wie heeft dit dossier ingezien?": one patient's entries in time order.
+            models.Index(fields=["patient", "at"], name="access_log_patient_idx"),
+            models.Index(fields=["user", "at"], name="access_log_user_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.user_label} {self.action}"
+
+    @property
+    def data_labels(self) -> str:
+        """The data in words: categories by their label, other parts by a short name."""
+        labels = {**dict(DataCategory.choices), **OBJECT_LABELS}
+        parts = [p for p in self.data.split(",") if p]
+        if self.object_ref:
+            parts.append(self.object_ref.split(":", 1)[0])
+        return ", ".join(str(labels.get(p, p)) for p in parts)

@@ -1,0 +1,31 @@
+"""Writes of the network app, split by topic."""
+
+from network.services.extractions import (
+    ExtractionRejected,
+    extraction_fail,
+    extraction_import,
+    extraction_upload,
+)
+from network.services.organisations import active_organisation_switch
+from network.services.patients import (
+    can_end_network_member,
+    care_network_add,
+    care_network_end,
+    patient_create,
+    patient_update,
+    patient_visibility_set,
+)
+
+__all__ = [
+    "ExtractionRejected",
+    "active_organisation_switch",
+    "can_end_network_member",
+    "care_network_add",
+    "care_network_end",
+    "extraction_fail",
+    "extraction_import",
+    "extraction_upload",
+    "patient_create",
+    "patient_update",
+    "patient_visibility_set",
+]
