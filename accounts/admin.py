@@ -26,6 +26,7 @@ class MembershipAdminForm(forms.ModelForm):
             "level",
             "role",
             "has_patient_data_access",
+            "acts_for",
             "teams",
             "is_active",
         ]

@@ -3,7 +3,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from network.models import Membership, Organisation, Team
+from network import services as network_services
+from network.models import (
+    AuthorisationRule,
+    AuthorisationRuleChange,
+    DataCategory,
+    Extraction,
+    Membership,
+    Organisation,
+    Team,
+)
 
 
 class TeamInline(admin.TabularInline):
@@ -93,7 +102,7 @@ class MembershipAdmin(admin.ModelAdmin):
         "organisation__agb_code",
     ]
     list_select_related = ["user", "organisation"]
-    autocomplete_fields = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation", "acts_for"]
     filter_horizontal = ["teams"]
 
     def get_readonly_fields(self, request, obj=None):
@@ -110,3 +119,85 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 from network import admin_import  # noqa: E402,F401  (registers the partner-import admin)
+
+
+@admin.register(AuthorisationRule)
+class AuthorisationRuleAdmin(admin.ModelAdmin):
+    """The matrix as one table: tick the boxes and save; every change is kept."""
+
+    list_display = ["organisation_kind", *DataCategory.values, "updated_at"]
+    list_editable = list(DataCategory.values)
+    list_display_links = None
+    fields = ["organisation_kind", *DataCategory.values]
+    readonly_fields = ["organisation_kind"]
+
+    def has_add_permission(self, request):
+        return False  # one row per organisation kind, seeded by a migration
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        allowed = {c: form.cleaned_data[c] for c in DataCategory.values if c in form.cleaned_data}
+        network_services.authorisation_rule_update(rule=obj, allowed=allowed, by=request.user)
+
+
+@admin.register(AuthorisationRuleChange)
+class AuthorisationRuleChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "organisation_kind", "changed_by", "summary"]
+    list_filter = ["organisation_kind"]
+    date_hierarchy = "changed_at"
+
+    @admin.display(description=_("change"))
+    def summary(self, obj):
+        return "; ".join(
+            f"{label}: {_yes_no(before)} → {_yes_no(after)}"
+            for label, before, after in obj.differences
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _yes_no(value) -> str:
+    return str(_("yes") if value else _("no"))
+
+
+@admin.register(Extraction)
+class ExtractionAdmin(admin.ModelAdmin):
+    """Import status for the helpdesk; the file itself (patient data) is never shown."""
+
+    list_display = ["created_at", "practice", "file_name", "uploaded_by", "status", "processed"]
+    list_filter = ["status"]
+    search_fields = ["practice__name", "file_name"]
+    fields = [
+        "practice",
+        "file_name",
+        "size",
+        "uploaded_by",
+        "status",
+        "total",
+        "processed",
+        "created_at",
+        "started_at",
+        "finished_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content", "errors")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

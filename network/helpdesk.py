@@ -32,6 +32,12 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "network.view_partnerimport",
     "network.add_partnerimport",
     "network.change_partnerimport",
+    # The authorisation matrix (partner kind × data category) and its history.
+    "network.view_authorisationrule",
+    "network.change_authorisationrule",
+    "network.view_authorisationrulechange",
+    # Import status only (the admin shows no patient data): to help a practice whose upload failed.
+    "network.view_extraction",
     "mfa.view_authenticator",
     "mfa.delete_authenticator",
 )

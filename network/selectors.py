@@ -96,7 +96,7 @@ def patient_search_filter(query: str) -> Q:
             condition &= (
                 Q(surname__icontains=term)
                 | Q(first_name__icontains=term)
-                | Q(infix__iexact=term)
+                | Q(infix__icontains=term)
                 | Q(initials__iexact=term)
                 | Q(his_id__iexact=term)
             )

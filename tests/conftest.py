@@ -9,6 +9,8 @@ TOTP), ``assistant`` (level E, same practice, no patient data), ``manager`` (lev
 
 from __future__ import annotations
 
+import datetime
+
 import pyotp
 import pytest
 from django.contrib.auth.models import Group
@@ -20,8 +22,10 @@ from network.levels import Level, Role
 from network.models import OrganisationKind
 from tests.factories import (
     PASSWORD,
+    CareNetworkMemberFactory,
     MembershipFactory,
     OrganisationFactory,
+    PatientFactory,
     TeamFactory,
     UserFactory,
     totp_enable,
@@ -193,6 +197,58 @@ def login_with_totp(client, totp_secret):
         assert response.status_code == 302, response.content[:500]
         return client
 
+    _login.secrets = totp_secret
+    return _login
+
+
+@pytest.fixture
+def patient(practice):
+    """A patient of De Linde, not visible to network partners."""
+    return PatientFactory(
+        practice=practice,
+        his_id="linde-0001",
+        initials="G.",
+        first_name="Geertje",
+        infix="van der",
+        surname="Meer",
+        gender="female",
+        birth_date=datetime.date(1941, 3, 14),
+    )
+
+
+@pytest.fixture
+def shared_patient(practice, nurse):
+    """A visible patient of De Linde with the district nurse in the care network."""
+    shared = PatientFactory(
+        practice=practice,
+        his_id="linde-0002",
+        initials="S.",
+        first_name="Sjoerd",
+        surname="Dijkstra",
+        birth_date=datetime.date(1956, 8, 2),
+        is_visible=True,
+    )
+    CareNetworkMemberFactory(
+        patient=shared, user=nurse, organisation=nurse.memberships.get().organisation
+    )
+    return shared
+
+
+@pytest.fixture
+def secure_client(client, login_with_totp):
+    """``secure_client(user)``: a test client logged in with a second factor (secure session).
+
+    Users without TOTP get one first, so every actor can reach the access rule itself.
+    """
+
+    def _login(user, *, client=client):
+        from allauth.mfa.utils import is_mfa_enabled
+
+        if not is_mfa_enabled(user):
+            totp_secret_store[user.pk] = totp_enable(user)
+        return login_with_totp(user, client=client)
+
+    totp_secret_store = login_with_totp.secrets
     return _login
 
 

@@ -6,6 +6,7 @@ from network.services.extractions import (
     extraction_import,
     extraction_upload,
 )
+from network.services.matrix import authorisation_rule_update
 from network.services.organisations import active_organisation_switch
 from network.services.patients import (
     can_end_network_member,
@@ -19,6 +20,7 @@ from network.services.patients import (
 __all__ = [
     "ExtractionRejected",
     "active_organisation_switch",
+    "authorisation_rule_update",
     "can_end_network_member",
     "care_network_add",
     "care_network_end",

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready: {organisations} organisations, {users} demo users, "
-                "{memberships} memberships. Password for every demo account: {password}".format(
+                "{memberships} memberships, {patients} patients. "
+                "Password for every demo account: {password}".format(
                     password=DEMO_PASSWORD, **counts
                 )
             )
