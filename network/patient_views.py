@@ -7,7 +7,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,7 +33,6 @@ from network.forms import (
 from network.models import (
     MEDICAL_CATEGORIES,
     AccessAction,
-    CareNetworkMember,
     CareNetworkReason,
     DataCategory,
     Membership,
@@ -311,11 +310,7 @@ def patient_network_add(request, pk):
 def patient_network_end(request, pk, member_pk):
     actor = _actor(request)
     access = patient_access_for(actor=actor, pk=pk)
-    member = get_object_or_404(
-        CareNetworkMember.objects.current().select_related("user", "organisation"),
-        pk=member_pk,
-        patient=access.patient,
-    )
+    member = selectors.care_network_member_get(access=access, pk=member_pk)
     if not services.can_end_network_member(actor=actor, access=access, member=member):
         raise PermissionDenied
     form = NetworkEndForm(request.POST or None)

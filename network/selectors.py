@@ -205,6 +205,19 @@ def care_network_for(*, access: PatientAccess) -> tuple[list, list]:
     return current, ended
 
 
+def care_network_member_get(*, access: PatientAccess, pk) -> CareNetworkMember:
+    """A current member of this patient's network; 404 for anything else."""
+    member = (
+        CareNetworkMember.objects.current()
+        .select_related("user", "organisation")
+        .filter(patient=access.patient, pk=pk)
+        .first()
+    )
+    if member is None:
+        raise Http404
+    return member
+
+
 def care_network_candidates(*, access: PatientAccess, query: str) -> list[Membership]:
     """Providers of network organisations, by name, who are not in the network yet."""
     words = query.split()[:_MAX_SEARCH_TERMS]

@@ -177,6 +177,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions_task",
         "schedule": 60 * 60,
     },
+    # NEN 7513: check the access log's hash chain every night; a break is logged as an error.
+    "verify-access-log": {
+        "task": "network.tasks.access_log_verify_task",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------

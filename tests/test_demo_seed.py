@@ -114,3 +114,57 @@ def test_demo_seed_function_refuses_too_in_production_mode(settings):
     with pytest.raises(RuntimeError):
         demo.demo_seed()
     assert not User.objects.exists()
+
+
+def test_demo_has_a_case_for_every_access_rule():
+    """Each rule has a demo person and patient to try it with (see the README)."""
+    from network.access import Actor, patient_access_for, patients_visible_to
+
+    _seed()
+
+    def actor(local, org_name_part):
+        membership = Membership.objects.select_related("organisation").get(
+            user__email=demo_email(local), organisation__name__contains=org_name_part
+        )
+        return Actor(user=membership.user, membership=membership)
+
+    def his_ids(a):
+        return set(patients_visible_to(a).values_list("his_id", flat=True))
+
+    terp_gp = actor("huisarts", "De Terp")
+    wad_gp = actor("huisarts.wad", "Het Wad")
+    nurse = actor("wijkverpleegkundige", "Wijkverpleging")
+    carer = actor("verzorgende", "Wijkverpleging")
+    physio = actor("fysiotherapeut", "Fysiotherapie")
+    pharmacist = actor("apotheker", "Apotheek")
+    assistant = actor("assistent", "De Terp")
+
+    # Own practice: all of its patients, none of the other practice's.
+    assert len(his_ids(terp_gp)) == 40 and all(h.startswith("terp-") for h in his_ids(terp_gp))
+    assert all(h.startswith("wad-") for h in his_ids(wad_gp))
+    # Staff without patient-data access: nothing.
+    assert his_ids(assistant) == set()
+    # District nurse: visible patients of her network; terp-0003 is in it but not visible.
+    assert his_ids(nurse) == {"terp-0001", "terp-0002"}
+    # A network of a district nurse only (no referral, no conversation).
+    dijkstra = patients_visible_to(nurse).get(his_id="terp-0002")
+    assert {m.user.email for m in dijkstra.network.all()} == {demo_email("wijkverpleegkundige")}
+    # Networks cross organisations and practices.
+    assert his_ids(physio) == {"terp-0001", "wad-0001"}
+    assert his_ids(carer) == {"wad-0001"}
+    assert his_ids(pharmacist) == {"terp-0001", "terp-0004"}
+    # The pharmacy sees medication but not measurements (authorisation matrix).
+    access = patient_access_for(actor=pharmacist, pk=patients_visible_to(pharmacist).first().pk)
+    assert access.can_see("medication")
+    # The physiotherapist, acting for the district nursing, sees nothing of the network.
+    physio_as_nursing = actor("fysiotherapeut", "Wijkverpleging")
+    assert his_ids(physio_as_nursing) == set()
+
+
+def test_demo_patients_are_loaded_once(settings):
+    _seed()
+    from network.models import AccessLogEntry, Patient
+
+    before = (Patient.objects.count(), AccessLogEntry.objects.count())
+    _seed()
+    assert (Patient.objects.count(), AccessLogEntry.objects.count()) == before

@@ -46,12 +46,12 @@ DROP FUNCTION IF EXISTS network_access_log_append_only();
 def append_only(apps, schema_editor):
     # SQLite (the embedded demo) has no such guard; its test flush deletes rows.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(APPEND_ONLY_SQL)
+        schema_editor.execute(APPEND_ONLY_SQL, params=None)
 
 
 def drop_append_only(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_SQL)
+        schema_editor.execute(DROP_SQL, params=None)
 
 
 class Migration(migrations.Migration):

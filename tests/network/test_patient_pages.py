@@ -422,3 +422,27 @@ def test_print_is_logged_as_print(secure_client, gp, patient):
     response = secure_client(gp).get(reverse("network:patient-print", args=[patient.pk]))
     assert "Vertrouwelijke medische informatie" in response.content.decode()
     assert _last_entry().action == AccessAction.PRINT
+
+
+# --- fail closed --------------------------------------------------------------------------
+
+
+def test_patient_data_is_not_shown_when_the_access_log_cannot_be_written(
+    secure_client, gp, patient, monkeypatch
+):
+    from django.db import OperationalError
+
+    from network.models import AccessLogEntry
+
+    client = secure_client(gp)
+
+    def refuse(*args, **kwargs):  # the log's database refuses writes (disk full, say)
+        raise OperationalError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(AccessLogEntry.objects, "bulk_create", refuse)
+    response = client.get(reverse("network:patient-detail", args=[patient.pk]))
+    assert response.status_code == 503
+    body = response.content.decode()
+    assert "Meer" not in body
+    assert patient.bsn not in body
+    assert "inzageregister" in body.lower()
