@@ -131,7 +131,7 @@ def test_partner_sees_only_the_categories_the_matrix_allows(secure_client, physi
     )
     assert "Artrose knie" in body
     assert "HbA1c" not in body
-    assert "Niet gedeeld met uw soort organisatie" in body
+    assert "Niet gedeeld met jouw soort organisatie" in body
     entry = _last_entry()
     assert entry.relationship == AccessRelationship.CARE_NETWORK
     assert "measurements" not in entry.data.split(",")
