@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from network.models import (
     AccessAction,
@@ -72,10 +73,13 @@ def entry_digest(content: dict, prev_hash: str) -> str:
 
 
 def _clean_ip(value: str | None) -> str | None:
+    """The address exactly as GenericIPAddressField stores it, so the hash matches the row."""
+    text = (value or "").strip().split("%", 1)[0]  # no IPv6 zone id ("fe80::1%eth0")
     try:
-        return ipaddress.ip_address((value or "").strip()).compressed
+        address = ipaddress.ip_address(text)
     except ValueError:
         return None
+    return clean_ipv6_address(text) if address.version == 6 else str(address)
 
 
 def _actor_fields(actor) -> dict:
@@ -174,6 +178,10 @@ class ChainReport:
     checked: int
     broken_id: int | None = None
     problem: str = ""
+    # The newest entry: keep it elsewhere (the nightly task logs it) so that deleting the
+    # newest entries, which leaves a shorter but valid chain, is noticed too.
+    head_id: int | None = None
+    head_hash: str = ""
 
     @property
     def ok(self) -> bool:
@@ -184,6 +192,7 @@ def access_log_verify(*, chunk_size: int = 2000) -> ChainReport:
     """Walk the whole chain in id order; report the first entry that does not hold."""
     prev_hash = GENESIS_HASH
     checked = 0
+    head_id = None
     rows = AccessLogEntry.objects.order_by("id").values("id", "prev_hash", "hash", *HASHED_FIELDS)
     for row in rows.iterator(chunk_size=chunk_size):
         if row["prev_hash"] != prev_hash:
@@ -191,8 +200,9 @@ def access_log_verify(*, chunk_size: int = 2000) -> ChainReport:
         if entry_digest(row, prev_hash) != row["hash"]:
             return ChainReport(checked, row["id"], "content does not match its hash")
         prev_hash = row["hash"]
+        head_id = row["id"]
         checked += 1
-    return ChainReport(checked)
+    return ChainReport(checked, head_id=head_id, head_hash=prev_hash if checked else "")
 
 
 __all__ = [

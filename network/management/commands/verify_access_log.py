@@ -13,4 +13,9 @@ class Command(BaseCommand):
                 f"Access log broken at entry #{report.broken_id}: {report.problem} "
                 f"({report.checked} entries before it are intact)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Access log intact: {report.checked} entries."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Access log intact: {report.checked} entries; newest #{report.head_id} "
+                f"{report.head_hash}"
+            )
+        )
