@@ -57,6 +57,37 @@ class BundleError(Exception):
     """The file as a whole is not a usable extraction; nothing is imported."""
 
 
+class Retracted(Exception):
+    """The HIS marked this resource as entered in error, refuted or not taken: remove it."""
+
+
+# Statuses FHIR R4 allows; fhir.resources does not check required code lists itself.
+ALLOWED_STATUS = {
+    "Observation": {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
+    "MedicationStatement": {
+        "active",
+        "completed",
+        "entered-in-error",
+        "intended",
+        "stopped",
+        "on-hold",
+        "unknown",
+        "not-taken",
+    },
+}
+RETRACTED_STATUS = {"entered-in-error", "cancelled", "not-taken"}
+RETRACTED_VERIFICATION = {"entered-in-error", "refuted"}
+
+
 @dataclass(frozen=True)
 class ResourceError:
     ref: str
@@ -74,13 +105,17 @@ class PatientRecord:
     children: dict[str, list[tuple[str, dict]]] = field(
         default_factory=lambda: {kind: [] for kind in CHILD_KINDS}
     )
+    # HIS identifiers of resources the HIS has withdrawn; an earlier import's copy is removed.
+    retracted: dict[str, list[str]] = field(
+        default_factory=lambda: {kind: [] for kind in CHILD_KINDS}
+    )
 
 
 def bundle_load(raw: bytes) -> dict:
     """Decode and check the outer shape; raise :class:`BundleError` in Dutch."""
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BundleError(
             _("This file is not JSON. Upload the FHIR extraction from your HIS.")
         ) from None
@@ -88,6 +123,8 @@ def bundle_load(raw: bytes) -> dict:
         raise BundleError(
             _("This file is not a FHIR Bundle. Upload the FHIR extraction from your HIS.")
         )
+    if not isinstance(data.get("meta", {}), dict):
+        raise BundleError(_("This FHIR Bundle has an invalid 'meta' element."))
     if data.get("type") not in BUNDLE_TYPES:
         raise BundleError(_("This FHIR Bundle has an unknown type."))
     entries = data.get("entry")
@@ -101,7 +138,7 @@ def bundle_load(raw: bytes) -> dict:
 
 
 def bundle_source_agb(bundle: dict) -> str:
-    source = (bundle.get("meta") or {}).get("source") or ""
+    source = str((bundle.get("meta") or {}).get("source") or "")
     match = re.fullmatch(r"urn:agb:(\d{8})", source)
     return match.group(1) if match else ""
 
@@ -126,13 +163,25 @@ def _validation_message(exc: PydanticValidationError) -> str:
     return _("Not a valid FHIR resource (%(detail)s).") % {"detail": detail[:200]}
 
 
+def _check_status(kind: str, resource: dict) -> None:
+    status = resource.get("status")
+    allowed = ALLOWED_STATUS.get(kind)
+    if allowed is not None and status not in allowed:
+        raise ValueError(_("Unknown status “%(status)s”.") % {"status": str(status)[:30]})
+    codings = (resource.get("verificationStatus") or {}).get("coding") or []
+    verification = (codings[0].get("code") or "") if codings else ""
+    if status in RETRACTED_STATUS or verification in RETRACTED_VERIFICATION:
+        raise Retracted
+
+
 def bundle_parse(bundle: dict) -> tuple[list[PatientRecord], list[ResourceError], int]:
-    """Patients with their children, the errors, and how many resources were skipped."""
+    """Patients with their children, the errors, and how many resources were ignored."""
     patients: dict[str, PatientRecord] = {}
-    orphans: list[tuple[str, str, dict]] = []
+    orphans: list[tuple[str, str, str, dict | None]] = []
     errors: list[ResourceError] = []
     ignored = 0
     seen_bsn: set[str] = set()
+    seen_refs: set[str] = set()
     for entry in bundle["entry"]:
         resource = _resource(entry)
         kind = resource.get("resourceType")
@@ -142,29 +191,34 @@ def bundle_parse(bundle: dict) -> tuple[list[PatientRecord], list[ResourceError]
             continue
         ref = _ref(resource)
         try:
+            if not str(resource.get("id") or "").strip():
+                raise ValueError(_("This resource has no id."))
+            if ref in seen_refs:
+                raise ValueError(_("This resource occurs twice in the file."))
+            seen_refs.add(ref)
             model.model_validate(resource)
             if kind == "Patient":
                 record = _patient(resource, ref)
                 bsn = record.fields["bsn"]
                 if bsn and bsn in seen_bsn:
                     raise ValueError(_("Another patient in this file has the same BSN."))
-                if record.ref in patients:
-                    raise ValueError(_("This patient occurs twice in the file."))
                 seen_bsn.add(bsn)
                 patients[record.ref] = record
-            else:
-                child_kind, pointer = CHILDREN[kind]
-                target = ((resource.get(pointer) or {}).get("reference") or "").strip()
-                orphans.append(
-                    (target, child_kind, {**_CHILD_MAPPERS[kind](resource), "_ref": ref})
-                )
+                continue
+            child_kind, pointer = CHILDREN[kind]
+            target = ((resource.get(pointer) or {}).get("reference") or "").strip()
+            try:
+                _check_status(kind, resource)
+                fields = _CHILD_MAPPERS[kind](resource)
+            except Retracted:
+                fields = None
+            orphans.append((target, child_kind, ref, fields))
         except PydanticValidationError as exc:
             errors.append(ResourceError(ref, _validation_message(exc)))
-        except (ValueError, KeyError, TypeError, InvalidOperation) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, InvalidOperation) as exc:
             errors.append(ResourceError(ref, str(exc) or _("This resource cannot be read.")))
     rejected = {e.ref for e in errors if e.ref.startswith("Patient/")}
-    for target, child_kind, fields in orphans:
-        ref = fields.pop("_ref")
+    for target, child_kind, ref, fields in orphans:
         record = patients.get(target)
         if record is None:
             message = (
@@ -175,7 +229,10 @@ def bundle_parse(bundle: dict) -> tuple[list[PatientRecord], list[ResourceError]
             errors.append(ResourceError(ref, message))
             continue
         his_id = ref.split("/", 1)[1]
-        record.children[child_kind].append((his_id, fields))
+        if fields is None:
+            record.retracted[child_kind].append(his_id)
+        else:
+            record.children[child_kind].append((his_id, fields))
     return list(patients.values()), errors, ignored
 
 
@@ -200,19 +257,31 @@ def _text(concept: dict | None) -> str:
 
 
 def _date(value) -> datetime.date | None:
+    """A FHIR date; a partial one ("1950", "2019-05") is taken as its first day."""
     if not value:
         return None
-    return datetime.date.fromisoformat(str(value)[:10])
+    text = str(value)[:10]
+    if re.fullmatch(r"\d{4}", text):
+        text += "-01-01"
+    elif re.fullmatch(r"\d{4}-\d{2}", text):
+        text += "-01"
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not a valid date.") % {"value": text}) from None
 
 
 def _datetime(value) -> datetime.datetime | None:
     if not value:
         return None
     text = str(value)
-    if len(text) == 10:
-        day = datetime.date.fromisoformat(text)
+    if len(text) <= 10:
+        day = _date(text)
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not a valid date.") % {"value": text[:40]}) from None
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 

@@ -17,9 +17,10 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from network.access import Actor, can_upload_extraction
 from network.access_log import LogLine, access_log_write, access_log_write_many
@@ -43,6 +44,7 @@ from network.models import (
     Measurement,
     Medication,
     Membership,
+    Organisation,
     Patient,
     PatientSource,
 )
@@ -70,6 +72,10 @@ PATIENT_FIELDS = (
     "city",
     "phone",
 )
+
+
+# Said of a patient whose BSN another patient of the practice already has.
+BSN_TAKEN = gettext_noop("Another patient of the practice has this BSN.")
 
 
 class ExtractionRejected(Exception):
@@ -144,7 +150,7 @@ def extraction_import(*, extraction_id: int) -> Extraction:
         records, errors, ignored = bundle_parse(bundle)
         actor = _task_actor(extraction)
         counts = {
-            kind: {"created": 0, "updated": 0, "unchanged": 0}
+            kind: {"created": 0, "updated": 0, "unchanged": 0, "removed": 0}
             for kind in ("patients", *CHILD_KINDS)
         }
         processed = 0
@@ -165,6 +171,19 @@ def extraction_import(*, extraction_id: int) -> Extraction:
         )
     except BundleError as exc:
         _fail(extraction, str(exc))
+    except OperationalError:
+        raise  # the database is away: the task retries (and gives up with extraction_fail)
+    except Exception:
+        # Never leave the page polling for ever. Patients of finished batches are kept (each
+        # batch is whole); the same file can be uploaded again.
+        logger.exception("extraction %s failed", extraction.pk)
+        _fail(
+            extraction,
+            _(
+                "The import stopped because of an unexpected error. Patients imported so far "
+                "are kept; upload the file again or call the helpdesk."
+            ),
+        )
     extraction.refresh_from_db()
     return extraction
 
@@ -192,49 +211,56 @@ def _import_batch(
     extraction: Extraction, actor: Actor, batch: list[PatientRecord], counts: dict
 ) -> list[ResourceError]:
     practice = extraction.practice
+    # One import per practice at a time: a double upload or a redelivered task waits here, then
+    # finds what the other one wrote (and so changes nothing).
+    list(Organisation.objects.select_for_update().filter(pk=practice.pk).values_list("pk"))
     errors: list[ResourceError] = []
     by_his = {
         p.his_id: p
-        for p in Patient.objects.select_for_update().filter(
-            practice=practice, his_id__in=[r.his_id for r in batch]
-        )
+        for p in Patient.objects.filter(practice=practice, his_id__in=[r.his_id for r in batch])
     }
     # A patient typed in by hand before the practice's first extraction: match on BSN.
     bsns = [r.fields["bsn"] for r in batch if r.his_id not in by_his and r.fields["bsn"]]
-    by_bsn = {
-        p.bsn: p
-        for p in Patient.objects.select_for_update().filter(practice=practice, bsn__in=bsns)
-    }
+    by_bsn = {p.bsn: p for p in Patient.objects.filter(practice=practice, bsn__in=bsns)}
 
-    creates, updates, log_lines, kept = [], [], [], []
+    creates, updates, kept = [], [], []
+    ref_of: dict[int, str] = {}
     for record in batch:
         fields = record.fields
         patient = by_his.get(record.his_id)
+        changed = False
         if patient is None and fields["bsn"] in by_bsn:
             patient = by_bsn[fields["bsn"]]
             if patient.his_id:
-                errors.append(
-                    ResourceError(record.ref, _("Another patient of the practice has this BSN."))
-                )
+                errors.append(ResourceError(record.ref, _(BSN_TAKEN)))
                 continue
-            patient.his_id = record.his_id
-            patient.source = PatientSource.HIS
-            updates.append(patient)
+            patient.his_id, patient.source, changed = record.his_id, PatientSource.HIS, True
         elif patient is None:
             patient = Patient(
                 practice=practice, his_id=record.his_id, source=PatientSource.HIS, **fields
             )
             creates.append(patient)
-            kept.append((record, patient))
-            continue
-        if _differs(patient, fields) or patient in updates:
-            for name, value in fields.items():
-                setattr(patient, name, value)
-            if patient not in updates:
+        if patient not in creates:
+            if changed or _differs(patient, fields):
+                for name, value in fields.items():
+                    setattr(patient, name, value)
                 updates.append(patient)
-        else:
-            counts["patients"]["unchanged"] += 1
+            else:
+                counts["patients"]["unchanged"] += 1
+        ref_of[id(patient)] = record.ref
         kept.append((record, patient))
+
+    # A new or corrected BSN that another patient of the practice already has: report, skip.
+    wanted = {p.bsn: p for p in [*creates, *updates] if p.bsn}
+    for bsn, holder_pk in Patient.objects.filter(
+        practice=practice, bsn__in=list(wanted)
+    ).values_list("bsn", "pk"):
+        patient = wanted[bsn]
+        if patient.pk != holder_pk:
+            errors.append(ResourceError(ref_of[id(patient)], _(BSN_TAKEN)))
+            creates = [p for p in creates if p is not patient]
+            updates = [p for p in updates if p is not patient]
+            kept = [(r, p) for r, p in kept if p is not patient]
 
     Patient.objects.bulk_create(creates, batch_size=500)
     now = timezone.now()
@@ -249,13 +275,15 @@ def _import_batch(
     changed_data: dict[int, set[str]] = {
         p.pk: {DataCategory.IDENTITY} for p in [*creates, *updates]
     }
+    removed_data: dict[int, set[str]] = {}
 
+    patient_ids = [p.pk for _r, p in kept]
     for kind, (model, category) in CHILD_MODELS.items():
         existing = {
             (row.patient_id, row.his_id): row
-            for row in model.objects.filter(patient_id__in=[p.pk for _r, p in kept])
+            for row in model.objects.filter(patient_id__in=patient_ids)
         }
-        new_rows, changed_rows, names = [], [], None
+        new_rows, changed_rows, names, gone = [], [], None, []
         for record, patient in kept:
             for his_id, fields in record.children[kind]:
                 names = names or list(fields)
@@ -270,22 +298,39 @@ def _import_batch(
                     counts[kind]["unchanged"] += 1
                     continue
                 changed_data.setdefault(patient.pk, set()).add(category)
+            for his_id in record.retracted[kind]:
+                row = existing.get((patient.pk, his_id))
+                if row is not None:
+                    gone.append(row.pk)
+                    removed_data.setdefault(patient.pk, set()).add(category)
         model.objects.bulk_create(new_rows, batch_size=1000)
         if changed_rows:
             model.objects.bulk_update(changed_rows, names, batch_size=1000)
+        if gone:
+            model.objects.filter(pk__in=gone).delete()
         counts[kind]["created"] += len(new_rows)
         counts[kind]["updated"] += len(changed_rows)
+        counts[kind]["removed"] += len(gone)
 
-    for patient_id, categories in changed_data.items():
-        log_lines.append(
-            LogLine(
-                action=AccessAction.CREATE if patient_id in created_ids else AccessAction.UPDATE,
-                relationship=AccessRelationship.OWN_PRACTICE,
-                patient_id=patient_id,
-                data=sorted(categories),
-                object_ref=f"extraction:{extraction.pk}",
-            )
+    log_lines = [
+        LogLine(
+            action=AccessAction.CREATE if patient_id in created_ids else AccessAction.UPDATE,
+            relationship=AccessRelationship.OWN_PRACTICE,
+            patient_id=patient_id,
+            data=sorted(categories),
+            object_ref=f"extraction:{extraction.pk}",
         )
+        for patient_id, categories in changed_data.items()
+    ] + [
+        LogLine(
+            action=AccessAction.DELETE,
+            relationship=AccessRelationship.OWN_PRACTICE,
+            patient_id=patient_id,
+            data=sorted(categories),
+            object_ref=f"extraction:{extraction.pk}",
+        )
+        for patient_id, categories in removed_data.items()
+    ]
     if log_lines:
         access_log_write_many(actor=actor, lines=log_lines)
     return errors
