@@ -1,0 +1,397 @@
+"""The access walker's table: for every URL of the project, who must be refused, and how.
+
+``tests/test_access_walker.py`` walks every URL pattern the resolver knows and looks each one up
+here, first by its full name (``network:patient-detail``), then by family (the admin site and
+allauth, which have their own access checks). A pattern found in neither fails
+``test_every_url_pattern_is_classified`` — so a new screen is never left out.
+
+Adding a URL: add one entry to ``TABLE`` with
+
+* ``kwargs`` — how to fill the path parameters from the :class:`World` (``None`` when the
+  pattern takes none). The world's objects all belong to practice De Linde; ``w.patient`` is
+  De Linde's patient that network partners must not see (for the ``*-visible`` viewpoints it is
+  the visible patient with the district nurse in the care network instead).
+* ``methods`` — what to try: GET, and POST for views that change something (with ``body``, a
+  plausible form, so a missing check would really change something).
+* ``refused`` — viewpoint (``VIEWPOINTS``) → outcome (``NOT_FOUND``, ``FORBIDDEN``, ``LOGIN``,
+  ...), for everyone who must not see or do it. Every refused request must leave the database
+  as it was, give the same answer for a missing object and show none of the world's secrets
+  (except where the outcome says they may see the object).
+* ``public=True`` — only for pages an anonymous visitor may open; every other entry must say
+  what ``anonymous`` gets.
+* ``control`` — who may: must get 200 or a redirect, so the walker cannot pass by being broken.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from network.levels import Level
+
+GET, POST = "GET", "POST"
+
+# --- Outcomes: what "refused" means ---------------------------------------------------------
+NOT_FOUND = "404"  # not theirs: the same answer as for an object that does not exist
+FORBIDDEN = "403"  # signed in, may not use this screen at all (the same for a missing object)
+MAY_SEE_NOT_DO = "403-may-see"  # may see the object, may not do this with it (a missing one: 404)
+LOGIN = "login"  # anonymous: 302 to the login page (/accounts/login/?next=...)
+ADMIN_LOGIN = "admin-login"  # 302 to the admin login, which sends non-staff away
+OWN_ONLY = "200-own-only"  # the page opens, and shows nothing of De Linde's
+INERT = "200-inert"  # the page opens (a token link), and doing anything there changes nothing
+
+# --- Viewpoints: an actor (fixture of tests/conftest.py) and the patient they reach for ------
+ANONYMOUS = "anonymous"
+HIDDEN, SHARED = "hidden", "shared"
+VIEWPOINTS: dict[str, tuple[str | None, str]] = {
+    "gp": ("gp", HIDDEN),  # level A of De Linde, patient data: may see everything here
+    "assistant": ("assistant", HIDDEN),  # level E of De Linde, no patient-data access
+    "manager": ("manager", HIDDEN),  # level B+ of De Linde: billing only
+    "outsider": ("outsider", HIDDEN),  # level A of another practice
+    "outsider-visible": ("outsider", SHARED),  # ... reaching for the visible patient
+    "physio": ("physio", HIDDEN),  # provider, in no care network
+    "physio-visible": ("physio", SHARED),  # ... reaching for the visible patient
+    "nurse": ("nurse", HIDDEN),  # lead provider, IN the care network of the not-visible patient
+    "nurse-visible": ("nurse", SHARED),  # ... and of the visible one, which she may see
+    "helpdesk": ("helpdesk", HIDDEN),  # staff in the helpdesk group
+    ANONYMOUS: (None, HIDDEN),
+}
+NON_STAFF = ("gp", "assistant", "manager", "outsider", "nurse", "physio")
+
+
+@dataclasses.dataclass(frozen=True)
+class World:
+    """What the walker requests; built by the ``world`` fixture of the walker."""
+
+    practice: object  # De Linde
+    patient: object  # the not-visible patient of De Linde (source: added by hand)
+    member: object  # the nurse's care-network membership of ``patient``
+    shared_patient: object  # visible, the nurse in its care network
+    shared_member: object
+    extraction: object  # an extraction of De Linde
+    membership: object  # the assistant's membership of De Linde
+    invitation: object  # sent by the gp from De Linde to a physiotherapist
+    invitation_token: str  # its link's token, from the e-mail
+    account_request: object  # a pending new-account request of De Linde
+    absence: object  # the gp's absence
+    webauthn: object  # the gp's security key (allauth Authenticator)
+    partner_import: object  # De Linde's network-partner overview (admin)
+    physio_membership: object  # a provider someone might try to add to a care network
+    users: Mapping[str, object]
+
+    def aimed_at(self, target: str) -> World:
+        """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
+        if target == SHARED:
+            return dataclasses.replace(self, patient=self.shared_patient, member=self.shared_member)
+        return self
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Strings no refused answer may contain (none of them is echoed from a request)."""
+        return (
+            self.patient.first_name,
+            self.patient.his_id,
+            self.patient.bsn,
+            self.extraction.file_name,
+            self.invitation.email,
+            self.account_request.email,
+            self.webauthn.data["name"],
+        )
+
+
+Kwargs = Callable[[World], dict]
+Body = Callable[[World], dict]
+
+
+def _no_body(w: World) -> dict:
+    return {}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """How the walker treats one URL name."""
+
+    kwargs: Kwargs | None = None
+    methods: tuple[str, ...] = (GET,)
+    body: Body = _no_body
+    refused: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    public: bool = False
+    control: str | None = "gp"
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """URLs with their own access checks (a library's), classified by name prefix.
+
+    A pattern belongs to the family only if its view comes from ``views_from``: a view of our
+    own that happens to share the prefix must be listed in ``TABLE``.
+    """
+
+    label: str
+    prefixes: tuple[str, ...]
+    views_from: tuple[str, ...]
+
+
+ADMIN = Family("admin site: staff only, checked by admin_view", ("admin:",), ("django.",))
+ALLAUTH = Family(
+    "allauth: its own login, tokens and keys",
+    ("account_", "mfa_", "usersessions_", "socialaccount_", "headless:", "idp:"),
+    ("allauth.",),
+)
+FAMILIES = (ADMIN, ALLAUTH)
+
+
+# --- Kwargs and bodies ---------------------------------------------------------------------
+
+
+def patient_pk(w: World) -> dict:
+    return {"pk": w.patient.pk}
+
+
+def patient_form(w: World) -> dict:
+    return {
+        "initials": "W.",
+        "first_name": "Wander",
+        "surname": "Wandelaar",
+        "gender": "male",
+        "birth_date": "1950-06-01",
+        "bsn": "",
+        "street": "Dorpsstraat 1",
+        "postal_code": "9051 AB",
+        "city": "Stiens",
+        "phone": "",
+    }
+
+
+# --- Who is refused, per kind of object -------------------------------------------------------
+
+PATIENT_REFUSED = {
+    "outsider": NOT_FOUND,
+    "outsider-visible": NOT_FOUND,
+    "physio": NOT_FOUND,
+    "physio-visible": NOT_FOUND,
+    "nurse": NOT_FOUND,
+    "assistant": NOT_FOUND,
+    ANONYMOUS: LOGIN,
+}
+# What only the practice may do with a patient the nurse (in the network) may see.
+PRACTICE_ONLY_REFUSED = {**PATIENT_REFUSED, "nurse-visible": MAY_SEE_NOT_DO}
+# Lists that everyone collaborating may open: they show their own, nothing of De Linde's.
+PATIENT_LIST_REFUSED = {
+    "outsider": OWN_ONLY,
+    "outsider-visible": OWN_ONLY,
+    "physio": OWN_ONLY,
+    "physio-visible": OWN_ONLY,
+    "nurse": OWN_ONLY,
+    "assistant": OWN_ONLY,
+    ANONYMOUS: LOGIN,
+}
+# Staff management of De Linde (staff_access): who may not manage staff at all → 403 (also the
+# forms); another practice's manager reaching for De Linde's object → 404, and their own lists
+# show nothing of De Linde's.
+STAFF_SCREEN_REFUSED = {
+    "nurse": FORBIDDEN,
+    "physio": FORBIDDEN,
+    "assistant": FORBIDDEN,
+    "manager": FORBIDDEN,
+    ANONYMOUS: LOGIN,
+}
+STAFF_REFUSED = {**STAFF_SCREEN_REFUSED, "outsider": NOT_FOUND}
+STAFF_LIST_REFUSED = {**STAFF_SCREEN_REFUSED, "outsider": OWN_ONLY}
+# Invitations: every inviter sees their own organisation's; a physio (provider, no inviter) and
+# level B+ may not invite at all. Level E of De Linde may: collaboration includes inviting.
+INVITATION_SCREEN_REFUSED = {"physio": FORBIDDEN, "manager": FORBIDDEN, ANONYMOUS: LOGIN}
+INVITATION_REFUSED = {**INVITATION_SCREEN_REFUSED, "outsider": NOT_FOUND, "nurse": NOT_FOUND}
+INVITATION_LIST_REFUSED = {**INVITATION_SCREEN_REFUSED, "outsider": OWN_ONLY, "nurse": OWN_ONLY}
+# The gp's own things (absence, security key): everyone else gets a 404.
+OWN_THINGS_REFUSED = {
+    "outsider": NOT_FOUND,
+    "nurse": NOT_FOUND,
+    "physio": NOT_FOUND,
+    "assistant": NOT_FOUND,
+    ANONYMOUS: LOGIN,
+}
+# Custom admin views: admin_view sends everyone without helpdesk rights to the admin login.
+ADMIN_REFUSED = dict.fromkeys((*NON_STAFF, ANONYMOUS), ADMIN_LOGIN)
+ANONYMOUS_ONLY = {ANONYMOUS: LOGIN}
+
+
+TABLE: dict[str, Rule] = {
+    # --- regiozorg ---------------------------------------------------------------------------
+    "home": Rule(refused=ANONYMOUS_ONLY),
+    "healthz": Rule(public=True, control=None, note="load balancer; 200 or 503"),
+    # --- accounts: own profile -------------------------------------------------------------
+    "accounts:profile": Rule(refused=ANONYMOUS_ONLY),
+    "accounts:absence-create": Rule(
+        methods=(POST,),
+        body=lambda w: {"start": "2030-01-07", "end": "2030-01-11", "message": "Vakantie"},
+        refused=ANONYMOUS_ONLY,
+    ),
+    "accounts:absence-delete": Rule(
+        kwargs=lambda w: {"pk": w.absence.pk}, methods=(POST,), refused=OWN_THINGS_REFUSED
+    ),
+    "accounts:colleague-search": Rule(body=lambda w: {"q": "Postma"}, refused=ANONYMOUS_ONLY),
+    "accounts:language": Rule(
+        methods=(POST,),
+        body=lambda w: {"language": "en", "next": "/"},
+        public=True,
+        note="the language switch works before logging in",
+    ),
+    "accounts:support": Rule(
+        methods=(GET, POST),
+        body=lambda w: {"subject": "Vraag", "message": "Werkt het?"},
+        refused=ANONYMOUS_ONLY,
+        note="signed-in users only (exempt from the second-factor set-up)",
+    ),
+    # --- accounts: staff management and invitations (accounts.staff_access) ----------------
+    "accounts:staff-list": Rule(refused=STAFF_LIST_REFUSED),
+    "accounts:account-request": Rule(refused=STAFF_SCREEN_REFUSED),
+    "accounts:level-change": Rule(
+        kwargs=lambda w: {"pk": w.membership.pk},
+        methods=(GET, POST),
+        body=lambda w: {"level": Level.A, "remarks": "Mag alles"},
+        refused=STAFF_REFUSED,
+    ),
+    "accounts:patient-data-access": Rule(
+        kwargs=lambda w: {"pk": w.membership.pk},
+        methods=(POST,),
+        body=lambda w: {"granted": "on"},
+        refused=STAFF_REFUSED,
+    ),
+    "accounts:invitation-list": Rule(refused=INVITATION_LIST_REFUSED),
+    "accounts:invitation-create": Rule(refused=INVITATION_SCREEN_REFUSED),
+    "accounts:invitation-resend": Rule(
+        kwargs=lambda w: {"pk": w.invitation.pk}, methods=(POST,), refused=INVITATION_REFUSED
+    ),
+    "accounts:invitation-revoke": Rule(
+        kwargs=lambda w: {"pk": w.invitation.pk}, methods=(POST,), refused=INVITATION_REFUSED
+    ),
+    "accounts:invitation-accept": Rule(
+        kwargs=lambda w: {"token": w.invitation_token},
+        methods=(GET, POST),
+        refused={"outsider": INERT, "nurse": INERT, "physio": INERT},
+        public=True,
+        control=ANONYMOUS,
+        note="the link is the secret; an unknown token is a 404; signed in as someone else: "
+        "'log out first', and nothing happens",
+    ),
+    # --- network: organisation, patients, care network, access log -------------------------
+    "network:organisation-switch": Rule(
+        methods=(POST,),
+        body=lambda w: {"organisation": w.practice.pk},
+        refused={"outsider": NOT_FOUND, "nurse": NOT_FOUND, "physio": NOT_FOUND, **ANONYMOUS_ONLY},
+        note="switching into an organisation one is not a member of",
+    ),
+    "network:patient-list": Rule(
+        body=lambda w: {"q": w.patient.surname}, refused=PATIENT_LIST_REFUSED
+    ),
+    "network:patient-create": Rule(
+        methods=(GET, POST),
+        body=patient_form,
+        refused={
+            "assistant": FORBIDDEN,
+            "manager": FORBIDDEN,
+            "nurse": FORBIDDEN,
+            "physio": FORBIDDEN,
+            **ANONYMOUS_ONLY,
+        },
+    ),
+    "network:patient-detail": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "network:patient-update": Rule(
+        kwargs=patient_pk, methods=(GET, POST), body=patient_form, refused=PRACTICE_ONLY_REFUSED
+    ),
+    "network:patient-medical": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "network:patient-print": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "network:patient-visibility": Rule(
+        kwargs=patient_pk,
+        methods=(POST,),
+        body=lambda w: {"visible": "0" if w.patient.is_visible else "1"},
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "network:patient-network": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "network:patient-network-candidates": Rule(
+        kwargs=patient_pk, body=lambda w: {"q": "Hiemstra"}, refused=PATIENT_REFUSED
+    ),
+    "network:patient-network-add": Rule(
+        kwargs=patient_pk,
+        methods=(POST,),
+        body=lambda w: {"membership": w.physio_membership.pk, "note": "Erbij"},
+        refused=PATIENT_REFUSED,
+    ),
+    "network:patient-network-end": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "member_pk": w.member.pk},
+        methods=(GET, POST),
+        body=lambda w: {"reason": "Zorg afgerond"},
+        refused=PATIENT_REFUSED,
+    ),
+    "network:patient-access-log": Rule(kwargs=patient_pk, refused=PRACTICE_ONLY_REFUSED),
+    "network:patient-access-log-export": Rule(kwargs=patient_pk, refused=PRACTICE_ONLY_REFUSED),
+    # --- network: HIS extractions --------------------------------------------------------------
+    "network:extraction-list": Rule(
+        refused={
+            "outsider": OWN_ONLY,
+            "assistant": FORBIDDEN,
+            "manager": FORBIDDEN,
+            "nurse": FORBIDDEN,
+            "physio": FORBIDDEN,
+            **ANONYMOUS_ONLY,
+        }
+    ),
+    "network:extraction-detail": Rule(
+        kwargs=lambda w: {"pk": w.extraction.pk},
+        refused={
+            "outsider": NOT_FOUND,
+            "assistant": NOT_FOUND,
+            "manager": NOT_FOUND,
+            "nurse": NOT_FOUND,
+            "physio": NOT_FOUND,
+            **ANONYMOUS_ONLY,
+        },
+    ),
+    # --- allauth views that reach for one user's object (listed, not left to the family) -------
+    "mfa_edit_webauthn": Rule(
+        kwargs=lambda w: {"pk": w.webauthn.pk},
+        methods=(GET, POST),
+        body=lambda w: {"name": "Overgenomen"},
+        refused=OWN_THINGS_REFUSED,
+    ),
+    "mfa_remove_webauthn": Rule(
+        kwargs=lambda w: {"pk": w.webauthn.pk}, methods=(GET, POST), refused=OWN_THINGS_REFUSED
+    ),
+    # --- admin: our own views inside the admin site ----------------------------------------
+    "admin:login": Rule(
+        refused={**dict.fromkeys(NON_STAFF, FORBIDDEN), **ANONYMOUS_ONLY},
+        control="helpdesk",
+        note="accounts.views.admin_login: allauth login for anonymous, 403 for non-staff",
+    ),
+    "admin:accounts_accountrequest_approve": Rule(
+        kwargs=lambda w: {"pk": w.account_request.pk},
+        methods=(POST,),
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
+    "admin:accounts_accountrequest_reject": Rule(
+        kwargs=lambda w: {"pk": w.account_request.pk},
+        methods=(POST,),
+        body=lambda w: {"reason": "Onbekend"},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
+    "admin:accounts_accountrequest_change": Rule(
+        kwargs=lambda w: {"object_id": str(w.account_request.pk)},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
+    "admin:network_partnerimport_apply": Rule(
+        kwargs=lambda w: {"pk": w.partner_import.pk},
+        methods=(POST,),
+        refused=ADMIN_REFUSED,
+        control=None,
+    ),
+    "admin:network_partnerimport_change": Rule(
+        kwargs=lambda w: {"object_id": str(w.partner_import.pk)},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
+}

@@ -1,0 +1,423 @@
+"""The access walker: every URL of the project, requested by everyone who must not get it.
+
+The walker enumerates every URL pattern from the resolver and classifies each one with the table
+in ``tests/access_walker_table.py`` (by name, or as part of the admin or allauth family). Then:
+
+* ``test_every_url_pattern_is_classified`` — a pattern nobody classified fails here, with a
+  message saying where to add it.
+* ``test_must_not_see[<url name>-<viewpoint>]`` — the viewpoint gets exactly the refusal the
+  table names (404 as for an object that does not exist, 403, or a login redirect), the same
+  answer for a missing object, no 500, none of De Linde's secrets in the answer, and nothing
+  changed in the database.
+* ``test_may_see[<url name>-<viewpoint>]`` — the positive control: the one who may gets 200 or a
+  redirect, so the walker cannot pass by being broken.
+* ``test_public_page[<url name>]`` — anonymous gets an answer, not a login redirect (and a
+  made-up token is a 404).
+* ``test_admin_family[...]``, ``test_allauth_family_*[...]`` — the libraries' own families,
+  checked generically: non-staff are refused by the admin, bogus allauth keys do not crash.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Absence, AccountRequest, Invitation
+from network.models import (
+    CareNetworkMember,
+    Extraction,
+    Membership,
+    PartnerImport,
+    Patient,
+)
+from network.models.patients import PatientSource
+from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from tests.access_walker_table import (
+    ADMIN,
+    ADMIN_LOGIN,
+    ALLAUTH,
+    ANONYMOUS,
+    FAMILIES,
+    FORBIDDEN,
+    GET,
+    INERT,
+    LOGIN,
+    MAY_SEE_NOT_DO,
+    NON_STAFF,
+    NOT_FOUND,
+    OWN_ONLY,
+    TABLE,
+    VIEWPOINTS,
+    Family,
+    Rule,
+    World,
+)
+from tests.factories import AbsenceFactory, CareNetworkMemberFactory
+from tests.staff.fixtures_requests import INVITATION_LINK, account_request, invitation_by
+
+pytestmark = pytest.mark.django_db
+
+TABLE_FILE = "tests/access_walker_table.py"
+MISSING_INT = 987_654_321
+MISSING_STR = "walkerbogus"
+
+
+# --- Walking the resolver ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pattern:
+    name: str  # full namespaced name; "<unnamed>" (after the namespace) when it has none
+    route: str  # the full route, converters and regexes as written
+    params: tuple[str, ...]  # path parameters, in order
+    view: str  # dotted path of the view
+
+    @property
+    def named(self) -> bool:
+        return not self.name.endswith("<unnamed>")
+
+
+def _params(pattern) -> tuple[str, ...]:
+    regex = pattern.regex
+    named = tuple(sorted(regex.groupindex, key=regex.groupindex.get))
+    return named + ("?",) * (regex.groups - len(named))
+
+
+def _walk(resolver, prefix: str = "", namespace: str = "", params=()) -> Iterator[Pattern]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(
+                entry, prefix + str(entry.pattern), inner, params + _params(entry.pattern)
+            )
+        elif isinstance(entry, URLPattern):
+            yield Pattern(
+                name=f"{namespace}{entry.name or '<unnamed>'}",
+                route=prefix + str(entry.pattern),
+                params=params + _params(entry.pattern),
+                view=entry.lookup_str,
+            )
+
+
+def url_patterns() -> list[Pattern]:
+    return list(_walk(get_resolver()))
+
+
+def family_of(pattern: Pattern) -> Family | None:
+    for family in FAMILIES:
+        if pattern.name.startswith(family.prefixes) and pattern.view.startswith(family.views_from):
+            return family
+    return None
+
+
+def classify(pattern: Pattern) -> Rule | Family | None:
+    if pattern.named and pattern.name in TABLE:
+        return TABLE[pattern.name]
+    return family_of(pattern)
+
+
+PATTERNS = url_patterns()
+TABLE_PATTERNS = {p.name: p for p in PATTERNS if isinstance(classify(p), Rule)}
+
+
+def _table_cases(select) -> list:
+    return [
+        pytest.param(name, item, id=f"{name}-{item}")
+        for name in TABLE_PATTERNS
+        for item in select(TABLE[name])
+    ]
+
+
+# --- The world --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(
+    practice,
+    gp,
+    assistant,
+    manager,
+    nurse,
+    physio,
+    outsider,
+    helpdesk,
+    patient,
+    shared_patient,
+    nursing,
+    physio_practice,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+) -> World:
+    # Added by hand, so the gp may also edit it (the positive control of patient-update).
+    patient.source = PatientSource.MANUAL
+    patient.save(update_fields=["source"])
+    member = CareNetworkMemberFactory(patient=patient, user=nurse, organisation=nursing)
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invitation_by(gp, physio_practice)
+        request = account_request(gp)
+    [link] = [
+        INVITATION_LINK.search(m.body).group(0) for m in mailoutbox if invitation.email in m.to
+    ]
+    mailoutbox.clear()
+    return World(
+        practice=practice,
+        patient=patient,
+        member=member,
+        shared_patient=shared_patient,
+        shared_member=CareNetworkMember.objects.get(patient=shared_patient, user=nurse),
+        extraction=Extraction.objects.create(
+            practice=practice,
+            uploaded_by=gp,
+            file_name="linde-extractie-walker.json",
+            size=2,
+            sha256="0" * 64,
+            content=b"{}",
+            status="done",
+        ),
+        membership=Membership.objects.get(user=assistant, organisation=practice),
+        invitation=invitation,
+        invitation_token=link.rstrip("/").rsplit("/", 1)[-1],
+        account_request=request,
+        absence=AbsenceFactory(user=gp, message="Met vakantie naar Terschelling"),
+        webauthn=Authenticator.objects.create(
+            user=gp,
+            type=Authenticator.Type.WEBAUTHN,
+            data={"name": "Sleutel van Gerrit", "credential": {}},
+        ),
+        partner_import=PartnerImport.objects.create(
+            practice=practice, file_name="partners.csv", content="", uploaded_by=helpdesk
+        ),
+        physio_membership=Membership.objects.get(user=physio),
+        users={
+            "gp": gp,
+            "assistant": assistant,
+            "manager": manager,
+            "nurse": nurse,
+            "physio": physio,
+            "outsider": outsider,
+            "helpdesk": helpdesk,
+        },
+    )
+
+
+def state(client: Client) -> dict:
+    """Everything a refused request could have changed (the access log excepted: refusals are
+    logged on purpose)."""
+    return {
+        "patients": list(Patient.objects.order_by("pk").values()),
+        "care_network": list(CareNetworkMember.objects.order_by("pk").values()),
+        "memberships": list(Membership.objects.order_by("pk").values()),
+        "account_requests": list(AccountRequest.objects.order_by("pk").values()),
+        "invitations": list(Invitation.objects.order_by("pk").values()),
+        "extractions": list(Extraction.objects.order_by("pk").values("pk", "status")),
+        "partner_imports": list(PartnerImport.objects.order_by("pk").values()),
+        "absences": list(Absence.objects.order_by("pk").values()),
+        "authenticators": list(Authenticator.objects.order_by("pk").values("pk", "data")),
+        "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
+    }
+
+
+# --- Requests and outcomes --------------------------------------------------------------------
+
+
+def client_for(viewpoint: str, world: World, secure_client) -> tuple[Client, World]:
+    actor, target = VIEWPOINTS[viewpoint]
+    client = Client()
+    if actor is not None:
+        # The login computes a TOTP code and allauth checks it a moment later, without
+        # tolerance: across a period boundary that fails. Log in well inside a period.
+        period = mfa_settings.TOTP_PERIOD
+        left = period - time.time() % period
+        if left < 1.5:
+            time.sleep(left + 0.05)
+        secure_client(world.users[actor], client=client)
+    return client, world.aimed_at(target)
+
+
+def missing(kwargs: dict) -> dict:
+    return {k: MISSING_INT if isinstance(v, int) else MISSING_STR for k, v in kwargs.items()}
+
+
+def send(client: Client, method: str, url: str, data: dict):
+    if method == GET:
+        return client.get(url, data)
+    return client.post(url, data)
+
+
+def outcome_of(response) -> str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith(reverse("admin:login")):
+        return ADMIN_LOGIN
+    if response.status_code == 302 and location.startswith(reverse("account_login") + "?next="):
+        return LOGIN
+    return str(response.status_code)
+
+
+def answer(response) -> str:
+    location = response.headers.get("Location", "")
+    return f"{response.status_code} {location}".strip()
+
+
+def assert_no_secrets(response, world: World, what: str) -> None:
+    body = response.content.decode(errors="replace")
+    shown = [secret for secret in world.secrets if secret and secret in body]
+    assert not shown, f"{what} shows De Linde's {shown}"
+
+
+# --- The tests --------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_classified():
+    problems = []
+    for pattern in PATTERNS:
+        rule = classify(pattern)
+        where = f"{pattern.name!r} (/{pattern.route}, view {pattern.view})"
+        if rule is None:
+            problems.append(
+                f"{where} is not classified: add it to TABLE in {TABLE_FILE} — how to build its "
+                "kwargs, which methods to try and what 'refused' means for whom"
+                + ("" if pattern.named else "; give the pattern a name first")
+            )
+            continue
+        if isinstance(rule, Family):
+            continue
+        if bool(rule.kwargs) != bool(pattern.params):
+            problems.append(
+                f"{where} takes {pattern.params or 'no parameters'}, but its rule "
+                + ("has no kwargs" if pattern.params else "builds kwargs")
+            )
+        if not rule.public and ANONYMOUS not in rule.refused:
+            problems.append(f"{where}: say what anonymous gets, or mark it public=True")
+        unknown = set(rule.refused) - set(VIEWPOINTS)
+        if unknown or (rule.control and rule.control not in VIEWPOINTS):
+            problems.append(f"{where}: unknown viewpoints {sorted(unknown) or rule.control}")
+    names = {pattern.name for pattern in PATTERNS}
+    problems += [
+        f"{name!r} is in {TABLE_FILE} but no URL pattern has that name any more: remove it"
+        for name in TABLE
+        if name not in names
+    ]
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("name", "viewpoint"), _table_cases(lambda rule: rule.refused))
+def test_must_not_see(name, viewpoint, world, secure_client):
+    rule = TABLE[name]
+    expected = rule.refused[viewpoint]
+    client, seen = client_for(viewpoint, world, secure_client)
+    kwargs = rule.kwargs(seen) if rule.kwargs else {}
+    url = reverse(name, kwargs=kwargs)
+    before = state(client)
+    for method in rule.methods:
+        response = send(client, method, url, rule.body(seen))
+        what = f"{method} {url} as {viewpoint}"
+        got = outcome_of(response)
+        if expected in (OWN_ONLY, INERT):
+            assert got == "200", f"{what}: expected 200, got {answer(response)}"
+        elif expected == MAY_SEE_NOT_DO:
+            assert got == "403", f"{what}: expected 403, got {answer(response)}"
+        else:
+            assert got == expected, f"{what}: expected {expected}, got {answer(response)}"
+        if expected not in (INERT, MAY_SEE_NOT_DO):  # these may see the object itself
+            assert_no_secrets(response, seen, what)
+        if kwargs and expected in (NOT_FOUND, FORBIDDEN, LOGIN, ADMIN_LOGIN):
+            other = send(client, method, reverse(name, kwargs=missing(kwargs)), rule.body(seen))
+            assert outcome_of(other) == got, (
+                f"{what}: {got} for the real object but {answer(other)} for a missing one"
+            )
+    assert state(client) == before, f"{name} as {viewpoint} changed something"
+
+
+@pytest.mark.parametrize(
+    ("name", "viewpoint"), _table_cases(lambda rule: [rule.control] if rule.control else [])
+)
+def test_may_see(name, viewpoint, world, secure_client):
+    """The positive control: the walker's kwargs reach a real object someone may open."""
+    rule = TABLE[name]
+    client, seen = client_for(viewpoint, world, secure_client)
+    url = reverse(name, kwargs=rule.kwargs(seen) if rule.kwargs else {})
+    method = rule.methods[0]
+    response = send(client, method, url, rule.body(seen))
+    what = f"{method} {url} as {viewpoint}"
+    assert response.status_code in (200, 302), f"{what}: {answer(response)}"
+    location = response.headers.get("Location", "")
+    assert not location.startswith("/accounts/"), f"{what} was sent to {location}"
+    if response.status_code == 200 and OWN_ONLY in rule.refused.values():
+        body = response.content.decode()
+        assert any(secret in body for secret in seen.secrets), (
+            f"{what} shows none of the world's objects, so 'shows nothing of De Linde's' "
+            "proves nothing"
+        )
+
+
+@pytest.mark.parametrize("name", [name for name in TABLE_PATTERNS if TABLE[name].public])
+def test_public_page(name, world):
+    rule = TABLE[name]
+    client = Client()
+    kwargs = rule.kwargs(world) if rule.kwargs else {}
+    for method in rule.methods:
+        response = send(client, method, reverse(name, kwargs=kwargs), rule.body(world))
+        assert response.status_code != 500
+        assert outcome_of(response) != LOGIN, f"{name} is public but asks to log in"
+        if kwargs:
+            bogus = send(client, method, reverse(name, kwargs=missing(kwargs)), rule.body(world))
+            assert bogus.status_code == 404, f"{name}: a made-up token gives {answer(bogus)}"
+
+
+ADMIN_PAGES = ("admin:index", "admin:accounts_user_changelist")
+
+
+@pytest.mark.parametrize("viewpoint", [*NON_STAFF, ANONYMOUS, "helpdesk"])
+@pytest.mark.parametrize("name", ADMIN_PAGES)
+def test_admin_family(name, viewpoint, world, secure_client):
+    """The admin site: non-staff are sent to the admin login, which refuses them."""
+    [pattern] = [p for p in PATTERNS if p.name == name]
+    assert classify(pattern) is ADMIN
+    client, seen = client_for(viewpoint, world, secure_client)
+    response = client.get(reverse(name))
+    if viewpoint == "helpdesk":
+        assert response.status_code == 200
+        return
+    assert outcome_of(response) == ADMIN_LOGIN, answer(response)
+    assert_no_secrets(response, seen, name)
+    then = client.get(response["Location"])
+    expected = LOGIN if viewpoint == ANONYMOUS else FORBIDDEN
+    assert outcome_of(then) == expected, f"the admin login answers {answer(then)}"
+
+
+ALLAUTH_WITH_KEYS = [p for p in PATTERNS if p.params and classify(p) is ALLAUTH]
+ALLAUTH_PAGES = [p for p in PATTERNS if not p.params and classify(p) is ALLAUTH]
+
+
+@pytest.mark.parametrize("viewpoint", [ANONYMOUS, "outsider"])
+@pytest.mark.parametrize("pattern", ALLAUTH_WITH_KEYS, ids=lambda p: p.name)
+def test_allauth_family_with_a_bogus_key(pattern, viewpoint, world, secure_client):
+    client, seen = client_for(viewpoint, world, secure_client)
+    url = reverse(pattern.name, kwargs=dict.fromkeys(pattern.params, MISSING_STR))
+    for method in ("GET", "POST"):
+        response = send(client, method, url, {"password1": "x", "password2": "x"})
+        assert response.status_code < 500, f"{method} {url}: {answer(response)}"
+        assert_no_secrets(response, seen, url)
+
+
+@pytest.mark.parametrize("pattern", ALLAUTH_PAGES, ids=lambda p: p.name)
+def test_allauth_family_anonymous(pattern, world):
+    response = Client().get(reverse(pattern.name))
+    assert response.status_code < 500, answer(response)
+    assert_no_secrets(response, world, pattern.name)
+
+
+def test_walker_sees_the_whole_project():
+    """A guard for the walker itself: it found the apps' URLs and the families."""
+    names = {p.name for p in PATTERNS}
+    assert {"network:patient-detail", "accounts:staff-list", "admin:index"} <= names
+    assert ALLAUTH_WITH_KEYS and ALLAUTH_PAGES
+    assert re.fullmatch(r"patienten/<int:pk>/", TABLE_PATTERNS["network:patient-detail"].route)
