@@ -45,7 +45,8 @@ def bsn_is_valid(value: str) -> bool:
     """
     if not re.fullmatch(r"\d{9}", value or "") or value == "000000000":
         return False
-    total = sum(int(digit) * weight for digit, weight in zip(value[:8], range(9, 1, -1)))
+    weights = range(9, 1, -1)
+    total = sum(int(digit) * weight for digit, weight in zip(value[:8], weights, strict=True))
     return (total - int(value[8])) % 11 == 0
 
 

@@ -182,13 +182,18 @@ def patient_summary(*, access: PatientAccess) -> dict:
     }
 
 
+def _users_absences_today(today: datetime.date) -> Prefetch:
+    """Prefetch for rows with a ``user``: the presence marker then needs no query per row."""
+    return Prefetch(
+        "user__absences",
+        queryset=Absence.objects.filter(start__lte=today, end__gte=today),
+        to_attr="current_absences",
+    )
+
+
 def _with_member_presence(queryset: QuerySet, today: datetime.date) -> QuerySet:
     return queryset.select_related("user", "organisation", "added_by", "ended_by").prefetch_related(
-        Prefetch(
-            "user__absences",
-            queryset=Absence.objects.filter(start__lte=today, end__gte=today),
-            to_attr="current_absences",
-        )
+        _users_absences_today(today)
     )
 
 
@@ -243,13 +248,7 @@ def care_network_candidates(*, access: PatientAccess, query: str) -> list[Member
     today = timezone.localdate()
     rows = (
         memberships.select_related("user", "organisation")
-        .prefetch_related(
-            Prefetch(
-                "user__absences",
-                queryset=Absence.objects.filter(start__lte=today, end__gte=today),
-                to_attr="current_absences",
-            )
-        )
+        .prefetch_related(_users_absences_today(today))
         .order_by("user__last_name", "user__first_name", "organisation__name")
     )
     return list(rows[:NETWORK_CANDIDATES_SHOWN])

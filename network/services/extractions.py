@@ -48,6 +48,7 @@ from network.models import (
     Patient,
     PatientSource,
 )
+from network.services.patients import PATIENT_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +60,6 @@ CHILD_MODELS = {
     "contra_indications": (ContraIndication, DataCategory.CONTRA_INDICATIONS),
     "measurements": (Measurement, DataCategory.MEASUREMENTS),
 }
-PATIENT_FIELDS = (
-    "bsn",
-    "initials",
-    "first_name",
-    "infix",
-    "surname",
-    "gender",
-    "birth_date",
-    "street",
-    "postal_code",
-    "city",
-    "phone",
-)
 
 
 # Said of a patient whose BSN another patient of the practice already has.
