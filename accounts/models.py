@@ -96,6 +96,7 @@ PROFILE_FIELDS = (
     "notify_consultations",
     "notify_referrals",
     "notify_care_network",
+    "notify_when_away",
     "language",
 )
 """What a user edits on their own profile page (e-mail and status are the helpdesk's)."""
@@ -124,6 +125,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_consultations = models.BooleanField(_("new consultation"), default=True)
     notify_referrals = models.BooleanField(_("new referral or feedback"), default=True)
     notify_care_network = models.BooleanField(_("added to a care network"), default=False)
+    notify_when_away = models.BooleanField(_("also on days off and during absence"), default=False)
 
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("helpdesk (admin access)"), default=False)

@@ -38,6 +38,16 @@ def with_presence(users: QuerySet, *, today: datetime.date | None = None) -> Que
     )
 
 
+def absences_today_prefetch(path: str = "user__absences", *, today=None) -> Prefetch:
+    """Prefetch for rows that point at a user (``path``): the marker then needs no query."""
+    today = today or timezone.localdate()
+    return Prefetch(
+        path,
+        queryset=Absence.objects.filter(start__lte=today, end__gte=today),
+        to_attr="current_absences",
+    )
+
+
 def presence_of(user, *, today: datetime.date | None = None) -> Presence:
     today = today or timezone.localdate()
     absences = getattr(user, "current_absences", None)
@@ -49,3 +59,39 @@ def presence_of(user, *, today: datetime.date | None = None) -> Presence:
     if not user.works_on(today):
         return Presence(DAY_OFF)
     return Presence(AVAILABLE)
+
+
+# --- Online presence: who has Regiozorg open right now --------------------------------------
+# Each open page's websocket touches a cache key on connect and on every ping (30 s); the key
+# lives 75 s, so a closed laptop drops out within a minute and a half. Redis in production, so
+# every Daphne process sees the same answer.
+
+ONLINE = "online"
+AWAY = "away"
+OFFLINE = "offline"
+_ONLINE_TTL = 75
+
+
+def _online_key(user_id: int) -> str:
+    return f"presence:{user_id}"
+
+
+def online_touch(user_id: int, *, away: bool = False) -> None:
+    from django.core.cache import cache
+
+    cache.set(_online_key(user_id), AWAY if away else ONLINE, _ONLINE_TTL)
+
+
+def online_leave(user_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_online_key(user_id))
+
+
+def online_states(user_ids) -> dict[int, str]:
+    """online / away / offline per user, in one cache round trip."""
+    from django.core.cache import cache
+
+    ids = list(user_ids)
+    found = cache.get_many([_online_key(i) for i in ids])
+    return {i: found.get(_online_key(i), OFFLINE) for i in ids}

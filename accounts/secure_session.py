@@ -46,7 +46,8 @@ def secure_session_active(request) -> bool:
     return secure_session_expires_at(request) is not None
 
 
-def _redirect_to_second_factor(request):
+def redirect_to_second_factor(request):
+    """Off to the second-factor check (or its set-up), and back to this page afterwards."""
     next_qs = urlencode({"next": request.get_full_path()})
     if has_second_factor(request.user):
         messages.info(request, _("Confirm with your second factor to start a secure session."))
@@ -68,7 +69,7 @@ def secure_session_required(view_func):
     @login_required
     def wrapper(request, *args, **kwargs):
         if not secure_session_active(request):
-            return _redirect_to_second_factor(request)
+            return redirect_to_second_factor(request)
         return view_func(request, *args, **kwargs)
 
     return wrapper

@@ -5,11 +5,11 @@ import re
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.models import Absence
+from accounts.presence import absences_today_prefetch
 from network.access import (
     Actor,
     PatientAccess,
@@ -182,18 +182,9 @@ def patient_summary(*, access: PatientAccess) -> dict:
     }
 
 
-def _users_absences_today(today: datetime.date) -> Prefetch:
-    """Prefetch for rows with a ``user``: the presence marker then needs no query per row."""
-    return Prefetch(
-        "user__absences",
-        queryset=Absence.objects.filter(start__lte=today, end__gte=today),
-        to_attr="current_absences",
-    )
-
-
 def _with_member_presence(queryset: QuerySet, today: datetime.date) -> QuerySet:
     return queryset.select_related("user", "organisation", "added_by", "ended_by").prefetch_related(
-        _users_absences_today(today)
+        absences_today_prefetch(today=today)
     )
 
 
@@ -248,7 +239,7 @@ def care_network_candidates(*, access: PatientAccess, query: str) -> list[Member
     today = timezone.localdate()
     rows = (
         memberships.select_related("user", "organisation")
-        .prefetch_related(_users_absences_today(today))
+        .prefetch_related(absences_today_prefetch(today=today))
         .order_by("user__last_name", "user__first_name", "organisation__name")
     )
     return list(rows[:NETWORK_CANDIDATES_SHOWN])

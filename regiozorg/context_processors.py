@@ -11,5 +11,8 @@ def site(request):
     }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["nav_sections"] = sections_for(getattr(request, "membership", None))
+        sections = sections_for(getattr(request, "membership", None))
+        context["nav_sections"] = sections
+        # The page keeps a websocket for live counts and presence when messaging is on.
+        context["nav_live"] = any(s["key"] == "conversations" for s in sections)
     return context

@@ -244,6 +244,10 @@ INVITATION_VALID_DAYS = 14
 ACCOUNT_REQUEST_MAX_REMARKS = 1000
 PARTNER_IMPORT_MAX_BYTES = env.int("PARTNER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 # A FHIR extraction of a large practice (5,000 patients) is about 30 MB.
+MESSAGE_MAX_CHARS = env.int("MESSAGE_MAX_CHARS", 10_000, minimum=100)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# At most one e-mail per conversation per this many minutes to the same person.
+NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)
 EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
@@ -314,8 +318,15 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
+# Attachments: never under a URL; served only by a permission-checked view. With several web
+# hosts, PRIVATE_FILES_DIR must be a shared volume (docker-compose mounts one).
+PRIVATE_FILES_DIR = Path(env.str("PRIVATE_FILES_DIR", str(DATA_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_DIR, "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -18,4 +18,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("network.urls")),
+    path("", include("conversations.urls")),
 ]

@@ -1,0 +1,91 @@
+"""Who may see which conversation. The one place that decides it for this app.
+
+A person sees a conversation when they take part in it — themselves, or through a shared inbox
+they are a member of now. For a conversation about a patient the patient rule of
+``network.access`` applies on top: they must be able to see the patient (own practice, or
+visible and in the care network), or reach the conversation through a shared inbox of the
+organisation they act for while the practice has made the patient visible (whoever of the
+inbox answers then joins the care network). Same 404 for "missing" and "not yours".
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from conversations.models import Conversation, Participant, SharedInboxMember
+from network.access import Actor, collaborates, patients_visible_to
+from network.access_log import access_log_write
+from network.levels import Capability
+from network.models import AccessAction, AccessRelationship
+
+__all__ = ["Actor", "can_message", "conversation_get_for", "conversations_visible_to"]
+
+
+def can_message(actor: Actor) -> bool:
+    membership = actor.membership
+    return (
+        membership is not None
+        and getattr(actor.user, "is_authenticated", False)
+        and actor.user.is_active
+        and membership.user_id == actor.user.pk
+        and membership.can(Capability.MESSAGES)
+    )
+
+
+def _inbox_ids(actor: Actor, *, organisation_only: bool = False) -> QuerySet:
+    members = SharedInboxMember.objects.filter(user_id=actor.user.pk, inbox__is_active=True)
+    if organisation_only:
+        members = members.filter(inbox__organisation_id=actor.membership.organisation_id)
+    return members.values("inbox_id")
+
+
+def conversations_visible_to(actor: Actor) -> QuerySet[Conversation]:
+    """The conversations ``actor`` may open, as one queryset filter."""
+    if not can_message(actor):
+        return Conversation.objects.none()
+    current = Participant.objects.filter(conversation=OuterRef("pk"), left_at__isnull=True)
+    takes_part = Exists(
+        current.filter(Q(user_id=actor.user.pk) | Q(inbox_id__in=_inbox_ids(actor)))
+    )
+    via_own_inbox = Exists(current.filter(inbox_id__in=_inbox_ids(actor, organisation_only=True)))
+    patient_rule = Q(patient__isnull=True)
+    if collaborates(actor):
+        patient_rule |= Q(patient__in=patients_visible_to(actor).values("pk"))
+        patient_rule |= Q(patient__is_visible=True) & via_own_inbox
+    return Conversation.objects.filter(takes_part).filter(patient_rule)
+
+
+def conversation_get_for(*, actor: Actor, pk, log: bool = True) -> Conversation:
+    """The conversation, or 404. Opening one about a patient is logged (NEN 7513)."""
+    try:
+        conversation = (
+            conversations_visible_to(actor)
+            .select_related("patient", "patient__practice", "created_by", "picked_up_by")
+            .get(pk=pk)
+        )
+    except (Conversation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if log:
+        conversation_log_read(actor=actor, conversation=conversation)
+    return conversation
+
+
+def conversation_log_read(
+    *, actor: Actor, conversation: Conversation, object_ref: str = ""
+) -> None:
+    """Looking at a conversation about a patient is looking at patient data (NEN 7513)."""
+    if conversation.patient_id:
+        own = (
+            actor.membership.organisation_id == conversation.patient.practice_id
+            and actor.membership.has_patient_data_access
+        )
+        access_log_write(
+            actor=actor,
+            action=AccessAction.READ,
+            relationship=AccessRelationship.OWN_PRACTICE
+            if own
+            else AccessRelationship.CARE_NETWORK,
+            patient=conversation.patient,
+            object_ref=object_ref or f"conversation:{conversation.pk}",
+        )

@@ -1,0 +1,184 @@
+"""The live edge: one websocket per open page. Thin — rules live in access and services.
+
+Frames from the browser (JSON), each validated with a form:
+  {"type": "subscribe", "conversation": 12, "after": 345}  -> join, then everything after 345
+  {"type": "read", "conversation": 12, "message": 350}      -> read up to 350
+  {"type": "ping", "away": false}                            -> presence, every 30 s
+Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
+"conversation" (state changed), "read", "revoked", "error", "pong".
+
+The user comes from the session (AuthMiddlewareStack); the origin is checked by
+AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before joining a group,
+and again whenever the user's access changes (a shared inbox membership ends, say).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django import forms
+from django.http import Http404
+
+from accounts.presence import online_leave, online_touch
+from accounts.secure_session import secure_session_active
+from conversations import realtime, selectors
+from conversations.access import conversation_get_for, conversations_visible_to
+from conversations.services.messages import read_up_to
+from network.access import Actor
+from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
+
+MAX_SUBSCRIPTIONS = 20
+
+
+class FrameForm(forms.Form):
+    type = forms.ChoiceField(choices=[(t, t) for t in ("subscribe", "read", "ping")])
+    conversation = forms.IntegerField(required=False, min_value=1)
+    after = forms.IntegerField(required=False, min_value=0)
+    message = forms.IntegerField(required=False, min_value=1)
+    away = forms.BooleanField(required=False)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("type")
+        if kind in ("subscribe", "read") and not data.get("conversation"):
+            raise forms.ValidationError("conversation required")
+        if kind == "read" and not data.get("message"):
+            raise forms.ValidationError("message required")
+        return data
+
+
+def _actor_for(scope) -> Actor | None:
+    user = scope.get("user")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    memberships = memberships_for(user=user)
+    membership = membership_active(
+        memberships=memberships,
+        organisation_id=scope["session"].get(ACTIVE_ORGANISATION_SESSION_KEY),
+    )
+    client = scope.get("client") or (None, None)
+    headers = dict(scope.get("headers") or [])
+    return Actor(
+        user=user,
+        membership=membership,
+        ip_address=client[0],
+        user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:300],
+        request_id="websocket",
+    )
+
+
+def _authorise(actor: Actor, scope, conversation_id: int) -> None:
+    """404 unless the actor may see it; patient conversations need a secure session too."""
+    conversation = conversation_get_for(actor=actor, pk=conversation_id)
+    if conversation.patient_id and not secure_session_active(
+        SimpleNamespace(session=scope["session"], user=actor.user)
+    ):
+        raise Http404
+
+
+def _missed(actor: Actor, conversation_id: int, after: int) -> list[dict]:
+    conversation = conversation_get_for(actor=actor, pk=conversation_id, log=False)
+    return [
+        realtime.message_payload(m)
+        for m in selectors.messages_after(conversation=conversation, after=after)
+    ]
+
+
+def _still_visible(actor: Actor, conversation_ids: set[int]) -> set[int]:
+    return set(
+        conversations_visible_to(actor).filter(pk__in=conversation_ids).values_list("pk", flat=True)
+    )
+
+
+def _read(actor: Actor, conversation_id: int, message_id: int) -> None:
+    conversation = conversation_get_for(actor=actor, pk=conversation_id, log=False)
+    read_up_to(user=actor.user, conversation=conversation, message_id=message_id)
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.actor = await database_sync_to_async(_actor_for)(self.scope)
+        if self.actor is None:
+            await self.close(code=4401)
+            return
+        self.subscribed: set[int] = set()
+        self.user_group = realtime.user_group(self.actor.user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
+        await self.accept()
+        await database_sync_to_async(online_touch)(self.actor.user.pk)
+
+    async def disconnect(self, code):
+        if getattr(self, "actor", None) is None:
+            return
+        await self.channel_layer.group_discard(self.user_group, self.channel_name)
+        for conversation_id in self.subscribed:
+            await self.channel_layer.group_discard(
+                realtime.conversation_group(conversation_id), self.channel_name
+            )
+        await database_sync_to_async(online_leave)(self.actor.user.pk)
+
+    async def receive_json(self, content, **kwargs):
+        form = FrameForm(content if isinstance(content, dict) else {})
+        if not form.is_valid():
+            await self.send_json({"type": "error", "error": "invalid frame"})
+            await self.close(code=4400)
+            return
+        frame = form.cleaned_data
+        if frame["type"] == "ping":
+            await database_sync_to_async(online_touch)(self.actor.user.pk, away=frame["away"])
+            await self.send_json({"type": "pong"})
+        elif frame["type"] == "subscribe":
+            await self._subscribe(frame["conversation"], frame.get("after") or 0)
+        elif frame["type"] == "read":
+            try:
+                await database_sync_to_async(_read)(
+                    self.actor, frame["conversation"], frame["message"]
+                )
+            except Http404:
+                await self.send_json({"type": "error", "error": "not found"})
+
+    async def _subscribe(self, conversation_id: int, after: int):
+        if conversation_id not in self.subscribed and len(self.subscribed) >= MAX_SUBSCRIPTIONS:
+            await self.send_json({"type": "error", "error": "too many subscriptions"})
+            return
+        try:
+            # Authorise first; only then join the group, then send what was missed. A message
+            # stored between the two arrives twice at most; the page drops duplicates by id.
+            await database_sync_to_async(_authorise)(self.actor, self.scope, conversation_id)
+        except Http404:
+            await self.send_json(
+                {"type": "error", "error": "not found", "conversation": conversation_id}
+            )
+            return
+        await self.channel_layer.group_add(
+            realtime.conversation_group(conversation_id), self.channel_name
+        )
+        self.subscribed.add(conversation_id)
+        missed = await database_sync_to_async(_missed)(self.actor, conversation_id, after)
+        await self.send_json({"type": "messages", "conversation": conversation_id, "items": missed})
+
+    # --- events from the channel layer -----------------------------------------------------
+
+    async def message_created(self, event):
+        if event["conversation"] in self.subscribed:
+            await self.send_json({**event, "type": "message"})
+
+    async def read_changed(self, event):
+        await self.send_json({"type": "read", "user": event["user"]})
+
+    async def conversation_changed(self, event):
+        await self.send_json({"type": "conversation"})
+
+    async def inbox_changed(self, event):
+        await self.send_json({"type": "inbox", "conversation": event["conversation"]})
+
+    async def access_changed(self, event):
+        keep = await database_sync_to_async(_still_visible)(self.actor, set(self.subscribed))
+        for conversation_id in self.subscribed - keep:
+            await self.channel_layer.group_discard(
+                realtime.conversation_group(conversation_id), self.channel_name
+            )
+            await self.send_json({"type": "revoked", "conversation": conversation_id})
+        self.subscribed &= keep

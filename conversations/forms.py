@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from conversations.models import Conversation
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message"),
+        required=False,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=settings.MESSAGE_MAX_CHARS,
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+    files = MultipleFileField(label=_("Photos or PDF"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].error_messages["max_length"] = _(
+            "A message can be at most %(limit_value)d characters (it has %(show_value)d)."
+        )
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4())
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("body") and not data.get("files") and not self.errors:
+            raise forms.ValidationError(_("Write a message."), code="empty")
+        return data
+
+
+class ConversationForm(MessageForm):
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=Conversation.Kind.choices,
+        initial=Conversation.Kind.CONVERSATION,
+        widget=forms.RadioSelect,
+    )
+    people = forms.TypedMultipleChoiceField(
+        label=_("People"), coerce=int, required=False, choices=()
+    )
+    inboxes = forms.TypedMultipleChoiceField(
+        label=_("Shared inboxes"), coerce=int, required=False, choices=()
+    )
+    make_visible = forms.BooleanField(
+        label=_("Make the patient visible to the care network"), required=False, initial=True
+    )
+
+    field_order = ["kind", "subject", "people", "inboxes", "body", "files", "make_visible"]
+
+    def __init__(self, *args, people_choices=(), inbox_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["people"].choices = people_choices
+        self.fields["inboxes"].choices = inbox_choices
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("people") and not data.get("inboxes"):
+            self.add_error("people", _("Choose at least one recipient."))
+        return data
+
+
+class InboxFilterForm(forms.Form):
+    tab = forms.ChoiceField(
+        choices=[("inbox", "inbox"), ("flagged", "flagged"), ("archive", "archive")],
+        required=False,
+    )
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    patient = forms.ChoiceField(
+        label=_("Patient"),
+        required=False,
+        choices=[("", _("all")), ("yes", _("about a patient")), ("no", _("without patient"))],
+    )
+
+
+class RecipientSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)

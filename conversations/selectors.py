@@ -1,0 +1,254 @@
+"""Reads of the conversations app. Everything starts from ``conversations.access``."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.core.paginator import Page, Paginator
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from accounts.presence import absences_today_prefetch, with_presence
+from conversations.access import Actor, conversations_visible_to
+from conversations.models import (
+    Conversation,
+    Message,
+    Participant,
+    ReadState,
+    SharedInbox,
+    SharedInboxMember,
+)
+from network.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
+from network.models import Membership, OrganisationKind
+
+CONVERSATIONS_PER_PAGE = 25
+MESSAGES_SHOWN = 50
+CATCH_UP_LIMIT = 200
+RECIPIENTS_SHOWN = 15
+TABS = ("inbox", "flagged", "archive")
+
+
+def _read_upto(actor: Actor):
+    return Subquery(
+        ReadState.objects.filter(conversation=OuterRef("pk"), user_id=actor.user.pk).values(
+            "last_read_message_id"
+        )[:1],
+        output_field=IntegerField(),
+    )
+
+
+def _with_unread(conversations: QuerySet, actor: Actor) -> QuerySet:
+    """Annotate ``unread`` (messages by others after the reader's mark) and ``is_flagged``."""
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), id__gt=OuterRef("read_upto"))
+        .exclude(author_id=actor.user.pk)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    flagged = ReadState.objects.filter(
+        conversation=OuterRef("pk"), user_id=actor.user.pk, is_flagged=True
+    )
+    return conversations.annotate(
+        read_upto=Coalesce(_read_upto(actor), Value(0)),
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
+        is_flagged=Exists(flagged),
+    )
+
+
+def _search(conversations: QuerySet, query: str) -> QuerySet:
+    """Subjects and message text; Dutch full-text search on PostgreSQL, words elsewhere."""
+    if connection.vendor == "postgresql":
+        words = SearchQuery(query, config="dutch", search_type="websearch")
+        in_messages = Message.objects.annotate(
+            document=SearchVector("body", config="dutch")
+        ).filter(conversation=OuterRef("pk"), document=words)
+        return conversations.annotate(
+            subject_document=SearchVector("subject", config="dutch")
+        ).filter(Q(subject_document=words) | Exists(in_messages))
+    for word in query.split()[:5]:
+        in_messages = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=word)
+        conversations = conversations.filter(Q(subject__icontains=word) | Exists(in_messages))
+    return conversations
+
+
+def inbox_page(
+    *,
+    actor: Actor,
+    kind: str,
+    tab: str = "inbox",
+    query: str = "",
+    with_patient: str = "",
+    page=1,
+) -> Page:
+    """One page of the inbox: constant queries whatever the number of conversations."""
+    conversations = conversations_visible_to(actor).filter(kind=kind)
+    if tab == "archive":
+        conversations = conversations.filter(closed_at__isnull=False)
+    else:
+        conversations = conversations.filter(closed_at__isnull=True)
+    if with_patient == "yes":
+        conversations = conversations.filter(patient__isnull=False)
+    elif with_patient == "no":
+        conversations = conversations.filter(patient__isnull=True)
+    if query:
+        conversations = _search(conversations, query)
+    conversations = _with_unread(conversations, actor)
+    if tab == "flagged":
+        conversations = conversations.filter(is_flagged=True)
+    conversations = conversations.select_related("patient", "created_by", "picked_up_by").order_by(
+        F("last_message_at").desc(nulls_last=True), "-pk"
+    )
+    return Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(page)
+
+
+def unread_counts(*, actor: Actor) -> dict[str, int]:
+    """Conversations with unread messages, per kind — for the navigation badges."""
+    rows = (
+        _with_unread(conversations_visible_to(actor).filter(closed_at__isnull=True), actor)
+        .filter(unread__gt=0)
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(Conversation.Kind.values, 0)
+    counts.update({row["kind"]: row["n"] for row in rows})
+    return counts
+
+
+def consultation_state_counts(*, actor: Actor) -> dict[str, int]:
+    rows = (
+        conversations_visible_to(actor)
+        .filter(kind=Conversation.Kind.CONSULTATION)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = dict.fromkeys(Conversation.ConsultationState.values, 0)
+    counts.update({row["state"]: row["n"] for row in rows})
+    return counts
+
+
+def _messages(conversation: Conversation) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("author", "author_organisation")
+        .prefetch_related("attachments")
+    )
+
+
+def conversation_messages(*, conversation: Conversation, before: int | None = None) -> list:
+    """The latest messages (or those before ``before``), oldest first."""
+    messages = _messages(conversation)
+    if before:
+        messages = messages.filter(id__lt=before)
+    return list(reversed(messages.order_by("-id")[:MESSAGES_SHOWN]))
+
+
+def messages_after(*, conversation: Conversation, after: int) -> list:
+    """What a (re)connecting client missed: everything after the last id it has."""
+    return list(_messages(conversation).filter(id__gt=after).order_by("id")[:CATCH_UP_LIMIT])
+
+
+def message_for_push(message_id: int) -> Message | None:
+    return (
+        Message.objects.select_related("author", "author_organisation")
+        .prefetch_related("attachments")
+        .filter(pk=message_id)
+        .first()
+    )
+
+
+def recipient_user_ids(*, conversation_id: int) -> set[int]:
+    """Everyone who reads the conversation now: people, and members of its shared inboxes."""
+    current = Participant.objects.filter(conversation_id=conversation_id, left_at__isnull=True)
+    people = set(current.exclude(user=None).values_list("user_id", flat=True))
+    members = SharedInboxMember.objects.filter(
+        inbox_id__in=current.exclude(inbox=None).values("inbox_id")
+    ).values_list("user_id", flat=True)
+    return people | set(members)
+
+
+def participants_of(*, conversation: Conversation) -> list[Participant]:
+    """Current participants with today's absences (for the presence markers)."""
+    return list(
+        Participant.objects.filter(conversation=conversation, left_at__isnull=True)
+        .select_related("user", "inbox", "organisation")
+        .prefetch_related(absences_today_prefetch())
+        .order_by("joined_at", "pk")
+    )
+
+
+def read_marks(*, conversation: Conversation) -> list[ReadState]:
+    """How far each person has read (for "gelezen door" in group conversations)."""
+    return list(
+        ReadState.objects.filter(conversation=conversation, last_read_message_id__gt=0)
+        .select_related("user")
+        .order_by("user__first_name")
+    )
+
+
+def _messaging_memberships() -> QuerySet[Membership]:
+    levels = [lvl for lvl, caps in LEVEL_CAPABILITIES.items() if Capability.MESSAGES in caps]
+    roles = [role for role, caps in ROLE_CAPABILITIES.items() if Capability.MESSAGES in caps]
+    gp = OrganisationKind.GP_PRACTICE
+    return Membership.objects.active().filter(
+        Q(organisation__kind=gp, level__in=levels) | (~Q(organisation__kind=gp) & Q(role__in=roles))
+    )
+
+
+def recipient_search(*, actor: Actor, query: str) -> tuple[list[Membership], list[SharedInbox]]:
+    """People (as members of an organisation) and shared inboxes to write to, by name."""
+    words = query.split()[:5]
+    if not words or len(query.strip()) < 2:
+        return [], []
+    people = _messaging_memberships().exclude(user_id=actor.user.pk)
+    inboxes = SharedInbox.objects.filter(is_active=True, organisation__is_active=True)
+    for word in words:
+        people = people.filter(
+            Q(user__first_name__icontains=word)
+            | Q(user__last_name__icontains=word)
+            | Q(organisation__name__icontains=word)
+        )
+        inboxes = inboxes.filter(Q(name__icontains=word) | Q(organisation__name__icontains=word))
+    people = with_presence_of_members(
+        people.select_related("user", "organisation").order_by("user__last_name", "pk")
+    )
+    return (
+        list(people[:RECIPIENTS_SHOWN]),
+        list(inboxes.select_related("organisation", "team").order_by("name")[:RECIPIENTS_SHOWN]),
+    )
+
+
+def with_presence_of_members(memberships: QuerySet) -> QuerySet:
+    return memberships.prefetch_related(absences_today_prefetch())
+
+
+def memberships_by_ids(*, ids: list[int]) -> list[Membership]:
+    return list(
+        with_presence_of_members(
+            _messaging_memberships().filter(pk__in=ids).select_related("user", "organisation")
+        )
+    )
+
+
+def inboxes_by_ids(*, ids: list[int]) -> list[SharedInbox]:
+    return list(
+        SharedInbox.objects.filter(pk__in=ids, is_active=True).select_related("organisation")
+    )
+
+
+def users_with_presence(ids) -> QuerySet[User]:
+    return with_presence(User.objects.filter(pk__in=ids))

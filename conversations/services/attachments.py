@@ -1,0 +1,97 @@
+"""Attachments and photos: checked by content, stripped of metadata, stored privately.
+
+The type comes from the file's bytes (``filetype``), never from its name or the browser's
+claim; photos are re-encoded with Pillow, which drops EXIF (GPS position, camera, time). Files
+live in the private storage and are only served by a permission-checked view.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import PurePath
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from conversations.models import Attachment, Message
+
+ALLOWED_TYPES = {
+    "image/jpeg": "jpg",
+    "image/png": "png",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "application/pdf": "pdf",
+}
+MAX_FILES = 5
+IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def attachment_check(upload) -> str:
+    """The content type of an upload, or a Dutch ValidationError. Reads only the header."""
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("%(name)s is %(size)s; the limit is %(limit)s.")
+            % {
+                "name": upload.name,
+                "size": filesizeformat(upload.size),
+                "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+            },
+            code="too_large",
+        )
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_TYPES:
+        raise ValidationError(
+            _("%(name)s is not a photo (JPEG, PNG, WebP, HEIC) or PDF.") % {"name": upload.name},
+            code="bad_type",
+        )
+    return kind.mime
+
+
+def _without_metadata(data: bytes, mime: str) -> bytes:
+    """Re-encode a photo without EXIF, upright as it was taken."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image = ImageOps.exif_transpose(image)
+            out = io.BytesIO()
+            options = {"quality": 90} if mime == "image/jpeg" else {}
+            if mime == "image/jpeg" and image.mode not in ("RGB", "L"):
+                image = image.convert("RGB")
+            image.save(out, format=IMAGE_FORMATS[mime], **options)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise ValidationError(_("This photo cannot be read."), code="bad_image") from None
+
+
+def attachments_store(*, message: Message, files) -> list[Attachment]:
+    """Check and store ``files`` for ``message`` (inside the send's transaction)."""
+    files = list(files or ())
+    if len(files) > MAX_FILES:
+        raise ValidationError(_("At most %(n)s files per message.") % {"n": MAX_FILES})
+    stored = []
+    for upload in files:
+        mime = attachment_check(upload)
+        data = upload.read()
+        if mime in IMAGE_FORMATS:
+            data = _without_metadata(data, mime)
+        elif mime == "image/heic":
+            # Pillow cannot rewrite HEIC here; refuse rather than keep the GPS position.
+            raise ValidationError(
+                _("HEIC photos cannot be cleaned of their location data; send a JPEG."),
+                code="heic",
+            )
+        name = PurePath(upload.name).name[:150] or "bijlage"
+        attachment = Attachment(
+            message=message, original_name=name, content_type=mime, size=len(data)
+        )
+        attachment.file.save(f"{ALLOWED_TYPES[mime]}", ContentFile(data), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored

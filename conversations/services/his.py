@@ -1,0 +1,339 @@
+"""Exporting a conversation to the practice's HIS (terugkoppelen naar het HIS).
+
+Who: practice staff with patient-data access, acting for the patient's own practice — nobody
+else, not even a participant who may read the conversation (:func:`his_export_require`).
+Refusals and every export or download are written to the access log (NEN 7513).
+
+:func:`his_export_create` builds the SOEP note and the FHIR Communication once, from the
+messages as they are now, and stores them with a fresh idempotency key; later messages need a
+new export. What happens next depends on the practice:
+
+- with an active :class:`HisEndpoint` the delivery task is queued after commit, and the export
+  goes from ``pending`` to ``sent`` or ``failed``;
+- without one nothing is queued: the export stays ``pending`` for good (never delivered
+  electronically) and the page offers the note as a download, which the user pastes into the
+  patient's journal. The download is offered for every export, sent ones included.
+
+:func:`his_export_deliver` is idempotent: it posts only a ``pending`` export, and sends the
+same ``Idempotency-Key`` header (and FHIR identifier) on every attempt, so a HIS that dedupes
+on it stores one note even when a timeout hid our first success. 2xx → ``sent``; 5xx, 408,
+429 and network errors raise :class:`HisDeliveryRetryable` (the task retries with backoff and
+calls :func:`his_export_fail` when it gives up); any other answer → ``failed`` at once, with
+the status and the start of the HIS's answer as the reason. Messages stored in ``last_error``
+are shown to the user as they are; the task writes them under the Dutch locale.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, F
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conversations.his_export import (
+    ExportContent,
+    ExportMessage,
+    ExportPatient,
+    fhir_communication_build,
+    soep_note_build,
+)
+from conversations.his_models import (
+    HisEndpoint,
+    HisExport,
+    icpc_code_normalise,
+    validate_his_url,
+    validate_icpc_code,
+)
+from conversations.models import Conversation
+from network.access import Actor, sees_own_practice_patients
+from network.access_log import access_log_write
+from network.models import AccessAction, AccessOutcome, AccessRelationship, DataCategory
+
+TIMEOUT_SECONDS = 10
+REASON_MAX_CHARS = 200
+# A HIS that is busy or briefly away answers these; trying again later may well work.
+RETRYABLE_STATUSES = {408, 429}
+
+
+class HisDeliveryRetryable(Exception):
+    """The HIS did not take the note this time (5xx, timeout, network); try again later."""
+
+
+# --- Who may ----------------------------------------------------------------------------------
+
+
+def can_export_to_his(*, actor: Actor, conversation: Conversation) -> bool:
+    """Own-practice staff with patient-data access, for a conversation about their patient."""
+    return (
+        conversation.patient_id is not None
+        and sees_own_practice_patients(actor)
+        and actor.membership.organisation_id == conversation.patient.practice_id
+    )
+
+
+def his_export_require(*, actor: Actor, conversation: Conversation) -> None:
+    """PermissionDenied (logged as a refused export) unless ``actor`` may export."""
+    if can_export_to_his(actor=actor, conversation=conversation):
+        return
+    if conversation.patient_id is not None:
+        access_log_write(
+            actor=actor,
+            action=AccessAction.EXPORT,
+            relationship=AccessRelationship.CARE_NETWORK,
+            outcome=AccessOutcome.DENIED,
+            patient=conversation.patient,
+            object_ref=f"conversation:{conversation.pk}",
+        )
+    raise PermissionDenied
+
+
+def his_endpoint_for(*, practice_id: int) -> HisEndpoint | None:
+    return HisEndpoint.objects.filter(practice_id=practice_id, is_active=True).first()
+
+
+# --- Export -----------------------------------------------------------------------------------
+
+
+def _icpc_title(conversation: Conversation, code: str) -> str:
+    """The title the practice's own HIS gave this code for this patient (its episode list)."""
+    if not code:
+        return ""
+    base = code.split(".", 1)[0]
+    rows = list(
+        conversation.patient.episodes.filter(icpc_code__in={code, base})
+        .order_by("status", "-start_date", "pk")
+        .values_list("icpc_code", "title")
+    )
+    for wanted in (code, base):
+        for row_code, title in rows:
+            if row_code == wanted:
+                return title
+    return ""
+
+
+def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> ExportContent:
+    patient = conversation.patient
+    participants = tuple(
+        (p.user.full_name if p.user_id else p.inbox.name, p.organisation.name)
+        for p in conversation.participants.select_related("user", "inbox", "organisation").order_by(
+            "joined_at", "pk"
+        )
+    )
+    messages = tuple(
+        ExportMessage(
+            at=m.created_at,
+            author=m.author.full_name,
+            organisation=m.author_organisation.name,
+            body=m.body,
+            attachments=m.attachment_count,
+        )
+        for m in conversation.messages.select_related("author", "author_organisation")
+        .annotate(attachment_count=Count("attachments"))
+        .order_by("id")
+    )
+    return ExportContent(
+        key=key,
+        created_at=timezone.now(),
+        conversation_id=conversation.pk,
+        subject=conversation.subject,
+        started_at=conversation.created_at,
+        practice_name=patient.practice.name,
+        practice_agb=patient.practice.agb_code,
+        patient=ExportPatient(
+            formal_name=patient.formal_name,
+            birth_date=patient.birth_date,
+            bsn=patient.bsn,
+            his_id=patient.his_id,
+        ),
+        participants=participants,
+        messages=messages,
+        is_consultation=conversation.is_consultation,
+        icpc_code=icpc_code,
+        icpc_title=_icpc_title(conversation, icpc_code),
+    )
+
+
+def his_export_create(
+    *, actor: Actor, conversation: Conversation, icpc_code: str = ""
+) -> HisExport:
+    """Store an export of ``conversation`` and, if the practice has a HIS connection, queue it.
+
+    Raises PermissionDenied for anyone but own-practice staff, ValidationError for a malformed
+    ICPC code. Logged as an export of the patient's data.
+    """
+    his_export_require(actor=actor, conversation=conversation)
+    icpc_code = icpc_code_normalise(icpc_code)
+    validate_icpc_code(icpc_code)
+    key = uuid.uuid4()
+    content = _content(conversation, key=key, icpc_code=icpc_code)
+    note = soep_note_build(content)
+    resource = fhir_communication_build(content, note=note)
+    endpoint = his_endpoint_for(practice_id=conversation.patient.practice_id)
+    with transaction.atomic():
+        export = HisExport.objects.create(
+            conversation=conversation,
+            practice_id=conversation.patient.practice_id,
+            requested_by=actor.user,
+            icpc_code=icpc_code,
+            note_text=note,
+            fhir_json=resource,
+            idempotency_key=key,
+        )
+        access_log_write(
+            actor=actor,
+            action=AccessAction.EXPORT,
+            relationship=AccessRelationship.OWN_PRACTICE,
+            patient=conversation.patient,
+            data=["conversation"],
+            object_ref=f"his_export:{export.pk}",
+        )
+        if endpoint is not None:
+            from conversations.tasks import his_export_deliver_task
+
+            transaction.on_commit(lambda: his_export_deliver_task.delay(export.pk))
+    return export
+
+
+def his_exports_for(*, conversation: Conversation, limit: int = 5) -> list[HisExport]:
+    """The latest exports of a conversation, newest first (the page shows a few)."""
+    return list(conversation.his_exports.select_related("requested_by")[:limit])
+
+
+def his_export_download(*, actor: Actor, conversation: Conversation, pk) -> tuple[str, str]:
+    """(file name, text) of an export's note, for own-practice staff; logged as an export.
+
+    The text starts with who the note is about, so it is pasted into the right journal.
+    """
+    his_export_require(actor=actor, conversation=conversation)
+    try:
+        export = conversation.his_exports.get(pk=pk)
+    except (HisExport.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    access_log_write(
+        actor=actor,
+        action=AccessAction.EXPORT,
+        relationship=AccessRelationship.OWN_PRACTICE,
+        patient=conversation.patient,
+        data=[DataCategory.IDENTITY, "conversation"],
+        object_ref=f"his_export:{export.pk}",
+    )
+    patient = conversation.patient
+    header = " · ".join(
+        p
+        for p in (
+            patient.formal_name,
+            patient.birth_date.strftime("%d-%m-%Y"),
+            f"HIS-nr. {patient.his_id}" if patient.his_id else "",
+            f"BSN {patient.bsn}" if patient.bsn else "",
+        )
+        if p
+    )
+    created = timezone.localtime(export.created_at)
+    return f"soep-{created:%Y-%m-%d}.txt", f"Patiënt: {header}\n\n{export.note_text}"
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect would resend the note as a GET without a body: treat it as an answer."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(endpoint: HisEndpoint, export: HisExport) -> tuple[int, str]:
+    """POST the FHIR resource; (HTTP status, start of the body for a non-2xx answer)."""
+    request = urllib.request.Request(  # noqa: S310 (the address is validated: https only)
+        endpoint.url,
+        data=json.dumps(export.fhir_json, ensure_ascii=False).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/fhir+json",
+            "Accept": "application/fhir+json",
+            "Authorization": f"Bearer {endpoint.token}",
+            "Idempotency-Key": str(export.idempotency_key),
+        },
+    )
+    try:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as answer:
+        with answer:
+            try:
+                body = answer.read(4 * REASON_MAX_CHARS).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                body = ""
+        return answer.code, body
+
+
+def _reason(status: int, body: str) -> str:
+    text = " ".join(body.split())[:REASON_MAX_CHARS]
+    return f"HTTP {status}: {text}" if text else f"HTTP {status}"
+
+
+def _retry_later(export_id: int, reason: str) -> HisDeliveryRetryable:
+    HisExport.objects.filter(pk=export_id, status=HisExport.Status.PENDING).update(
+        last_error=_("Not delivered yet (%(reason)s); trying again.") % {"reason": reason}
+    )
+    return HisDeliveryRetryable(reason)
+
+
+def his_export_deliver(*, export_id: int) -> HisExport:
+    """Deliver one export to its practice's HIS. Safe to repeat (see the module docstring)."""
+    export = HisExport.objects.get(pk=export_id)
+    if export.status != HisExport.Status.PENDING:
+        return export  # sent, or given up: never post again
+    endpoint = his_endpoint_for(practice_id=export.practice_id)
+    if endpoint is None:
+        return export  # the connection was switched off meanwhile: the download remains
+    pending = HisExport.objects.filter(pk=export.pk, status=HisExport.Status.PENDING)
+    try:
+        validate_his_url(endpoint.url)
+    except ValidationError:
+        pending.update(
+            status=HisExport.Status.FAILED,
+            last_error=_("The practice's HIS address is not valid; the helpdesk can correct it."),
+        )
+        export.refresh_from_db()
+        return export
+    pending.update(attempts=F("attempts") + 1)
+    try:
+        status, body = _post(endpoint, export)
+    except (OSError, http.client.HTTPException) as exc:
+        raise _retry_later(
+            export.pk, str(getattr(exc, "reason", exc)) or type(exc).__name__
+        ) from exc
+    if 200 <= status < 300:
+        pending.update(status=HisExport.Status.SENT, sent_at=timezone.now(), last_error="")
+    elif status >= 500 or status in RETRYABLE_STATUSES:
+        raise _retry_later(export.pk, _reason(status, body))
+    else:
+        pending.update(
+            status=HisExport.Status.FAILED,
+            last_error=_("The HIS refused the note (%(reason)s).")
+            % {"reason": _reason(status, body)},
+        )
+    export.refresh_from_db()
+    return export
+
+
+def his_export_fail(*, export_id: int, reason: str) -> None:
+    """The task gave up: mark a still-pending export failed, saying why."""
+    export = HisExport.objects.get(pk=export_id)
+    HisExport.objects.filter(pk=export_id, status=HisExport.Status.PENDING).update(
+        status=HisExport.Status.FAILED,
+        last_error=_("The HIS could not be reached after %(attempts)d attempts (%(reason)s).")
+        % {"attempts": export.attempts, "reason": reason},
+    )

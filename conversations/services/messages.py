@@ -1,0 +1,298 @@
+"""Starting conversations and sending messages: no message lost, none doubled.
+
+Every send carries a client key (a UUID the page generated when it rendered the form). The key is
+unique per conversation, so a double click, a resend after a network error or two concurrent
+sends of the same form store one message. The database is the source of truth; live pushes and
+e-mail go out only after commit (``transaction.on_commit``), and a client that missed a push
+catches up by asking for everything after the last message id it has.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from conversations import realtime
+from conversations.access import can_message
+from conversations.models import (
+    Conversation,
+    Message,
+    Participant,
+    ReadState,
+    SharedInbox,
+    SharedInboxMember,
+)
+from network.access import Actor, PatientAccess
+from network.models import CareNetworkReason, Membership
+from network.services import care_network_add, patient_visibility_set
+
+MAX_RECIPIENTS = 20
+
+
+def _clean_body(body: str, *, allow_empty: bool = False) -> str:
+    text = (body or "").replace("\r\n", "\n").strip()
+    if not text and not allow_empty:
+        raise ValidationError(_("Write a message."), code="empty")
+    if len(text) > settings.MESSAGE_MAX_CHARS:
+        raise ValidationError(
+            _("A message can be at most %(max)s characters; this one has %(n)s.")
+            % {"max": settings.MESSAGE_MAX_CHARS, "n": len(text)},
+            code="too_long",
+        )
+    return text
+
+
+def _join_care_network(
+    *, actor: Actor, conversation: Conversation, memberships: list[Membership]
+) -> None:
+    """Everyone taking part in a conversation about a patient joins the care network."""
+    if conversation.patient_id is None:
+        return
+    for membership in memberships:
+        if membership.organisation_id == conversation.patient.practice_id:
+            continue  # the practice's own staff need no network membership
+        try:
+            care_network_add(
+                actor=actor,
+                patient=conversation.patient,
+                membership=membership,
+                reason=CareNetworkReason.CONVERSATION,
+                reason_detail=conversation.subject[:200],
+            )
+        except ValidationError:
+            continue  # cannot join (e.g. the care group's helpdesk): takes part without access
+
+
+@transaction.atomic
+def conversation_start(
+    *,
+    actor: Actor,
+    kind: str,
+    subject: str,
+    body: str,
+    client_key: uuid.UUID,
+    people: list[Membership] = (),
+    inboxes: list[SharedInbox] = (),
+    patient_access: PatientAccess | None = None,
+    make_visible: bool = False,
+    files=(),
+) -> Conversation:
+    """Start a conversation (or consultation) with its first message.
+
+    Idempotent on the first message's client key: the same form sent twice returns the
+    conversation created the first time. A consultation to one person is picked up by them at
+    once; to a shared inbox someone must pick it up.
+    """
+    if not can_message(actor):
+        raise PermissionDenied
+    people = [m for m in people if m.user_id != actor.user.pk]
+    if not people and not inboxes:
+        raise ValidationError(_("Choose at least one recipient."), code="no_recipient")
+    if len(people) + len(inboxes) > MAX_RECIPIENTS:
+        raise ValidationError(_("Too many recipients."), code="too_many")
+    if kind not in Conversation.Kind.values:
+        raise ValidationError(_("Unknown kind of conversation."))
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError(_("Give a subject."), code="no_subject")
+    text = _clean_body(body, allow_empty=bool(files))
+
+    # One start per person at a time, so the same form sent twice cannot make two.
+    User.objects.select_for_update().filter(pk=actor.user.pk).first()
+    earlier = (
+        Message.objects.filter(author_id=actor.user.pk, client_key=client_key)
+        .select_related("conversation")
+        .first()
+    )
+    if earlier is not None:
+        return earlier.conversation
+
+    patient = patient_access.patient if patient_access else None
+    if patient is not None and make_visible and not patient.is_visible:
+        patient = patient_visibility_set(actor=actor, access=patient_access, visible=True)
+    consultation = kind == Conversation.Kind.CONSULTATION
+    single_person = consultation and len(people) == 1 and not inboxes
+    conversation = Conversation.objects.create(
+        kind=kind,
+        subject=subject[:200],
+        patient=patient,
+        created_by=actor.user,
+        created_for=actor.membership.organisation,
+        state=(
+            Conversation.ConsultationState.PICKED_UP
+            if single_person
+            else Conversation.ConsultationState.OPEN
+            if consultation
+            else ""
+        ),
+        picked_up_by=people[0].user if single_person else None,
+        picked_up_at=timezone.now() if single_person else None,
+    )
+    Participant.objects.bulk_create(
+        [Participant(conversation=conversation, user=actor.user, organisation=actor.organisation)]
+        + [
+            Participant(conversation=conversation, user=m.user, organisation=m.organisation)
+            for m in people
+        ]
+        + [
+            Participant(conversation=conversation, inbox=inbox, organisation=inbox.organisation)
+            for inbox in inboxes
+        ]
+    )
+    _join_care_network(
+        actor=actor, conversation=conversation, memberships=[actor.membership, *people]
+    )
+    message_send(
+        actor=actor, conversation=conversation, body=text, client_key=client_key, files=files
+    )
+    return conversation
+
+
+def message_send(
+    *, actor: Actor, conversation: Conversation, body: str, client_key: uuid.UUID, files=()
+) -> tuple[Message, bool]:
+    """Store a message; returns (message, created). Idempotent on (conversation, client_key).
+
+    The conversation row is locked while sending, so messages get ids in the order they were
+    stored and two sends of one key never both pass the check. Pushed live and mailed after commit.
+    """
+    text = _clean_body(body, allow_empty=bool(files))
+    try:
+        with transaction.atomic():
+            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            existing = Message.objects.filter(conversation=locked, client_key=client_key).first()
+            if existing is not None:
+                return existing, False
+            if locked.is_closed:
+                raise ValidationError(
+                    _("This conversation is closed. Open it again to reply."), code="closed"
+                )
+            message = Message.objects.create(
+                conversation=locked,
+                author=actor.user,
+                author_organisation=actor.organisation,
+                body=text,
+                client_key=client_key,
+            )
+            from conversations.services.attachments import attachments_store
+
+            attachments_store(message=message, files=files)
+            _after_message(actor=actor, conversation=locked, message=message)
+            transaction.on_commit(lambda: realtime.message_created(message.pk))
+            return message, True
+    except IntegrityError:
+        # Two sends of the same key raced past the check on a database without row locks.
+        existing = Message.objects.filter(conversation=conversation, client_key=client_key).first()
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _after_message(*, actor: Actor, conversation: Conversation, message: Message) -> None:
+    now = message.created_at
+    updates = {
+        "last_message_at": now,
+        "last_message_id": message.pk,
+        "message_count": conversation.message_count + 1,
+    }
+    waiting = (Conversation.ConsultationState.OPEN, Conversation.ConsultationState.PICKED_UP)
+    if (
+        conversation.is_consultation
+        and message.author_id != conversation.created_by_id
+        and conversation.state in waiting
+    ):
+        updates["state"] = Conversation.ConsultationState.ANSWERED
+        updates["answered_at"] = now
+        if conversation.picked_up_by_id is None:
+            updates["picked_up_by_id"] = actor.user.pk
+            updates["picked_up_at"] = now
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(conversation, name, value)
+    read_up_to(user=actor.user, conversation=conversation, message_id=message.pk)
+    if (
+        conversation.patient_id
+        and not Participant.objects.filter(
+            conversation=conversation, user_id=actor.user.pk, left_at__isnull=True
+        ).exists()
+    ):
+        # Someone answering through a shared inbox joins the conversation and the network.
+        Participant.objects.create(
+            conversation=conversation, user=actor.user, organisation=actor.organisation
+        )
+        _join_care_network(actor=actor, conversation=conversation, memberships=[actor.membership])
+
+
+def read_up_to(*, user, conversation: Conversation, message_id: int) -> None:
+    """Mark the conversation read up to ``message_id`` for ``user`` (never backwards)."""
+    state, _created = ReadState.objects.get_or_create(conversation=conversation, user=user)
+    if message_id > state.last_read_message_id:
+        ReadState.objects.filter(pk=state.pk, last_read_message_id__lt=message_id).update(
+            last_read_message_id=message_id, read_at=timezone.now()
+        )
+        transaction.on_commit(lambda: realtime.read_changed(user.pk, conversation.pk))
+
+
+def flag_set(*, actor: Actor, conversation: Conversation, flagged: bool) -> None:
+    ReadState.objects.update_or_create(
+        conversation=conversation, user=actor.user, defaults={"is_flagged": flagged}
+    )
+
+
+@transaction.atomic
+def conversation_close(*, actor: Actor, conversation: Conversation, closed: bool) -> Conversation:
+    """Close (archive) or reopen for everyone. A closed consultation is in state 'closed'."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if closed and locked.closed_at is None:
+        locked.closed_at, locked.closed_by = timezone.now(), actor.user
+        if locked.is_consultation:
+            locked.state = Conversation.ConsultationState.CLOSED
+    elif not closed and locked.closed_at is not None:
+        locked.closed_at, locked.closed_by = None, None
+        if locked.is_consultation:
+            locked.state = (
+                Conversation.ConsultationState.ANSWERED
+                if locked.answered_at
+                else Conversation.ConsultationState.PICKED_UP
+                if locked.picked_up_by_id
+                else Conversation.ConsultationState.OPEN
+            )
+    locked.save(update_fields=["closed_at", "closed_by", "state"])
+    transaction.on_commit(lambda: realtime.conversation_changed(locked.pk))
+    return locked
+
+
+@transaction.atomic
+def consultation_pick_up(*, actor: Actor, conversation: Conversation) -> Conversation:
+    """Take an open consultation sent to a shared inbox. The first one wins; idempotent."""
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if not locked.is_consultation or locked.is_closed:
+        raise ValidationError(_("Only an open consultation can be picked up."))
+    if locked.picked_up_by_id is None:
+        locked.picked_up_by, locked.picked_up_at = actor.user, timezone.now()
+        if locked.state == Conversation.ConsultationState.OPEN:
+            locked.state = Conversation.ConsultationState.PICKED_UP
+        locked.save(update_fields=["picked_up_by", "picked_up_at", "state"])
+        transaction.on_commit(lambda: realtime.conversation_changed(locked.pk))
+    return locked
+
+
+@transaction.atomic
+def inbox_member_add(*, inbox: SharedInbox, user, added_by) -> SharedInboxMember:
+    member, _created = SharedInboxMember.objects.get_or_create(
+        inbox=inbox, user=user, defaults={"added_by": added_by}
+    )
+    return member
+
+
+@transaction.atomic
+def inbox_member_remove(*, inbox: SharedInbox, user) -> None:
+    """Access ends at once: the row goes, and open websockets are told to leave."""
+    SharedInboxMember.objects.filter(inbox=inbox, user=user).delete()
+    transaction.on_commit(lambda: realtime.access_changed(user.pk))

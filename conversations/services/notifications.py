@@ -1,0 +1,64 @@
+"""E-mail about new messages, for people who are not looking.
+
+Never the message text or the patient's name: only that there is a new message, with a link.
+At most one mail per conversation per ``NOTIFY_INTERVAL_MINUTES`` per person; none to someone
+online, or on their day off or during absence unless they chose so in their profile.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.email import email_send
+from accounts.models import User
+from accounts.presence import OFFLINE, online_states, presence_of, with_presence
+from conversations.models import Message, ReadState
+from conversations.selectors import recipient_user_ids
+
+
+def message_notify(*, message_id: int) -> list[int]:
+    """Queue the e-mails for one new message; returns who gets one. Safe to run twice."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        return []
+    conversation = message.conversation
+    wanted = "notify_consultations" if conversation.is_consultation else "notify_messages"
+    ids = recipient_user_ids(conversation_id=conversation.pk) - {message.author_id}
+    people = with_presence(User.objects.filter(pk__in=ids, is_active=True, **{wanted: True}))
+    online = online_states(ids)
+    now = timezone.now()
+    quiet_since = now - datetime.timedelta(minutes=settings.NOTIFY_INTERVAL_MINUTES)
+    notified = []
+    for person in people:
+        if online.get(person.pk) != OFFLINE:
+            continue
+        if not presence_of(person).is_available and not person.notify_when_away:
+            continue
+        state, _created = ReadState.objects.get_or_create(conversation=conversation, user=person)
+        if state.last_read_message_id >= message.pk:
+            continue
+        # The conditional update is the throttle and makes a retried task send nothing twice.
+        claimed = (
+            ReadState.objects.filter(pk=state.pk)
+            .filter(Q(notified_at__isnull=True) | Q(notified_at__lt=quiet_since))
+            .update(notified_at=now)
+        )
+        if not claimed:
+            continue
+        email_send(
+            to=[person.email],
+            template="conversations/email/new_message",
+            context={
+                "user": person,
+                "is_consultation": conversation.is_consultation,
+                "url": settings.SITE_URL + reverse("conversations:detail", args=[conversation.pk]),
+            },
+            language=person.language,
+        )
+        notified.append(person.pk)
+    return notified

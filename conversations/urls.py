@@ -1,0 +1,23 @@
+from django.urls import path
+
+from conversations import views
+
+app_name = "conversations"
+
+urlpatterns = [
+    path("gesprekken/", views.inbox, name="inbox"),
+    path("consultaties/", views.consultations, name="consultations"),
+    path("gesprekken/teller/", views.unread_badge, name="unread-badge"),
+    path("gesprekken/nieuw/", views.conversation_create, name="create"),
+    path("gesprekken/ontvangers/", views.recipient_search, name="recipient-search"),
+    path("gesprekken/<int:pk>/", views.detail, name="detail"),
+    path("gesprekken/<int:pk>/berichten/", views.message_create, name="message-create"),
+    path("gesprekken/<int:pk>/markeren/", views.flag, name="flag"),
+    path("gesprekken/<int:pk>/sluiten/", views.close, name="close"),
+    path("gesprekken/<int:pk>/oppakken/", views.pick_up, name="pick-up"),
+    path(
+        "gesprekken/<int:pk>/bijlagen/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+]

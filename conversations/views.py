@@ -1,0 +1,362 @@
+"""Inbox, conversation and composer pages. Each view asks ``conversations.access`` first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.presence import online_states, presence_of
+from accounts.secure_session import redirect_to_second_factor, secure_session_active
+from conversations import selectors
+from conversations.access import (
+    can_message,
+    conversation_get_for,
+    conversation_log_read,
+)
+from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
+from conversations.models import Attachment, Conversation
+from conversations.services import messages as conversation_services
+from network.access import Actor, patient_get_for
+from network.models import DataCategory
+
+
+def _actor(request) -> Actor:
+    actor = Actor.from_request(request)
+    if not can_message(actor):
+        raise PermissionDenied
+    return actor
+
+
+def _partial(request, template: str, name: str) -> str:
+    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
+
+
+def _inbox(request, kind: str, url_name: str):
+    actor = _actor(request)
+    form = InboxFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    tab = data.get("tab") or "inbox"
+    page = selectors.inbox_page(
+        actor=actor,
+        kind=kind,
+        tab=tab,
+        query=data.get("q", ""),
+        with_patient=data.get("patient", ""),
+        page=request.GET.get("page"),
+    )
+    context = {
+        "kind": kind,
+        "url_name": url_name,
+        "tab": tab,
+        "form": form,
+        "query": data.get("q", ""),
+        "page": page,
+        "state_counts": (
+            selectors.consultation_state_counts(actor=actor)
+            if kind == Conversation.Kind.CONSULTATION
+            else None
+        ),
+    }
+    response = render(request, _partial(request, "conversations/list.html", "rows"), context)
+    response["Vary"] = "HX-Request"
+    return response
+
+
+@login_required
+@require_GET
+def inbox(request):
+    return _inbox(request, Conversation.Kind.CONVERSATION, "conversations:inbox")
+
+
+@login_required
+@require_GET
+def consultations(request):
+    return _inbox(request, Conversation.Kind.CONSULTATION, "conversations:consultations")
+
+
+@login_required
+@require_GET
+def unread_badge(request):
+    """The navigation's unread counts (htmx, refreshed on live 'inbox' events)."""
+    actor = Actor.from_request(request)
+    counts = selectors.unread_counts(actor=actor) if can_message(actor) else {}
+    return render(request, "conversations/partials/unread_badge.html", {"counts": counts})
+
+
+# --- one conversation -------------------------------------------------------------------
+
+
+def _open(request, pk) -> tuple[Actor, Conversation]:
+    """The conversation, or 404; about a patient it needs a secure session and is logged."""
+    actor = _actor(request)
+    conversation = conversation_get_for(actor=actor, pk=pk, log=False)
+    if conversation.patient_id and not secure_session_active(request):
+        raise _NeedsSecureSession
+    return actor, conversation
+
+
+class _NeedsSecureSession(Exception):
+    pass
+
+
+def _secure(view):
+    """Send the user through the second factor when a patient conversation needs it."""
+
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _NeedsSecureSession:
+            return redirect_to_second_factor(request)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return login_required(wrapper)
+
+
+def _absence_warnings(participants, *, exclude_user) -> list[dict]:
+    warnings = []
+    for participant in participants:
+        user = participant.user
+        if user is None or user.pk == exclude_user:
+            continue
+        presence = presence_of(user)
+        if not presence.is_available:
+            warnings.append({"user": user, "presence": presence})
+    return warnings
+
+
+def _detail_context(request, actor, conversation, *, form=None) -> dict:
+    participants = selectors.participants_of(conversation=conversation)
+    people = [p.user for p in participants if p.user_id]
+    online = online_states(u.pk for u in people)
+    for participant in participants:
+        participant.online_state = online.get(participant.user_id)
+    shown = selectors.conversation_messages(
+        conversation=conversation, before=_int(request.GET.get("voor"))
+    )
+    return {
+        "conversation": conversation,
+        "messages_list": shown,
+        "last_message_id": shown[-1].pk if shown else 0,
+        "participants": participants,
+        "read_marks": selectors.read_marks(conversation=conversation),
+        "absent": _absence_warnings(participants, exclude_user=actor.user.pk),
+        "form": form or MessageForm(),
+        "is_group": len(people) > 2 or any(p.inbox_id for p in participants),
+        "can_pick_up": conversation.is_consultation
+        and not conversation.is_closed
+        and conversation.picked_up_by_id is None
+        and conversation.created_by_id != actor.user.pk,
+    }
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@_secure
+@require_GET
+def detail(request, pk):
+    actor, conversation = _open(request, pk)
+    conversation_log_read(actor=actor, conversation=conversation)
+    context = _detail_context(request, actor, conversation)
+    last = context["messages_list"][-1].pk if context["messages_list"] else 0
+    if last:
+        conversation_services.read_up_to(
+            user=actor.user, conversation=conversation, message_id=last
+        )
+    return render(request, "conversations/detail.html", context)
+
+
+@_secure
+@require_POST
+def message_create(request, pk):
+    actor, conversation = _open(request, pk)
+    form = MessageForm(request.POST, request.FILES)
+    message = None
+    if form.is_valid():
+        try:
+            message, _created = conversation_services.message_send(
+                actor=actor,
+                conversation=conversation,
+                body=form.cleaned_data["body"],
+                client_key=form.cleaned_data["client_key"],
+                files=form.cleaned_data["files"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    if request.htmx:
+        context = {
+            "conversation": conversation,
+            "form": MessageForm() if message else form,
+            "message": message,
+        }
+        status = 200 if message else 422
+        return render(request, "conversations/partials/sent.html", context, status=status)
+    if message is None:
+        conversation_log_read(actor=actor, conversation=conversation)
+        context = _detail_context(request, actor, conversation, form=form)
+        return render(request, "conversations/detail.html", context, status=422)
+    return redirect(f"{reverse('conversations:detail', args=[pk])}#message-{message.pk}")
+
+
+@_secure
+@require_POST
+def flag(request, pk):
+    actor, conversation = _open(request, pk)
+    conversation_services.flag_set(
+        actor=actor, conversation=conversation, flagged=request.POST.get("flagged") == "1"
+    )
+    return redirect("conversations:detail", pk=pk)
+
+
+@_secure
+@require_POST
+def close(request, pk):
+    actor, conversation = _open(request, pk)
+    closing = request.POST.get("closed") == "1"
+    conversation_services.conversation_close(actor=actor, conversation=conversation, closed=closing)
+    messages.success(
+        request,
+        _("The conversation has been closed and moved to the archive.")
+        if closing
+        else _("The conversation is open again."),
+    )
+    return redirect("conversations:detail", pk=pk)
+
+
+@_secure
+@require_POST
+def pick_up(request, pk):
+    actor, conversation = _open(request, pk)
+    try:
+        conversation_services.consultation_pick_up(actor=actor, conversation=conversation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("You have picked up this consultation."))
+    return redirect("conversations:detail", pk=pk)
+
+
+@_secure
+@require_GET
+def attachment_download(request, pk, attachment_pk):
+    actor, conversation = _open(request, pk)
+    attachment = (
+        Attachment.objects.filter(pk=attachment_pk, message__conversation=conversation)
+        .select_related("message")
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    conversation_log_read(
+        actor=actor, conversation=conversation, object_ref=f"attachment:{attachment.pk}"
+    )
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not attachment.is_image or request.GET.get("download") == "1",
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- starting one ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conversation_create(request):
+    actor = _actor(request)
+    patient_access = None
+    patient_pk = request.GET.get("patient") or request.POST.get("patient")
+    if patient_pk:
+        if not secure_session_active(request):
+            return redirect_to_second_factor(request)
+        patient_access = patient_get_for(
+            actor=actor, pk=patient_pk, data=[DataCategory.IDENTITY], object_ref="conversation"
+        )
+    # Without JavaScript the recipient search submits this form by GET: keep what was chosen.
+    source = request.POST if request.method == "POST" else request.GET
+    people_ids = [_int(v) for v in source.getlist("people") if _int(v)]
+    inbox_ids = [_int(v) for v in source.getlist("inboxes") if _int(v)]
+    people = selectors.memberships_by_ids(ids=people_ids)
+    inboxes = selectors.inboxes_by_ids(ids=inbox_ids)
+    form = ConversationForm(
+        request.POST or None,
+        request.FILES or None,
+        people_choices=[(m.pk, str(m.user)) for m in people],
+        inbox_choices=[(i.pk, str(i)) for i in inboxes],
+        initial={
+            "kind": request.GET.get("kind") or request.GET.get("soort") or "conversation",
+            "subject": request.GET.get("subject", ""),
+            "body": request.GET.get("body", ""),
+        },
+    )
+    query = (request.GET.get("q") or "")[:100]
+    found_people, found_inboxes = (
+        selectors.recipient_search(actor=actor, query=query) if query else ([], [])
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            conversation = conversation_services.conversation_start(
+                actor=actor,
+                kind=data["kind"],
+                subject=data["subject"],
+                body=data["body"],
+                client_key=data["client_key"],
+                people=[m for m in people if m.pk in data["people"]],
+                inboxes=[i for i in inboxes if i.pk in data["inboxes"]],
+                patient_access=patient_access,
+                make_visible=data["make_visible"],
+                files=data["files"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("conversations:detail", pk=conversation.pk)
+    absent = [
+        {"user": m.user, "presence": presence_of(m.user)}
+        for m in people
+        if not presence_of(m.user).is_available
+    ]
+    return render(
+        request,
+        "conversations/create.html",
+        {
+            "form": form,
+            "patient_access": patient_access,
+            "chosen_people": people,
+            "chosen_inboxes": inboxes,
+            "absent": absent,
+            "query": query,
+            "people": [m for m in found_people if m.pk not in people_ids],
+            "inboxes": [i for i in found_inboxes if i.pk not in inbox_ids],
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def recipient_search(request):
+    actor = _actor(request)
+    query = (request.GET.get("q") or "")[:100]
+    people, inboxes = selectors.recipient_search(actor=actor, query=query)
+    return render(
+        request,
+        "conversations/partials/recipients.html",
+        {"people": people, "inboxes": inboxes, "query": query},
+    )

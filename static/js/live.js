@@ -1,0 +1,95 @@
+// Live updates over one websocket per page: new messages, inbox counts, presence.
+// Progressive enhancement: every page works without it (forms post, pages reload).
+(function () {
+  "use strict";
+  var body = document.body;
+  if (!body || !body.dataset.live || !window.WebSocket) { return; }
+
+  var list = document.querySelector("[data-live-conversation]");
+  var conversation = list ? parseInt(list.dataset.liveConversation, 10) : null;
+  var lastId = list ? parseInt(list.dataset.lastMessage || "0", 10) : 0;
+  var socket = null;
+  var delay = 1000;
+  var pingTimer = null;
+
+  function url() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + location.host + body.dataset.live;
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); }
+  }
+
+  function markRead() {
+    if (conversation && lastId && !document.hidden) {
+      send({ type: "read", conversation: conversation, message: lastId });
+    }
+  }
+
+  // One copy per message id, whoever delivered it first (push, catch-up or the form's reply).
+  function dropDuplicates() {
+    if (!list) { return; }
+    var seen = {};
+    list.querySelectorAll("[data-message-id]").forEach(function (el) {
+      var id = el.dataset.messageId;
+      if (seen[id]) { el.remove(); } else { seen[id] = true; }
+      lastId = Math.max(lastId, parseInt(id, 10));
+    });
+  }
+
+  function append(item) {
+    if (!list || item.id <= 0 || document.getElementById("message-" + item.id)) {
+      lastId = Math.max(lastId, item.id);
+      return;
+    }
+    var holder = document.createElement("div");
+    holder.innerHTML = item.html;
+    var el = holder.firstElementChild;
+    if (el) {
+      el.classList.add("message-new");
+      list.appendChild(el);
+      if (window.htmx) { window.htmx.process(el); }
+    }
+    lastId = Math.max(lastId, item.id);
+  }
+
+  function connect() {
+    socket = new WebSocket(url());
+    socket.onopen = function () {
+      delay = 1000;
+      if (conversation) { send({ type: "subscribe", conversation: conversation, after: lastId }); }
+      send({ type: "ping", away: document.hidden });
+      clearInterval(pingTimer);
+      pingTimer = setInterval(function () { send({ type: "ping", away: document.hidden }); }, 30000);
+    };
+    socket.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "messages") { data.items.forEach(append); markRead(); }
+      else if (data.type === "message" && data.conversation === conversation) { append(data); markRead(); }
+      else if (data.type === "inbox") { body.dispatchEvent(new CustomEvent("live-inbox")); }
+      else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
+    };
+    socket.onclose = function (event) {
+      clearInterval(pingTimer);
+      if (event.code === 4401 || event.code === 4400) { return; }
+      // Back off and reconnect; the subscribe frame asks for everything after lastId.
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+
+  if (list) { new MutationObserver(dropDuplicates).observe(list, { childList: true }); }
+  document.addEventListener("visibilitychange", function () {
+    send({ type: "ping", away: document.hidden });
+    markRead();
+  });
+  // After a send through htmx the composer comes back with a fresh client key.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target && event.target.id === "composer") {
+      var textarea = event.target.querySelector("textarea");
+      if (textarea && !event.target.querySelector(".alert-danger")) { textarea.focus(); }
+    }
+  });
+  connect();
+})();
