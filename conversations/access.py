@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from conversations.models import Conversation, Participant, SharedInboxMember
+from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
 from network.access import Actor, collaborates, patients_visible_to
 from network.access_log import access_log_write
 from network.levels import Capability
@@ -89,3 +89,24 @@ def conversation_log_read(
             patient=conversation.patient,
             object_ref=object_ref or f"conversation:{conversation.pk}",
         )
+
+
+def can_manage_inboxes(actor: Actor) -> bool:
+    """Level A of a practice or a lead provider manages their organisation's shared inboxes."""
+    membership = actor.membership
+    return can_message(actor) and (
+        membership.can(Capability.MANAGE_STAFF) or membership.can(Capability.INVITE_COLLEAGUES)
+    )
+
+
+def inboxes_managed_by(actor: Actor) -> QuerySet[SharedInbox]:
+    if not can_manage_inboxes(actor):
+        return SharedInbox.objects.none()
+    return SharedInbox.objects.filter(organisation_id=actor.membership.organisation_id)
+
+
+def inbox_get_for(*, actor: Actor, pk) -> SharedInbox:
+    try:
+        return inboxes_managed_by(actor).select_related("organisation", "team").get(pk=pk)
+    except (SharedInbox.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -65,11 +65,28 @@ class ConversationForm(MessageForm):
     inboxes = forms.TypedMultipleChoiceField(
         label=_("Shared inboxes"), coerce=int, required=False, choices=()
     )
+    access_request = forms.BooleanField(
+        label=_("This is a request for access to a patient of this practice"),
+        help_text=_(
+            "Write who the patient is (name and date of birth) and why you need access. The "
+            "practice can grant access from the conversation."
+        ),
+        required=False,
+    )
     make_visible = forms.BooleanField(
         label=_("Make the patient visible to the care network"), required=False, initial=True
     )
 
-    field_order = ["kind", "subject", "people", "inboxes", "body", "files", "make_visible"]
+    field_order = [
+        "kind",
+        "subject",
+        "people",
+        "inboxes",
+        "body",
+        "files",
+        "access_request",
+        "make_visible",
+    ]
 
     def __init__(self, *args, people_choices=(), inbox_choices=(), **kwargs):
         super().__init__(*args, **kwargs)

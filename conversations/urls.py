@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import views
+from conversations import inbox_views, views
 
 app_name = "conversations"
 
@@ -15,9 +15,17 @@ urlpatterns = [
     path("gesprekken/<int:pk>/markeren/", views.flag, name="flag"),
     path("gesprekken/<int:pk>/sluiten/", views.close, name="close"),
     path("gesprekken/<int:pk>/oppakken/", views.pick_up, name="pick-up"),
+    path("gesprekken/<int:pk>/toegang/", views.access_grant, name="access-grant"),
     path(
         "gesprekken/<int:pk>/bijlagen/<int:attachment_pk>/",
         views.attachment_download,
         name="attachment",
+    ),
+    path("gezamenlijke-inboxen/", inbox_views.inbox_list, name="inbox-list"),
+    path("gezamenlijke-inboxen/<int:pk>/", inbox_views.inbox_members, name="inbox-members"),
+    path(
+        "gezamenlijke-inboxen/<int:pk>/leden/",
+        inbox_views.inbox_member_change,
+        name="inbox-member-change",
     ),
 ]

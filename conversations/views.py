@@ -15,6 +15,7 @@ from accounts.presence import online_states, presence_of
 from accounts.secure_session import redirect_to_second_factor, secure_session_active
 from conversations import selectors
 from conversations.access import (
+    can_manage_inboxes,
     can_message,
     conversation_get_for,
     conversation_log_read,
@@ -22,8 +23,9 @@ from conversations.access import (
 from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
 from conversations.models import Attachment, Conversation
 from conversations.services import messages as conversation_services
-from network.access import Actor, patient_get_for
+from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
+from network.selectors import patient_list_for
 
 
 def _actor(request) -> Actor:
@@ -57,6 +59,7 @@ def _inbox(request, kind: str, url_name: str):
         "form": form,
         "query": data.get("q", ""),
         "page": page,
+        "can_manage_inboxes": can_manage_inboxes(actor),
         "state_counts": (
             selectors.consultation_state_counts(actor=actor)
             if kind == Conversation.Kind.CONSULTATION
@@ -149,11 +152,29 @@ def _detail_context(request, actor, conversation, *, form=None) -> dict:
         "absent": _absence_warnings(participants, exclude_user=actor.user.pk),
         "form": form or MessageForm(),
         "is_group": len(people) > 2 or any(p.inbox_id for p in participants),
+        "can_grant_access": _can_grant_access(actor, conversation),
+        "grant_candidates": _grant_candidates(request, actor, conversation),
         "can_pick_up": conversation.is_consultation
         and not conversation.is_closed
         and conversation.picked_up_by_id is None
         and conversation.created_by_id != actor.user.pk,
     }
+
+
+def _can_grant_access(actor: Actor, conversation: Conversation) -> bool:
+    return (
+        conversation.access_request_by_id is not None
+        and conversation.access_granted_at is None
+        and sees_own_practice_patients(actor)
+        and actor.membership.organisation_id == conversation.access_request_practice_id
+    )
+
+
+def _grant_candidates(request, actor: Actor, conversation: Conversation):
+    query = (request.GET.get("patient_q") or "").strip()[:100]
+    if not query or not _can_grant_access(actor, conversation):
+        return None
+    return patient_list_for(actor=actor, query=query, page=1)
 
 
 def _int(value) -> int | None:
@@ -248,6 +269,24 @@ def pick_up(request, pk):
 
 
 @_secure
+@require_POST
+def access_grant(request, pk):
+    actor, conversation = _open(request, pk)
+    if not _can_grant_access(actor, conversation):
+        raise PermissionDenied
+    if not secure_session_active(request):
+        return redirect_to_second_factor(request)
+    patient_access = patient_get_for(
+        actor=actor, pk=request.POST.get("patient"), data=[], object_ref="access_request"
+    )
+    conversation_services.access_request_grant(
+        actor=actor, conversation=conversation, patient_access=patient_access
+    )
+    messages.success(request, _("Access granted. The patient is visible to the care network."))
+    return redirect("conversations:detail", pk=pk)
+
+
+@_secure
 @require_GET
 def attachment_download(request, pk, attachment_pk):
     actor, conversation = _open(request, pk)
@@ -322,6 +361,7 @@ def conversation_create(request):
                 patient_access=patient_access,
                 make_visible=data["make_visible"],
                 files=data["files"],
+                access_request=data["access_request"] and patient_access is None,
             )
         except ValidationError as exc:
             form.add_error(None, exc)

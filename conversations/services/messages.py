@@ -69,6 +69,19 @@ def _join_care_network(
             continue  # cannot join (e.g. the care group's helpdesk): takes part without access
 
 
+def _access_request_fields(actor: Actor, people, patient, access_request: bool) -> dict:
+    """A partner asks a practice for access to a patient (a conversation without patient)."""
+    if not access_request:
+        return {}
+    practices = {m.organisation_id for m in people if m.organisation.is_gp_practice}
+    if patient is not None or len(practices) != 1:
+        raise ValidationError(
+            _("Send an access request to people of one GP practice, without a patient."),
+            code="access_request",
+        )
+    return {"access_request_practice_id": practices.pop(), "access_request_by": actor.membership}
+
+
 @transaction.atomic
 def conversation_start(
     *,
@@ -82,6 +95,7 @@ def conversation_start(
     patient_access: PatientAccess | None = None,
     make_visible: bool = False,
     files=(),
+    access_request: bool = False,
 ) -> Conversation:
     """Start a conversation (or consultation) with its first message.
 
@@ -133,6 +147,7 @@ def conversation_start(
         ),
         picked_up_by=people[0].user if single_person else None,
         picked_up_at=timezone.now() if single_person else None,
+        **_access_request_fields(actor, people, patient, access_request),
     )
     Participant.objects.bulk_create(
         [Participant(conversation=conversation, user=actor.user, organisation=actor.organisation)]
@@ -284,6 +299,22 @@ def consultation_pick_up(*, actor: Actor, conversation: Conversation) -> Convers
 
 
 @transaction.atomic
+def inbox_create(*, actor: Actor, name: str, team=None) -> SharedInbox:
+    """A new shared inbox of the actor's organisation; the creator is its first member."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Give the inbox a name."))
+    organisation = actor.membership.organisation
+    if team is not None and team.organisation_id != organisation.pk:
+        raise ValidationError(_("Choose a team of your own organisation."))
+    if SharedInbox.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise ValidationError(_("Your organisation already has an inbox with this name."))
+    inbox = SharedInbox.objects.create(organisation=organisation, team=team, name=name[:200])
+    SharedInboxMember.objects.create(inbox=inbox, user=actor.user, added_by=actor.user)
+    return inbox
+
+
+@transaction.atomic
 def inbox_member_add(*, inbox: SharedInbox, user, added_by) -> SharedInboxMember:
     member, _created = SharedInboxMember.objects.get_or_create(
         inbox=inbox, user=user, defaults={"added_by": added_by}
@@ -296,3 +327,44 @@ def inbox_member_remove(*, inbox: SharedInbox, user) -> None:
     """Access ends at once: the row goes, and open websockets are told to leave."""
     SharedInboxMember.objects.filter(inbox=inbox, user=user).delete()
     transaction.on_commit(lambda: realtime.access_changed(user.pk))
+
+
+@transaction.atomic
+def access_request_grant(
+    *, actor: Actor, conversation: Conversation, patient_access: PatientAccess
+) -> Conversation:
+    """The practice grants a partner's request for access to one of its patients.
+
+    The requester joins the patient's care network, the patient becomes visible to the network,
+    and the conversation is from now on about that patient. Only the practice's own staff.
+    """
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if (
+        locked.access_request_by_id is None
+        or locked.access_granted_at is not None
+        or not patient_access.is_own_practice
+        or patient_access.patient.practice_id != locked.access_request_practice_id
+    ):
+        raise PermissionDenied
+    requester = Membership.objects.select_related("user", "organisation").get(
+        pk=locked.access_request_by_id
+    )
+    care_network_add(
+        actor=actor,
+        patient=patient_access.patient,
+        membership=requester,
+        reason=CareNetworkReason.CONVERSATION,
+        reason_detail=_("Access request: %(subject)s") % {"subject": locked.subject[:150]},
+    )
+    if not patient_access.patient.is_visible:
+        patient_visibility_set(actor=actor, access=patient_access, visible=True)
+    locked.patient = patient_access.patient
+    locked.access_granted_at = timezone.now()
+    locked.save(update_fields=["patient", "access_granted_at"])
+    message_send(
+        actor=actor,
+        conversation=locked,
+        body=_("Access granted: you can now see this patient in Regiozorg."),
+        client_key=uuid.uuid5(uuid.NAMESPACE_URL, f"access-granted:{locked.pk}"),
+    )
+    return locked
