@@ -82,12 +82,6 @@ def online_touch(user_id: int, *, away: bool = False) -> None:
     cache.set(_online_key(user_id), AWAY if away else ONLINE, _ONLINE_TTL)
 
 
-def online_leave(user_id: int) -> None:
-    from django.core.cache import cache
-
-    cache.delete(_online_key(user_id))
-
-
 def online_states(user_ids) -> dict[int, str]:
     """online / away / offline per user, in one cache round trip."""
     from django.core.cache import cache

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
 from django.http import Http404
 
-from accounts.presence import online_leave, online_touch
+from accounts.presence import online_touch
 from accounts.secure_session import secure_session_active
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for, conversations_visible_to
@@ -117,7 +117,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(
                 realtime.conversation_group(conversation_id), self.channel_name
             )
-        await database_sync_to_async(online_leave)(self.actor.user.pk)
+        # No "offline" here: another tab or the next page may already be connected; the
+        # presence key simply expires when no page pings any more.
 
     async def receive_json(self, content, **kwargs):
         form = FrameForm(content if isinstance(content, dict) else {})

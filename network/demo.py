@@ -283,6 +283,9 @@ def demo_seed() -> dict[str, int]:
         )
 
     patients = _demo_patients(organisations)
+    from conversations.demo import demo_conversations
+
+    demo_conversations(organisations=organisations, email=demo_email, actor_for=_gp_actor)
 
     return {
         "organisations": Organisation.objects.count(),
