@@ -151,9 +151,17 @@ if REDIS_URL:
             "KEY_PREFIX": "regiozorg",
         }
     }
+    # "pubsub" (Redis PUB/SUB) or "core" (lists); chosen with figures in bench/RESULTS.md.
+    _LAYER = env.str("CHANNEL_LAYER", "core")
+    if _LAYER not in ("core", "pubsub"):
+        raise ImproperlyConfigured("CHANNEL_LAYER must be 'core' or 'pubsub'")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": (
+                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                if _LAYER == "pubsub"
+                else "channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "regiozorg"},
         }
     }
