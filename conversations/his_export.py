@@ -109,7 +109,7 @@ def soep_note_build(content: ExportContent) -> str:
     lines += [
         "O: -",
         f"E: {_diagnosis(content)}",
-        f"P: zie gesprek in Regiozorg (nr. {content.conversation_id})",
+        f"P: zie {kind.lower()} in Regiozorg (nr. {content.conversation_id})",
     ]
     return "\n".join(lines) + "\n"
 

@@ -24,7 +24,7 @@ from conversations.services.his import (
     can_export_to_his,
     his_endpoint_for,
     his_export_create,
-    his_export_download as his_export_download_for,
+    his_export_file_get,
     his_export_require,
     his_exports_for,
 )
@@ -95,7 +95,7 @@ def his_export(request, pk):
 def his_export_download(request, pk, export_pk):
     actor = Actor.from_request(request)
     conversation = conversation_get_for(actor=actor, pk=pk, log=False)
-    file_name, text = his_export_download_for(actor=actor, conversation=conversation, pk=export_pk)
+    file_name, text = his_export_file_get(actor=actor, conversation=conversation, pk=export_pk)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     response["Cache-Control"] = "no-store"

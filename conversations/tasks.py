@@ -31,3 +31,7 @@ def his_export_deliver_task(self, export_id: int) -> str:
             if self.request.retries >= self.max_retries:
                 his_export_fail(export_id=export_id, reason=str(exc))
             raise
+
+
+# Registered here so that a worker's autodiscovery finds it.
+from conversations.tasks_notify import notify_new_message_task  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations import inbox_views, views
+from conversations import his_views, inbox_views, views
 
 app_name = "conversations"
 
@@ -16,6 +16,12 @@ urlpatterns = [
     path("gesprekken/<int:pk>/sluiten/", views.close, name="close"),
     path("gesprekken/<int:pk>/oppakken/", views.pick_up, name="pick-up"),
     path("gesprekken/<int:pk>/toegang/", views.access_grant, name="access-grant"),
+    path("gesprekken/<int:pk>/his/", his_views.his_export, name="his-export"),
+    path(
+        "gesprekken/<int:pk>/his/<int:export_pk>/",
+        his_views.his_export_download,
+        name="his-export-download",
+    ),
     path(
         "gesprekken/<int:pk>/bijlagen/<int:attachment_pk>/",
         views.attachment_download,

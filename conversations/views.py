@@ -21,6 +21,7 @@ from conversations.access import (
     conversation_log_read,
 )
 from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
+from conversations.his_views import his_export_context
 from conversations.models import Attachment, Conversation
 from conversations.services import messages as conversation_services
 from network.access import Actor, patient_get_for, sees_own_practice_patients
@@ -190,6 +191,7 @@ def detail(request, pk):
     actor, conversation = _open(request, pk)
     conversation_log_read(actor=actor, conversation=conversation)
     context = _detail_context(request, actor, conversation)
+    context.update(his_export_context(actor=actor, conversation=conversation))
     last = context["messages_list"][-1].pk if context["messages_list"] else 0
     if last:
         conversation_services.read_up_to(

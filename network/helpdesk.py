@@ -38,6 +38,17 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "network.view_authorisationrulechange",
     # Import status only (the admin shows no patient data): to help a practice whose upload failed.
     "network.view_extraction",
+    # Conversations: shared inboxes of organisations, and each practice's HIS connection.
+    "conversations.view_sharedinbox",
+    "conversations.add_sharedinbox",
+    "conversations.change_sharedinbox",
+    "conversations.view_sharedinboxmember",
+    "conversations.add_sharedinboxmember",
+    "conversations.change_sharedinboxmember",
+    "conversations.delete_sharedinboxmember",
+    "conversations.view_hisendpoint",
+    "conversations.add_hisendpoint",
+    "conversations.change_hisendpoint",
     "mfa.view_authenticator",
     "mfa.delete_authenticator",
 )

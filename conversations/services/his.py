@@ -18,8 +18,9 @@ new export. What happens next depends on the practice:
 same ``Idempotency-Key`` header (and FHIR identifier) on every attempt, so a HIS that dedupes
 on it stores one note even when a timeout hid our first success. 2xx → ``sent``; 5xx, 408,
 429 and network errors raise :class:`HisDeliveryRetryable` (the task retries with backoff and
-calls :func:`his_export_fail` when it gives up); any other answer → ``failed`` at once, with
-the status and the start of the HIS's answer as the reason. Messages stored in ``last_error``
+calls :func:`his_export_fail` when it gives up); any other answer — other 4xx, or a redirect,
+which is never followed — → ``failed`` at once, with the status and the start of the HIS's
+answer as the reason. Messages stored in ``last_error``
 are shown to the user as they are; the task writes them under the Dutch locale.
 """
 
@@ -207,7 +208,7 @@ def his_exports_for(*, conversation: Conversation, limit: int = 5) -> list[HisEx
     return list(conversation.his_exports.select_related("requested_by")[:limit])
 
 
-def his_export_download(*, actor: Actor, conversation: Conversation, pk) -> tuple[str, str]:
+def his_export_file_get(*, actor: Actor, conversation: Conversation, pk) -> tuple[str, str]:
     """(file name, text) of an export's note, for own-practice staff; logged as an export.
 
     The text starts with who the note is about, so it is pasted into the right journal.
@@ -334,6 +335,6 @@ def his_export_fail(*, export_id: int, reason: str) -> None:
     export = HisExport.objects.get(pk=export_id)
     HisExport.objects.filter(pk=export_id, status=HisExport.Status.PENDING).update(
         status=HisExport.Status.FAILED,
-        last_error=_("The HIS could not be reached after %(attempts)d attempts (%(reason)s).")
+        last_error=_("The HIS did not take the note after %(attempts)d attempts (%(reason)s).")
         % {"attempts": export.attempts, "reason": reason},
     )
