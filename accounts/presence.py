@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts.models import Absence
+
+logger = logging.getLogger(__name__)
 
 AVAILABLE = "available"
 ABSENT = "absent"
@@ -79,7 +82,10 @@ def _online_key(user_id: int) -> str:
 def online_touch(user_id: int, *, away: bool = False) -> None:
     from django.core.cache import cache
 
-    cache.set(_online_key(user_id), AWAY if away else ONLINE, _ONLINE_TTL)
+    try:
+        cache.set(_online_key(user_id), AWAY if away else ONLINE, _ONLINE_TTL)
+    except Exception:
+        logger.warning("presence not stored for user %s", user_id, exc_info=True)
 
 
 def online_states(user_ids) -> dict[int, str]:
@@ -87,5 +93,9 @@ def online_states(user_ids) -> dict[int, str]:
     from django.core.cache import cache
 
     ids = list(user_ids)
-    found = cache.get_many([_online_key(i) for i in ids])
+    try:
+        found = cache.get_many([_online_key(i) for i in ids])
+    except Exception:
+        logger.warning("presence unavailable", exc_info=True)
+        found = {}
     return {i: found.get(_online_key(i), OFFLINE) for i in ids}

@@ -30,13 +30,14 @@ from network.access import Actor
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 
 MAX_SUBSCRIPTIONS = 20
+MAX_ID = 2**62  # ids are bigint: anything larger is not an id
 
 
 class FrameForm(forms.Form):
     type = forms.ChoiceField(choices=[(t, t) for t in ("subscribe", "read", "ping")])
-    conversation = forms.IntegerField(required=False, min_value=1)
-    after = forms.IntegerField(required=False, min_value=0)
-    message = forms.IntegerField(required=False, min_value=1)
+    conversation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
+    message = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     away = forms.BooleanField(required=False)
 
     def clean(self):
@@ -119,6 +120,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
         # No "offline" here: another tab or the next page may already be connected; the
         # presence key simply expires when no page pings any more.
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Only JSON text frames; anything else is refused like an invalid frame."""
+        try:
+            content = await self.decode_json(text_data) if text_data is not None else None
+        except ValueError:
+            content = None
+        if content is None:
+            await self.send_json({"type": "error", "error": "invalid frame"})
+            await self.close(code=4400)
+            return
+        await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
         form = FrameForm(content if isinstance(content, dict) else {})

@@ -6,6 +6,7 @@ block a send: the message is stored; clients catch up when they reconnect.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -25,11 +26,25 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def _send(group: str, event: dict) -> None:
+# A Redis that hangs must not hold a send: all pushes of one event share this budget; what
+# does not go out in time is dropped (the message is stored, clients catch up on reconnect).
+SEND_TIMEOUT_SECONDS = 1.0
+
+
+async def _send_all(pairs: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    await asyncio.wait_for(
+        asyncio.gather(*(layer.group_send(group, event) for group, event in pairs)),
+        timeout=SEND_TIMEOUT_SECONDS,
+    )
+
+
+def _publish(pairs: list[tuple[str, dict]]) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group, event)
+        async_to_sync(_send_all)(pairs)
     except Exception:
-        logger.warning("live update to %s not delivered", group, exc_info=True)
+        # Live delivery is best effort; the database has the data.
+        logger.warning("live update to %s not delivered", [g for g, _e in pairs], exc_info=True)
 
 
 def render_message(message) -> str:
@@ -55,14 +70,18 @@ def message_created(message_id: int) -> None:
     message = message_for_push(message_id)
     if message is None:
         return
-    _send(
-        conversation_group(message.conversation_id),
-        {"type": "message.created", **message_payload(message)},
-    )
-    for user_id in recipient_user_ids(conversation_id=message.conversation_id):
-        _send(
-            user_group(user_id), {"type": "inbox.changed", "conversation": message.conversation_id}
+    changed = {"type": "inbox.changed", "conversation": message.conversation_id}
+    pushes = [
+        (
+            conversation_group(message.conversation_id),
+            {"type": "message.created", **message_payload(message)},
         )
+    ]
+    pushes += [
+        (user_group(user_id), changed)
+        for user_id in recipient_user_ids(conversation_id=message.conversation_id)
+    ]
+    _publish(pushes)
     from conversations.tasks_notify import notify_new_message_task
 
     try:
@@ -72,14 +91,18 @@ def message_created(message_id: int) -> None:
 
 
 def read_changed(user_id: int, conversation_id: int) -> None:
-    _send(conversation_group(conversation_id), {"type": "read.changed", "user": user_id})
-    _send(user_group(user_id), {"type": "inbox.changed", "conversation": conversation_id})
+    _publish(
+        [
+            (conversation_group(conversation_id), {"type": "read.changed", "user": user_id}),
+            (user_group(user_id), {"type": "inbox.changed", "conversation": conversation_id}),
+        ]
+    )
 
 
 def conversation_changed(conversation_id: int) -> None:
-    _send(conversation_group(conversation_id), {"type": "conversation.changed"})
+    _publish([(conversation_group(conversation_id), {"type": "conversation.changed"})])
 
 
 def access_changed(user_id: int) -> None:
     """Tell the user's open websockets to re-check what they are subscribed to."""
-    _send(user_group(user_id), {"type": "access.changed"})
+    _publish([(user_group(user_id), {"type": "access.changed"})])

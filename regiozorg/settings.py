@@ -149,6 +149,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "regiozorg",
+            # A hanging Redis must not hang pages: fail fast, callers degrade.
+            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
     # "pubsub" (Redis PUB/SUB) or "core" (lists); chosen with figures in bench/RESULTS.md.

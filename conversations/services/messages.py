@@ -245,7 +245,14 @@ def _after_message(*, actor: Actor, conversation: Conversation, message: Message
 
 
 def read_up_to(*, user, conversation: Conversation, message_id: int) -> None:
-    """Mark the conversation read up to ``message_id`` for ``user`` (never backwards)."""
+    """Mark the conversation read up to ``message_id`` for ``user`` (never backwards, and never
+    past the last message, so a message that comes later is not read unseen)."""
+    last = (
+        Conversation.objects.filter(pk=conversation.pk).values_list("last_message_id", flat=True)
+    ).first() or 0
+    message_id = min(message_id, last)
+    if message_id <= 0:
+        return
     state, _created = ReadState.objects.get_or_create(conversation=conversation, user=user)
     if message_id > state.last_read_message_id:
         ReadState.objects.filter(pk=state.pk, last_read_message_id__lt=message_id).update(

@@ -1,0 +1,667 @@
+"""Redis away: sending still stores the message; when Redis is back, live delivery resumes and a
+reconnecting client catches up with everything after its last id.
+
+    uv run python bench/live_redis_down.py [--hang-seconds 20]
+
+Everything runs on this machine, and the shared Redis on 6379 is never touched:
+- its own ``redis-server`` on a free port (``--daemonize no``, nothing persisted), which the
+  script kills (SIGKILL: connections refused), starts again on the same port, and later
+  freezes (SIGSTOP: a Redis that accepts connections but never answers) and thaws (SIGCONT);
+- its own PostgreSQL database ``regiozorg_redisdown`` (created, migrated, dropped again);
+- one Daphne process (``python -m daphne``) holding the district nurse's websocket.
+
+The settings are the production ones for ``REDIS_URL`` (Redis channel layer, Redis cache, Celery
+broker in Redis and not eager) with ``DEMO_ACCOUNTS_REQUIRE_MFA=false`` (demo accounts, no
+second factor). A GP sends in two ways: this script calls ``message_send`` (the service, as a
+view does), and the GP's "browser" posts the composer form to Daphne (plain and with htmx).
+
+Prints what happens, with timings; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import http.client
+import json
+import logging
+import os
+import queue
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+# ruff: noqa: S603, S607  (a bench: it starts redis-server, psql and Daphne)
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "regiozorg_redisdown"
+APP = "regiozorg.asgi:application"
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} ended with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(process.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_redis(port: int, tmp: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "no"),
+            *("--save", "", "--appendonly", "no", "--dir", str(tmp)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port, process)
+    return process
+
+
+def start_daphne(env: dict[str, str], tmp: Path, name: str = "daphne") -> tuple:
+    port = free_port()
+    log = tmp / f"{name}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), APP],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    wait_for_port(port, process)
+    return process, port, log
+
+
+def psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", f"{PG}/postgres", "-qAtc", sql], check=True, capture_output=True, text=True
+    )
+
+
+def create_database(env: dict[str, str]) -> None:
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    psql(f"CREATE DATABASE {DB_NAME}")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+
+
+# --- a websocket client and a browser (standard library only) -------------------------------
+
+
+class LiveSocket:
+    """A websocket client for ``ws/live/`` (RFC 6455, text frames), as a browser tab holds it.
+
+    A reader thread takes every frame off the wire at once and answers Daphne's pings, as a
+    browser does; frames wait in a queue. The time of arrival is kept with each frame.
+    """
+
+    GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+    def __init__(self, port: int, cookie: str, timeout: float = 10):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout)
+        key = base64.b64encode(os.urandom(16))
+        self.sock.sendall(
+            (
+                f"GET /ws/live/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+            ).encode()
+        )
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            self.buffer += chunk
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status = head.split(b"\r\n", 1)[0].decode("latin-1")
+        if " 101 " not in status:
+            self.sock.close()
+            raise ConnectionError(f"handshake refused: {status}")
+        accept = base64.b64encode(hashlib.sha1(key + self.GUID).digest())  # noqa: S324 (RFC 6455)
+        if accept not in head:
+            raise ConnectionError("bad Sec-WebSocket-Accept")
+        self.sock.settimeout(None)
+        self.frames: queue.Queue = queue.Queue()
+        self.write_lock = threading.Lock()
+        threading.Thread(target=self._reader, daemon=True).start()
+
+    def _write(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        size = len(payload)
+        if size < 126:
+            header = bytes([0x80 | opcode, 0x80 | size])
+        elif size < 65536:
+            header = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", size)
+        else:
+            header = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", size)
+        with self.write_lock:
+            self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+    def send(self, **frame) -> None:
+        self._write(0x1, json.dumps(frame).encode())
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buffer += chunk
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def _reader(self) -> None:
+        data = b""
+        try:
+            while True:
+                first, second = self._read(2)
+                size = second & 0x7F
+                if size == 126:
+                    (size,) = struct.unpack("!H", self._read(2))
+                elif size == 127:
+                    (size,) = struct.unpack("!Q", self._read(8))
+                payload = self._read(size)
+                opcode = first & 0x0F
+                if opcode == 0x8:
+                    code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+                    self.frames.put(({"type": "closed", "code": code}, time.monotonic()))
+                    return
+                if opcode == 0x9:
+                    self._write(0xA, payload)
+                elif opcode in (0x0, 0x1):
+                    data += payload
+                    if first & 0x80:
+                        self.frames.put((json.loads(data), time.monotonic()))
+                        data = b""
+        except (EOFError, OSError):
+            self.frames.put(({"type": "closed", "code": None}, time.monotonic()))
+
+    def receive(self, timeout: float) -> dict | None:
+        """The next frame, or None when none came within ``timeout`` s."""
+        try:
+            frame, self.arrived = self.frames.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        return frame
+
+    def next(self, kind: str, timeout: float) -> dict | None:
+        """The next frame of ``kind`` (or a close) within ``timeout`` s; others are passed over."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            frame = self.receive(left)
+            if frame is None or frame["type"] in (kind, "closed"):
+                return frame
+        return None
+
+    def subscribe(self, conversation: int, after: int, timeout: float = 10) -> list[dict] | None:
+        self.send(type="subscribe", conversation=conversation, after=after)
+        frame = self.next("messages", timeout)
+        return frame["items"] if frame and frame["type"] == "messages" else None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._write(0x8, struct.pack("!H", 1000))
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+class Browser:
+    """One user's cookies and requests (no redirects followed: every status is shown)."""
+
+    def __init__(self, port: int, cookies: dict[str, str]):
+        self.port = port
+        self.cookies = dict(cookies)
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+
+    def request(self, method: str, path: str, data=None, headers=None, timeout: float = 60):
+        """Returns (status, location, body, ms); the status is an exception's name on failure."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        body = urlencode(data).encode() if data is not None else None
+        all_headers = {"Cookie": self.cookie_header(), **(headers or {})}
+        if body is not None:
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        t0 = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            content = response.read().decode("utf-8", "replace")
+        except Exception as exc:
+            return type(exc).__name__, "", "", (time.perf_counter() - t0) * 1000
+        finally:
+            connection.close()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                cookie_name, _, rest = value.partition("=")
+                self.cookies[cookie_name] = rest.split(";", 1)[0]
+        ms = (time.perf_counter() - t0) * 1000
+        return response.status, response.getheader("Location", ""), content, ms
+
+    def post_message(self, conversation: int, body: str, *, htmx: bool, timeout: float = 60):
+        from django.conf import settings
+
+        data = {
+            # Django accepts the cookie's secret itself as the form token.
+            "csrfmiddlewaretoken": self.cookies[settings.CSRF_COOKIE_NAME],
+            "client_key": str(uuid.uuid4()),
+            "body": body,
+        }
+        headers = {"HX-Request": "true"} if htmx else {}
+        return self.request(
+            "POST", f"/gesprekken/{conversation}/berichten/", data, headers, timeout=timeout
+        )
+
+
+def session_cookies(user) -> dict[str, str]:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+# --- the scenario ----------------------------------------------------------------------------
+
+
+class Spent:
+    """Where a send's time goes: channel-layer publishes and the Celery enqueue (both after
+    commit, inside the request), counted by wrapping ``realtime._send`` and the task's
+    ``delay``. Failed publishes are the "live update ... not delivered" warnings."""
+
+    def __init__(self):
+        from conversations import realtime
+        from conversations.tasks_notify import notify_new_message_task
+
+        self.reset()
+        publish, enqueue = realtime._send, notify_new_message_task.delay
+
+        def timed_publish(group, event):
+            t0 = time.perf_counter()
+            try:
+                publish(group, event)
+            finally:
+                self.layer_ms += (time.perf_counter() - t0) * 1000
+                self.publishes += 1
+
+        def timed_enqueue(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return enqueue(*args, **kwargs)
+            finally:
+                self.celery_ms += (time.perf_counter() - t0) * 1000
+
+        realtime._send = timed_publish
+        notify_new_message_task.delay = timed_enqueue
+        handler = logging.Handler(logging.WARNING)
+        handler.emit = lambda record: setattr(self, "warnings", self.warnings + 1)
+        for name in ("conversations.realtime",):
+            log = logging.getLogger(name)
+            log.setLevel(logging.WARNING)
+            log.addHandler(handler)
+            log.propagate = False
+
+    def reset(self) -> None:
+        self.layer_ms = self.celery_ms = 0.0
+        self.publishes = self.warnings = 0
+
+    def __str__(self) -> str:
+        return (
+            f"[{self.publishes} publishes {self.layer_ms:.0f} ms, Celery enqueue "
+            f"{self.celery_ms:.0f} ms, {self.warnings} warnings]"
+        )
+
+
+def seed():
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+    from conversations.services.messages import conversation_start
+    from network.access import Actor
+    from network.levels import Level, Role
+    from network.models import Membership, Organisation, OrganisationKind
+
+    practice = Organisation.objects.create(
+        name="Huisartsenpraktijk De Linde", kind=OrganisationKind.GP_PRACTICE
+    )
+    nursing = Organisation.objects.create(
+        name="Thuiszorg Friesland", kind=OrganisationKind.DISTRICT_NURSING
+    )
+    password = make_password(None)
+    gp = User.objects.create(
+        email="gp@delinde.nl",
+        first_name="Gerrit",
+        last_name="Postma",
+        password=password,
+        is_demo_account=True,
+    )
+    nurse = User.objects.create(
+        email="wijk@thuiszorg.nl",
+        first_name="Nynke",
+        last_name="Wiersma",
+        password=password,
+        is_demo_account=True,
+    )
+    gp_membership = Membership.objects.create(
+        user=gp, organisation=practice, level=Level.A, has_patient_data_access=True
+    )
+    Membership.objects.create(user=nurse, organisation=nursing, role=Role.LEAD)
+    conversation = conversation_start(
+        actor=Actor(user=gp, membership=gp_membership),
+        kind="conversation",
+        subject="Overdracht weekend",
+        body="Eerste bericht.",
+        client_key=uuid.uuid4(),
+        people=[Membership.objects.get(user=nurse)],
+    )
+    return Actor(user=gp, membership=gp_membership), nurse, conversation
+
+
+def service_send(actor, conversation, body: str, budget: float, spent: Spent):
+    """``message_send`` in a thread of its own, so a send that hangs cannot hang the script.
+
+    Returns (outcome, ms, thread, result): outcome is "stored #id (…)", an exception, or
+    "blocked" when the thread is still busy after ``budget`` s (``result`` fills in later).
+    """
+    from django.db import connection
+
+    from conversations.services.messages import message_send
+
+    result: dict = {}
+
+    def run():
+        spent.reset()
+        t0 = time.perf_counter()
+        try:
+            message, _created = message_send(
+                actor=actor, conversation=conversation, body=body, client_key=uuid.uuid4()
+            )
+            result["outcome"] = f"stored #{message.pk}"
+        except Exception as exc:
+            result["outcome"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+        finally:
+            result["ms"] = (time.perf_counter() - t0) * 1000
+            result["spent"] = str(spent)
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    t0 = time.perf_counter()
+    thread.start()
+    thread.join(budget)
+    if thread.is_alive():
+        return "blocked", (time.perf_counter() - t0) * 1000, thread, result
+    return f"{result['outcome']} {result['spent']}", result["ms"], thread, result
+
+
+def stored_after(conversation, after: int) -> list[int]:
+    from conversations.models import Message
+
+    return list(
+        Message.objects.filter(conversation=conversation, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def show(label: str, value) -> None:
+    print(f"  {label:<44} {value}", flush=True)
+
+
+def describe(frame: dict | None) -> str:
+    if frame is None:
+        return "nothing"
+    if frame["type"] == "message":
+        return f"message #{frame['id']}"
+    if frame["type"] == "closed":
+        return f"closed ({frame['code']})"
+    return frame["type"]
+
+
+def frames_within(live: LiveSocket, seconds: float, since: float | None = None) -> list[str]:
+    """What a socket receives in ``seconds`` (until it closes), timed from ``since``."""
+    start = time.monotonic()
+    since = start if since is None else since
+    seen = []
+    while (left := start + seconds - time.monotonic()) > 0:
+        frame = live.receive(left)
+        if frame is None:
+            break
+        at = live.arrived - since
+        seen.append(f"{describe(frame)} {f'at +{at:.1f}s' if at >= 0 else '(from before)'}")
+        if frame["type"] == "closed":
+            break
+    return seen
+
+
+def reconnect(port: int, cookie: str, seconds: float = 60) -> tuple[LiveSocket | None, str]:
+    """Try as live.js does (it backs off from 1 s to 30 s; here every 0.5 s)."""
+    t0, attempts, last = time.perf_counter(), 0, ""
+    while time.perf_counter() - t0 < seconds:
+        attempts += 1
+        try:
+            live = LiveSocket(port, cookie)
+            return live, f"accepted at attempt {attempts}, {(time.perf_counter() - t0):.1f}s"
+        except (ConnectionError, OSError) as exc:
+            last = str(exc)
+            time.sleep(0.5)
+    return None, f"refused {attempts} times in {seconds:.0f}s ({last})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--hang-seconds", type=float, default=15, help="how long to wait on a frozen Redis"
+    )
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="regiozorg-redisdown-"))
+    redis_port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "regiozorg.settings",
+        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "DEMO_ACCOUNTS_REQUIRE_MFA": "false",
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "ERROR",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("CELERY_TASK_ALWAYS_EAGER", None)  # as in production: tasks go to the broker
+    env.pop("CHANNEL_LAYER", None)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+
+    redis = daphne = None
+    sockets: list[LiveSocket] = []
+    try:
+        redis = start_redis(redis_port, tmp)
+        t0 = time.perf_counter()
+        create_database(env)
+        print(
+            f"own redis-server on {redis_port}; database {DB_NAME} migrated in "
+            f"{time.perf_counter() - t0:.1f}s",
+            flush=True,
+        )
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        spent = Spent()
+        print(
+            f"channel layer {settings.CHANNEL_LAYERS['default']['BACKEND']}, cache "
+            f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}, Celery eager: "
+            f"{settings.CELERY_TASK_ALWAYS_EAGER} (broker {settings.CELERY_BROKER_URL})"
+        )
+        gp_actor, nurse, conversation = seed()
+        daphne, port, daphne_log = start_daphne(env, tmp)
+        print(f"daphne on {port}, log {daphne_log}\n", flush=True)
+        gp_browser = Browser(port, session_cookies(gp_actor.user))
+        gp_browser.request("GET", f"/gesprekken/{conversation.pk}/")  # the CSRF cookie
+        nurse_cookie = Browser(port, session_cookies(nurse)).cookie_header()
+
+        def send(body, budget=60.0):
+            outcome, ms, thread, result = service_send(gp_actor, conversation, body, budget, spent)
+            show(f"message_send {body!r}", f"{outcome} in {ms:.0f} ms")
+            return thread, result
+
+        # The nurse's page: it has everything up to the first message.
+        page_has = stored_after(conversation, 0)[-1]
+        live = LiveSocket(port, nurse_cookie)
+        sockets.append(live)
+        live.subscribe(conversation.pk, after=page_has)
+
+        print("1. Redis up")
+        for n in (1, 2):
+            send(f"Bericht {n}")
+            frame = live.next("message", 5)
+            show("  nurse's socket", describe(frame))
+            page_has = frame["id"] if frame and frame["type"] == "message" else page_has
+        status, location, _body, ms = gp_browser.post_message(
+            conversation.pk, "Via de pagina", htmx=False
+        )
+        show("POST composer (form)", f"{status} → {location} in {ms:.0f} ms")
+        frame = live.next("message", 5)
+        show("  nurse's socket", describe(frame))
+        page_has = frame["id"] if frame and frame["type"] == "message" else page_has
+        show("the nurse's page has up to id", page_has)
+
+        print("\n2. Redis killed (SIGKILL: connections are refused)")
+        redis.kill()
+        redis.wait()
+        killed_at = time.monotonic()
+        show("nurse's open socket", frames_within(live, 3, since=killed_at) or "silent")
+        for n in (3, 4, 5):
+            send(f"Bericht {n}")
+        status, location, _body, ms = gp_browser.post_message(
+            conversation.pk, "Via de pagina, Redis weg", htmx=False
+        )
+        show("POST composer (form)", f"{status} → {location} in {ms:.0f} ms")
+        if location:
+            status, _loc, _body, ms = gp_browser.request("GET", location.split("#")[0])
+            show("  GET the conversation page it redirects to", f"{status} in {ms:.0f} ms")
+        status, _loc, _body, ms = gp_browser.post_message(
+            conversation.pk, "Via htmx, Redis weg", htmx=True
+        )
+        show("POST composer (htmx)", f"{status} in {ms:.0f} ms")
+        missed = stored_after(conversation, page_has)
+        show("stored meanwhile (ids)", missed)
+        try:
+            probe = LiveSocket(port, nurse_cookie)
+            show("a new websocket now", f"accepted, then {frames_within(probe, 3)}")
+            probe.close()
+        except (ConnectionError, OSError) as exc:
+            show("a new websocket now", f"refused ({exc})")
+
+        print("\n3. Redis started again on the same port")
+        redis = start_redis(redis_port, tmp)
+        live, how = reconnect(port, nurse_cookie)
+        show("the page reconnects", how)
+        sockets.append(live)
+        caught_up = [item["id"] for item in live.subscribe(conversation.pk, after=page_has)]
+        show(f"subscribe after={page_has}: catch-up ids", caught_up)
+        show("  exactly what was stored after it, in order", caught_up == missed)
+        page_has = max([page_has, *caught_up])
+        send("Bericht 6, Redis terug")
+        frame = live.next("message", 5)
+        show("  nurse's socket", f"{describe(frame)} (live again)")
+        page_has = frame["id"] if frame and frame["type"] == "message" else page_has
+
+        print(
+            "\n4. Redis frozen (SIGSTOP: it accepts connections and never answers), "
+            f"for {args.hang_seconds:.0f} s"
+        )
+        os.kill(redis.pid, signal.SIGSTOP)
+        frozen_at = time.perf_counter()
+        frozen_mono = time.monotonic()
+        thread, result = send("Bericht 7, Redis hangt", budget=args.hang_seconds / 2)
+        status, _loc, _body, ms = gp_browser.post_message(
+            conversation.pk,
+            "Via htmx, Redis hangt",
+            htmx=True,
+            timeout=max(1.0, args.hang_seconds - (time.perf_counter() - frozen_at)),
+        )
+        show("POST composer (htmx)", f"{status} after {ms:.0f} ms")
+        missed = stored_after(conversation, page_has)
+        show("stored meanwhile (ids)", missed)
+        show("nurse's socket while frozen", frames_within(live, 1, since=frozen_mono) or "silent")
+        os.kill(redis.pid, signal.SIGCONT)
+        thawed_at = time.perf_counter()
+        thread.join(60)
+        show(
+            "SIGCONT: the blocked message_send",
+            f"{result.get('outcome', 'still blocked')} {result.get('spent', '')}, "
+            f"{(time.perf_counter() - thawed_at) * 1000:.0f} ms after the thaw, "
+            f"{result.get('ms', 0) / 1000:.1f} s in all",
+        )
+        show("nurse's socket after the thaw", frames_within(live, 3, since=frozen_mono) or "silent")
+
+        print("\n5. After the thaw")
+        live, how = reconnect(port, nurse_cookie)
+        show("the page reconnects", how)
+        sockets.append(live)
+        caught_up = [item["id"] for item in live.subscribe(conversation.pk, after=page_has)]
+        missed = stored_after(conversation, page_has)
+        show(f"subscribe after={page_has}: catch-up ids", caught_up)
+        show("  exactly what was stored after it, in order", caught_up == missed)
+        send("Bericht 8")
+        show("  nurse's socket", f"{describe(live.next('message', 5))}")
+    finally:
+        for live in sockets:
+            with contextlib.suppress(Exception):
+                live.close()
+        stop(daphne)
+        stop(redis)
+        with contextlib.suppress(Exception):
+            from django.db import connections
+
+            connections.close_all()
+        with contextlib.suppress(Exception):
+            psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        print(f"\n(own redis-server and daphne stopped; database {DB_NAME} dropped)")
+
+
+if __name__ == "__main__":
+    main()
