@@ -149,12 +149,15 @@ def _messages(conversation: Conversation) -> QuerySet[Message]:
     )
 
 
-def conversation_messages(*, conversation: Conversation, before: int | None = None) -> list:
-    """The latest messages (or those before ``before``), oldest first."""
+def conversation_messages(
+    *, conversation: Conversation, before: int | None = None
+) -> tuple[list, bool]:
+    """The latest messages (or those before ``before``), oldest first; and whether older exist."""
     messages = _messages(conversation)
     if before:
         messages = messages.filter(id__lt=before)
-    return list(reversed(messages.order_by("-id")[:MESSAGES_SHOWN]))
+    rows = list(messages.order_by("-id")[: MESSAGES_SHOWN + 1])
+    return list(reversed(rows[:MESSAGES_SHOWN])), len(rows) > MESSAGES_SHOWN
 
 
 def messages_after(*, conversation: Conversation, after: int) -> list:

@@ -22,7 +22,7 @@ from conversations.access import (
 )
 from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
 from conversations.his_views import his_export_context
-from conversations.models import Attachment, Conversation
+from conversations.models import Attachment, Conversation, ReadState
 from conversations.services import messages as conversation_services
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
@@ -53,7 +53,10 @@ def _inbox(request, kind: str, url_name: str):
         with_patient=data.get("patient", ""),
         page=request.GET.get("page"),
     )
+    keep = request.GET.copy()
+    keep.pop("page", None)
     context = {
+        "filter_query": keep.urlencode(),
         "kind": kind,
         "url_name": url_name,
         "tab": tab,
@@ -141,12 +144,16 @@ def _detail_context(request, actor, conversation, *, form=None) -> dict:
     online = online_states(u.pk for u in people)
     for participant in participants:
         participant.online_state = online.get(participant.user_id)
-    shown = selectors.conversation_messages(
+    shown, has_older = selectors.conversation_messages(
         conversation=conversation, before=_int(request.GET.get("voor"))
     )
     return {
         "conversation": conversation,
         "messages_list": shown,
+        "has_older": has_older,
+        "is_flagged": ReadState.objects.filter(
+            conversation=conversation, user=actor.user, is_flagged=True
+        ).exists(),
         "last_message_id": shown[-1].pk if shown else 0,
         "participants": participants,
         "read_marks": selectors.read_marks(conversation=conversation),
@@ -351,6 +358,17 @@ def conversation_create(request):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if _would_not_reach(patient_access, data, people, inboxes):
+            form.add_error(
+                None,
+                _(
+                    "This patient is not visible to network partners, so they could not read "
+                    "this conversation. Make the patient visible, or write to your own practice "
+                    "only."
+                ),
+            )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             conversation = conversation_services.conversation_start(
                 actor=actor,
@@ -389,6 +407,16 @@ def conversation_create(request):
         },
         status=422 if form.errors else 200,
     )
+
+
+def _would_not_reach(patient_access, data, people, inboxes) -> bool:
+    """About a patient nobody outside the practice may see yet, to someone outside it."""
+    if patient_access is None or patient_access.patient.is_visible or data["make_visible"]:
+        return False
+    practice = patient_access.patient.practice_id
+    chosen = [m.organisation_id for m in people if m.pk in data["people"]]
+    chosen += [i.organisation_id for i in inboxes if i.pk in data["inboxes"]]
+    return any(organisation != practice for organisation in chosen)
 
 
 @login_required

@@ -10,7 +10,9 @@ Adding a URL: add one entry to ``TABLE`` with
 * ``kwargs`` — how to fill the path parameters from the :class:`World` (``None`` when the
   pattern takes none). The world's objects all belong to practice De Linde; ``w.patient`` is
   De Linde's patient that network partners must not see (for the ``*-visible`` viewpoints it is
-  the visible patient with the district nurse in the care network instead).
+  the visible patient with the district nurse in the care network instead). ``w.talk`` is the
+  gp's conversation with the district nurse about ``w.patient`` (a message with a PDF, a HIS
+  export); it is swapped along with the patient.
 * ``methods`` — what to try: GET, and POST for views that change something (with ``body``, a
   plausible form, so a missing check would really change something).
 * ``refused`` — viewpoint (``VIEWPOINTS``) → outcome (``NOT_FOUND``, ``FORBIDDEN``, ``LOGIN``,
@@ -60,6 +62,16 @@ NON_STAFF = ("gp", "assistant", "manager", "outsider", "nurse", "physio")
 
 
 @dataclasses.dataclass(frozen=True)
+class Talk:
+    """A conversation of the gp with the district nurse about one patient of De Linde."""
+
+    conversation: object
+    message: object  # the first message, with ``attachment``
+    attachment: object  # a PDF
+    his_export: object  # a SOEP note of the conversation, to download (no HIS connected)
+
+
+@dataclasses.dataclass(frozen=True)
 class World:
     """What the walker requests; built by the ``world`` fixture of the walker."""
 
@@ -78,11 +90,23 @@ class World:
     partner_import: object  # De Linde's network-partner overview (admin)
     physio_membership: object  # a provider someone might try to add to a care network
     users: Mapping[str, object]
+    # Conversations. The nurse takes part in both talks; in ``talk`` (about the not-visible
+    # patient, whose care network she is in) she must still get a 404.
+    talk: Talk
+    shared_talk: Talk  # about the visible patient
+    inbox: object  # De Linde's shared inbox; the assistant reads it
+    consultation: object  # the gp asks the nurse and De Linde's inbox about ``patient`` (open)
+    access_request: object  # the physio asks De Linde for access to a patient (no patient yet)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
         if target == SHARED:
-            return dataclasses.replace(self, patient=self.shared_patient, member=self.shared_member)
+            return dataclasses.replace(
+                self,
+                patient=self.shared_patient,
+                member=self.shared_member,
+                talk=self.shared_talk,
+            )
         return self
 
     @property
@@ -96,6 +120,11 @@ class World:
             self.invitation.email,
             self.account_request.email,
             self.webauthn.data["name"],
+            self.talk.conversation.subject,
+            self.talk.message.body,
+            self.talk.attachment.original_name,
+            self.consultation.subject,
+            self.inbox.name,  # other organisations' inbox management lists only their own
         )
 
 
@@ -164,6 +193,29 @@ def patient_form(w: World) -> dict:
     }
 
 
+def talk_pk(w: World) -> dict:
+    return {"pk": w.talk.conversation.pk}
+
+
+def conversation_form(w: World) -> dict:
+    return {
+        "patient": w.patient.pk,
+        "kind": "conversation",
+        "subject": "Walker: nieuw gesprek",
+        "body": "Mag ik meekijken?",
+        "client_key": "6c3a0c1e-9b1a-4c55-8f0e-0d6b7a4b2f10",
+        "people": [w.physio_membership.pk],
+    }
+
+
+def message_form(w: World) -> dict:
+    return {"body": "Walker: een bericht", "client_key": "0f8d5c3a-2e4b-4d8c-9a51-3c7e2b1d9f42"}
+
+
+def patient_choice(w: World) -> dict:
+    return {"patient": w.patient.pk}
+
+
 # --- Who is refused, per kind of object -------------------------------------------------------
 
 PATIENT_REFUSED = {
@@ -215,6 +267,47 @@ OWN_THINGS_REFUSED = {
 # Custom admin views: admin_view sends everyone without helpdesk rights to the admin login.
 ADMIN_REFUSED = dict.fromkeys((*NON_STAFF, ANONYMOUS), ADMIN_LOGIN)
 ANONYMOUS_ONLY = {ANONYMOUS: LOGIN}
+# Conversations (conversations.access): one must take part — oneself or through a shared inbox —
+# and, for a conversation about a patient, also see the patient. Level B+ and the helpdesk have
+# no messages at all: 403 for every conversation screen (the same for a missing one).
+NO_MESSAGES = {"manager": FORBIDDEN, "helpdesk": FORBIDDEN, ANONYMOUS: LOGIN}
+CONVERSATION_REFUSED = {
+    "outsider": NOT_FOUND,
+    "outsider-visible": NOT_FOUND,
+    "physio": NOT_FOUND,
+    "physio-visible": NOT_FOUND,
+    "nurse": NOT_FOUND,  # takes part, in the care network, but the patient is not visible
+    "assistant": NOT_FOUND,  # De Linde's, but no patient-data access and not taking part
+    **NO_MESSAGES,
+}
+# Inbox pages: everyone with messages has one; it lists none of the world's conversations.
+CONVERSATION_LIST_REFUSED = {
+    "outsider": OWN_ONLY,
+    "outsider-visible": OWN_ONLY,
+    "physio": OWN_ONLY,  # lists the physio's own access request only
+    "physio-visible": OWN_ONLY,
+    "nurse": OWN_ONLY,  # the talk about the visible patient, not the other
+    "assistant": OWN_ONLY,  # reads De Linde's inbox, but may not see the consultation's patient
+    **NO_MESSAGES,
+}
+# HIS export: only the patient's own practice. A participant who may see the conversation gets
+# 403; for anyone else it does not exist (the view starts from the access rule: 404 also for
+# those without messages).
+HIS_EXPORT_REFUSED = {
+    **CONVERSATION_REFUSED,
+    "nurse-visible": MAY_SEE_NOT_DO,
+    "manager": NOT_FOUND,
+    "helpdesk": NOT_FOUND,
+}
+# Managing shared inboxes: level A or a lead provider, own organisation only.
+INBOX_SCREEN_REFUSED = {
+    "physio": FORBIDDEN,
+    "assistant": FORBIDDEN,
+    "manager": FORBIDDEN,
+    "helpdesk": FORBIDDEN,
+    ANONYMOUS: LOGIN,
+}
+INBOX_REFUSED = {**INBOX_SCREEN_REFUSED, "outsider": NOT_FOUND, "nurse": NOT_FOUND}
 
 
 TABLE: dict[str, Rule] = {
@@ -348,6 +441,78 @@ TABLE: dict[str, Rule] = {
             "physio": NOT_FOUND,
             **ANONYMOUS_ONLY,
         },
+    ),
+    # --- conversations: inboxes, starting, one conversation ---------------------------------
+    "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
+    "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),
+    "conversations:unread-badge": Rule(
+        refused=ANONYMOUS_ONLY, note="numbers only; tests/conversations checks what they count"
+    ),
+    "conversations:recipient-search": Rule(body=lambda w: {"q": "Postma"}, refused=NO_MESSAGES),
+    "conversations:create": Rule(
+        methods=(GET, POST),
+        body=conversation_form,
+        refused={**PATIENT_REFUSED, **NO_MESSAGES},
+        note="about w.patient: who may not see the patient may not start about them",
+    ),
+    "conversations:detail": Rule(kwargs=talk_pk, refused=CONVERSATION_REFUSED),
+    "conversations:message-create": Rule(
+        kwargs=talk_pk, methods=(POST,), body=message_form, refused=CONVERSATION_REFUSED
+    ),
+    "conversations:flag": Rule(
+        kwargs=talk_pk,
+        methods=(POST,),
+        body=lambda w: {"flagged": "1"},
+        refused=CONVERSATION_REFUSED,
+    ),
+    "conversations:close": Rule(
+        kwargs=talk_pk,
+        methods=(POST,),
+        body=lambda w: {"closed": "1"},
+        refused=CONVERSATION_REFUSED,
+    ),
+    "conversations:pick-up": Rule(
+        kwargs=lambda w: {"pk": w.consultation.pk},
+        methods=(POST,),
+        refused={**CONVERSATION_REFUSED, "nurse-visible": NOT_FOUND},
+        note="the consultation is about the not-visible patient for every viewpoint",
+    ),
+    "conversations:access-grant": Rule(
+        kwargs=lambda w: {"pk": w.access_request.pk},
+        methods=(POST,),
+        body=patient_choice,
+        refused={
+            **CONVERSATION_REFUSED,
+            "physio": MAY_SEE_NOT_DO,  # asked for it; only the practice grants
+            "physio-visible": MAY_SEE_NOT_DO,
+            "nurse-visible": NOT_FOUND,
+        },
+    ),
+    "conversations:attachment": Rule(
+        kwargs=lambda w: {"pk": w.talk.conversation.pk, "attachment_pk": w.talk.attachment.pk},
+        refused=CONVERSATION_REFUSED,
+    ),
+    "conversations:his-export": Rule(
+        kwargs=talk_pk,
+        methods=(POST,),
+        body=lambda w: {"icpc_code": "T90"},
+        refused=HIS_EXPORT_REFUSED,
+    ),
+    "conversations:his-export-download": Rule(
+        kwargs=lambda w: {"pk": w.talk.conversation.pk, "export_pk": w.talk.his_export.pk},
+        refused=HIS_EXPORT_REFUSED,
+    ),
+    # --- conversations: managing shared inboxes --------------------------------------------
+    "conversations:inbox-list": Rule(
+        refused={**INBOX_SCREEN_REFUSED, "outsider": OWN_ONLY, "nurse": OWN_ONLY},
+        note="GET only: a POST creates an inbox of one's own organisation, which is allowed",
+    ),
+    "conversations:inbox-members": Rule(kwargs=lambda w: {"pk": w.inbox.pk}, refused=INBOX_REFUSED),
+    "conversations:inbox-member-change": Rule(
+        kwargs=lambda w: {"pk": w.inbox.pk},
+        methods=(POST,),
+        body=lambda w: {"user": w.users["assistant"].pk, "action": "remove"},
+        refused=INBOX_REFUSED,
     ),
     # --- allauth views that reach for one user's object (listed, not left to the family) -------
     "mfa_edit_webauthn": Rule(

@@ -21,16 +21,32 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
+from django.core.files.storage import FileSystemStorage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Absence, AccountRequest, Invitation
+from conversations.his_models import HisExport
+from conversations.models import (
+    Attachment,
+    Conversation,
+    Message,
+    Participant,
+    ReadState,
+    SharedInbox,
+    SharedInboxMember,
+)
+from conversations.services.his import his_export_create
+from conversations.services.messages import conversation_start
+from network.access import Actor, patient_access_for
 from network.models import (
     CareNetworkMember,
     Extraction,
@@ -58,6 +74,7 @@ from tests.access_walker_table import (
     VIEWPOINTS,
     Family,
     Rule,
+    Talk,
     World,
 )
 from tests.factories import AbsenceFactory, CareNetworkMemberFactory
@@ -138,6 +155,54 @@ def _table_cases(select) -> list:
 
 # --- The world --------------------------------------------------------------------------------
 
+# A minimal one-page PDF: the attachment of the world's conversations.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n"
+)
+
+
+@pytest.fixture
+def private_files(tmp_path, settings):
+    """Attachments in a directory of this test. ``Attachment.file`` got its storage when the
+    model was built, so the field's storage is swapped as well as the setting."""
+    location = tmp_path / "private"
+    settings.PRIVATE_FILES_DIR = location
+    field = Attachment._meta.get_field("file")
+    original = field.storage
+    field.storage = FileSystemStorage(location=location, base_url=None)
+    yield location
+    field.storage = original
+
+
+def actor_of(user) -> Actor:
+    return Actor(
+        user=user, membership=Membership.objects.select_related("organisation").get(user=user)
+    )
+
+
+def talk_about(patient, gp, nurse, *, subject: str, body: str, file_name: str) -> Talk:
+    """The gp writes to the nurse about ``patient``, with a PDF, and makes a SOEP note of it."""
+    actor = actor_of(gp)
+    conversation = conversation_start(
+        actor=actor,
+        kind=Conversation.Kind.CONVERSATION,
+        subject=subject,
+        body=body,
+        client_key=uuid.uuid4(),
+        people=[Membership.objects.get(user=nurse)],
+        patient_access=patient_access_for(actor=actor, pk=patient.pk),
+        files=[SimpleUploadedFile(file_name, PDF)],
+    )
+    message = conversation.messages.get()
+    return Talk(
+        conversation=conversation,
+        message=message,
+        attachment=message.attachments.get(),
+        his_export=his_export_create(actor=actor, conversation=conversation),
+    )
+
 
 @pytest.fixture
 def world(
@@ -155,6 +220,7 @@ def world(
     physio_practice,
     mailoutbox,
     django_capture_on_commit_callbacks,
+    private_files,
 ) -> World:
     # Added by hand, so the gp may also edit it (the positive control of patient-update).
     patient.source = PatientSource.MANUAL
@@ -167,6 +233,30 @@ def world(
         INVITATION_LINK.search(m.body).group(0) for m in mailoutbox if invitation.email in m.to
     ]
     mailoutbox.clear()
+    # Conversations. Their live pushes and e-mails wait for a commit that never comes.
+    inbox = SharedInbox.objects.create(organisation=practice, name="Balie De Linde (walker)")
+    SharedInboxMember.objects.create(inbox=inbox, user=assistant, added_by=gp)
+    gp_actor = actor_of(gp)
+    consultation = conversation_start(
+        actor=gp_actor,
+        kind=Conversation.Kind.CONSULTATION,
+        subject="Consultatie longfunctie (walker)",
+        body="Wie kijkt mee naar de spirometrie?",
+        client_key=uuid.uuid4(),
+        people=[Membership.objects.get(user=nurse)],
+        inboxes=[inbox],
+        patient_access=patient_access_for(actor=gp_actor, pk=patient.pk),
+    )
+    physio_actor = actor_of(physio)
+    access_request = conversation_start(
+        actor=physio_actor,
+        kind=Conversation.Kind.CONVERSATION,
+        subject="Toegang aanvragen",
+        body="Mevrouw komt voor haar knie; graag toegang.",
+        client_key=uuid.uuid4(),
+        people=[Membership.objects.get(user=gp)],
+        access_request=True,
+    )
     return World(
         practice=practice,
         patient=patient,
@@ -205,6 +295,25 @@ def world(
             "outsider": outsider,
             "helpdesk": helpdesk,
         },
+        talk=talk_about(
+            patient,
+            gp,
+            nurse,
+            subject="Decubitus hiel links (walker)",
+            body="Graag een wondfoto na de verbandwissel.",
+            file_name="wondverslag-verborgen.pdf",
+        ),
+        shared_talk=talk_about(
+            shared_patient,
+            gp,
+            nurse,
+            subject="Insuline-instelling (walker)",
+            body="De glucosedagcurve volgt.",
+            file_name="dagcurve-zichtbaar.pdf",
+        ),
+        inbox=inbox,
+        consultation=consultation,
+        access_request=access_request,
     )
 
 
@@ -221,6 +330,14 @@ def state(client: Client) -> dict:
         "partner_imports": list(PartnerImport.objects.order_by("pk").values()),
         "absences": list(Absence.objects.order_by("pk").values()),
         "authenticators": list(Authenticator.objects.order_by("pk").values("pk", "data")),
+        "conversations": list(Conversation.objects.order_by("pk").values()),
+        "participants": list(Participant.objects.order_by("pk").values()),
+        "messages": list(Message.objects.order_by("pk").values()),
+        "attachments": list(Attachment.objects.order_by("pk").values()),
+        "read_states": list(ReadState.objects.order_by("pk").values()),
+        "shared_inboxes": list(SharedInbox.objects.order_by("pk").values()),
+        "inbox_members": list(SharedInboxMember.objects.order_by("pk").values()),
+        "his_exports": list(HisExport.objects.order_by("pk").values("pk", "status")),
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 
@@ -418,6 +535,11 @@ def test_allauth_family_anonymous(pattern, world):
 def test_walker_sees_the_whole_project():
     """A guard for the walker itself: it found the apps' URLs and the families."""
     names = {p.name for p in PATTERNS}
-    assert {"network:patient-detail", "accounts:staff-list", "admin:index"} <= names
+    assert {
+        "network:patient-detail",
+        "accounts:staff-list",
+        "conversations:detail",
+        "admin:index",
+    } <= names
     assert ALLAUTH_WITH_KEYS and ALLAUTH_PAGES
     assert re.fullmatch(r"patienten/<int:pk>/", TABLE_PATTERNS["network:patient-detail"].route)

@@ -8,6 +8,7 @@ live in the private storage and are only served by a permission-checked view.
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import PurePath
 
 import filetype
@@ -55,10 +56,17 @@ def attachment_check(upload) -> str:
     return kind.mime
 
 
+MAX_PIXELS = 40_000_000  # 40 megapixels: more than any phone photo, far below a "bomb"
+
+
 def _without_metadata(data: bytes, mime: str) -> bytes:
     """Re-encode a photo without EXIF, upright as it was taken."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise ValidationError(_("This photo is too large to process."), code="too_big")
             image = ImageOps.exif_transpose(image)
             out = io.BytesIO()
             options = {"quality": 90} if mime == "image/jpeg" else {}
@@ -66,7 +74,13 @@ def _without_metadata(data: bytes, mime: str) -> bytes:
                 image = image.convert("RGB")
             image.save(out, format=IMAGE_FORMATS[mime], **options)
             return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise ValidationError(_("This photo cannot be read."), code="bad_image") from None
 
 
@@ -75,7 +89,8 @@ def attachments_store(*, message: Message, files) -> list[Attachment]:
     files = list(files or ())
     if len(files) > MAX_FILES:
         raise ValidationError(_("At most %(n)s files per message.") % {"n": MAX_FILES})
-    stored = []
+    # Check and clean every file first: a refused file must not leave the others on disk.
+    ready = []
     for upload in files:
         mime = attachment_check(upload)
         data = upload.read()
@@ -87,7 +102,9 @@ def attachments_store(*, message: Message, files) -> list[Attachment]:
                 _("HEIC photos cannot be cleaned of their location data; send a JPEG."),
                 code="heic",
             )
-        name = PurePath(upload.name).name[:150] or "bijlage"
+        ready.append((PurePath(upload.name).name[:150] or "bijlage", mime, data))
+    stored = []
+    for name, mime, data in ready:
         attachment = Attachment(
             message=message, original_name=name, content_type=mime, size=len(data)
         )

@@ -17,8 +17,22 @@ from django.utils import timezone
 from accounts.email import email_send
 from accounts.models import User
 from accounts.presence import OFFLINE, online_states, presence_of, with_presence
+from conversations.access import conversations_visible_to
 from conversations.models import Message, ReadState
 from conversations.selectors import recipient_user_ids
+from network.access import Actor
+from network.models import Membership
+
+
+def _may_open(person, conversation) -> bool:
+    """Only mail a link someone can follow: under any of their memberships, the rule says yes."""
+    for membership in (
+        Membership.objects.active().filter(user=person).select_related("organisation")
+    ):
+        actor = Actor(user=person, membership=membership)
+        if conversations_visible_to(actor).filter(pk=conversation.pk).exists():
+            return True
+    return False
 
 
 def message_notify(*, message_id: int) -> list[int]:
@@ -35,7 +49,7 @@ def message_notify(*, message_id: int) -> list[int]:
     quiet_since = now - datetime.timedelta(minutes=settings.NOTIFY_INTERVAL_MINUTES)
     notified = []
     for person in people:
-        if online.get(person.pk) != OFFLINE:
+        if online.get(person.pk) != OFFLINE or not _may_open(person, conversation):
             continue
         if not presence_of(person).is_available and not person.notify_when_away:
             continue
