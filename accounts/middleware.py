@@ -89,12 +89,14 @@ class RequireSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
+        # Pages that are exempt (the set-up itself) must not start background requests that
+        # this middleware would redirect: the context processor reads this flag.
+        request.second_factor_missing = (
             request.user.is_authenticated
-            and not request.path.startswith(self.EXEMPT_PREFIXES)
             and second_factor_required(user=request.user, memberships=request.memberships)
             and not has_second_factor(request.user)
-        ):
+        )
+        if request.second_factor_missing and not request.path.startswith(self.EXEMPT_PREFIXES):
             messages.warning(
                 request,
                 _("Patient data needs a second factor. Please set it up now."),

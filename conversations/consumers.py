@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
 from django.http import Http404
 
+from accounts.mfa_policy import has_second_factor, second_factor_required
 from accounts.presence import online_touch
 from accounts.secure_session import secure_session_active
 from conversations import realtime, selectors
@@ -55,6 +56,8 @@ def _actor_for(scope) -> Actor | None:
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     memberships = memberships_for(user=user)
+    if second_factor_required(user=user, memberships=memberships) and not has_second_factor(user):
+        return None  # the same policy as RequireSecondFactorMiddleware for pages
     membership = membership_active(
         memberships=memberships,
         organisation_id=scope["session"].get(ACTIVE_ORGANISATION_SESSION_KEY),

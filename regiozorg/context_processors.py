@@ -14,5 +14,7 @@ def site(request):
         sections = sections_for(getattr(request, "membership", None))
         context["nav_sections"] = sections
         # The page keeps a websocket for live counts and presence when messaging is on.
-        context["nav_live"] = any(s["key"] == "conversations" for s in sections)
+        context["nav_live"] = any(s["key"] == "conversations" for s in sections) and not getattr(
+            request, "second_factor_missing", False
+        )
     return context

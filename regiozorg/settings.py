@@ -153,8 +153,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
         }
     }
-    # "pubsub" (Redis PUB/SUB) or "core" (lists); chosen with figures in bench/RESULTS.md.
-    _LAYER = env.str("CHANNEL_LAYER", "core")
+    # "pubsub" (Redis PUB/SUB) or "core" (lists). pubsub: half the one-hop latency measured
+    # here (bench/RESULTS.md), and no idle-socket drop from the core layer's 5-s read timeout.
+    _LAYER = env.str("CHANNEL_LAYER", "pubsub")
     if _LAYER not in ("core", "pubsub"):
         raise ImproperlyConfigured("CHANNEL_LAYER must be 'core' or 'pubsub'")
     CHANNEL_LAYERS = {

@@ -32,7 +32,7 @@ from network.models import (
     OrganisationKind,
     Patient,
 )
-from tests.browser.conftest import serious_violations
+from tests.browser.conftest import collect_console_errors, serious_violations
 from tests.factories import (
     PASSWORD,
     ContraIndicationFactory,
@@ -197,9 +197,7 @@ def other_computer(chromium, live_server):
         )
         contexts.append(context)
         new_page = context.new_page()
-        errors: list[str] = []
-        new_page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        new_page.console_errors = errors
+        new_page.console_errors = collect_console_errors(new_page)
         return new_page
 
     yield _page
