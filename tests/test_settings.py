@@ -57,6 +57,7 @@ def settings_values(env: dict, *names: str) -> dict:
         ({"SESSION_ABSOLUTE_LIFETIME_HOURS": "0"}, "SESSION_ABSOLUTE_LIFETIME_HOURS"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_LAYER": "fast"}, "CHANNEL_LAYER"),
     ],
 )
 def test_a_bad_environment_value_stops_start_up_and_names_the_variable(env, named):
@@ -125,10 +126,15 @@ def test_database_and_redis_urls_switch_to_postgresql_redis_and_a_real_worker():
     database = values["DATABASES"]["default"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["NAME"]) == ("db.internal", "regiozorg")
-    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
     assert values["CELERY_BROKER_URL"] == "redis://cache.internal:6379/0"
     assert values["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+
+
+def test_channel_layer_core_selects_the_redis_core_layer():
+    values = settings_values({"REDIS_URL": "redis://cache.internal:6379/0", "CHANNEL_LAYER": "core"}, "CHANNEL_LAYERS")
+    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
 
 
 def test_session_timeouts_are_configurable_with_safe_defaults():
