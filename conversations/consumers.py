@@ -14,11 +14,14 @@ and again whenever the user's access changes (a shared inbox membership ends, sa
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from types import SimpleNamespace
 
-from channels.db import database_sync_to_async
+from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
+from django.db import close_old_connections
 from django.http import Http404
 
 from accounts.mfa_policy import has_second_factor, second_factor_required
@@ -26,11 +29,33 @@ from accounts.presence import online_touch
 from accounts.secure_session import secure_session_active
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for, conversations_visible_to
+from conversations.models import Conversation
 from conversations.services.messages import read_up_to
 from network.access import Actor
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 
 MAX_SUBSCRIPTIONS = 20
+
+
+def database_sync_to_async(func):
+    """Database work of a socket, in the thread pool rather than the one thread that Django's
+    sync views share: hundreds of sockets must not queue behind each other (or behind a page
+    request) for their reads and subscriptions. Every call here is independent of thread
+    identity (no transactions span calls), and connections are closed as usual."""
+
+    @functools.wraps(func)
+    def closing(*args, **kwargs):
+        # Django keeps connections per context; asgiref runs ``func`` in a copy of the caller's
+        # context, where the clean-up around it cannot see them: close them in here.
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return _database_sync_to_async(closing, thread_sensitive=False)
+
+
 MAX_ID = 2**62  # ids are bigint: anything larger is not an id
 
 
@@ -96,8 +121,14 @@ def _still_visible(actor: Actor, conversation_ids: set[int]) -> set[int]:
     )
 
 
-def _read(actor: Actor, conversation_id: int, message_id: int) -> None:
-    conversation = conversation_get_for(actor=actor, pk=conversation_id, log=False)
+def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bool) -> None:
+    """Mark read. A subscribed conversation was authorised on subscribe, and the socket leaves
+    it as soon as access changes (``access_changed``): no second access query per read."""
+    conversation = (
+        Conversation(pk=conversation_id)
+        if authorised
+        else conversation_get_for(actor=actor, pk=conversation_id, log=False)
+    )
     read_up_to(user=actor.user, conversation=conversation, message_id=message_id)
 
 
@@ -108,6 +139,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.subscribed: set[int] = set()
+        self.pending_reads: dict[int, int] = {}
+        self.read_task: asyncio.Task | None = None
         self.user_group = realtime.user_group(self.actor.user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
@@ -149,9 +182,25 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         elif frame["type"] == "subscribe":
             await self._subscribe(frame["conversation"], frame.get("after") or 0)
         elif frame["type"] == "read":
+            self._queue_read(frame["conversation"], frame["message"])
+
+    def _queue_read(self, conversation_id: int, message_id: int) -> None:
+        """Read marks are stored in the background, so pushes to this socket never wait for
+        them; marks that arrive meanwhile are merged (only the highest id counts)."""
+        pending = self.pending_reads.get(conversation_id, 0)
+        self.pending_reads[conversation_id] = max(pending, message_id)
+        if self.read_task is None or self.read_task.done():
+            self.read_task = asyncio.create_task(self._store_reads())
+
+    async def _store_reads(self):
+        while self.pending_reads:
+            conversation_id, message_id = self.pending_reads.popitem()
             try:
                 await database_sync_to_async(_read)(
-                    self.actor, frame["conversation"], frame["message"]
+                    self.actor,
+                    conversation_id,
+                    message_id,
+                    authorised=conversation_id in self.subscribed,
                 )
             except Http404:
                 await self.send_json({"type": "error", "error": "not found"})

@@ -111,6 +111,16 @@ class InboxFilterForm(forms.Form):
         required=False,
         choices=[("", _("all")), ("yes", _("about a patient")), ("no", _("without patient"))],
     )
+    patient_id = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    person = forms.TypedChoiceField(label=_("Person"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", _("everyone"))] + [
+            (person.pk, person.full_name) for person in people
+        ]
+        self.fields["patient"].widget.attrs["class"] = "form-select"
+        self.fields["person"].widget.attrs["class"] = "form-select"
 
 
 class RecipientSearchForm(forms.Form):

@@ -171,6 +171,10 @@ class Participant(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    # Set when a person joined by answering for a shared inbox: leaving that inbox ends it.
+    joined_via_inbox = models.ForeignKey(
+        SharedInbox, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("participant")

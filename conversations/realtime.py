@@ -7,10 +7,13 @@ block a send: the message is stored; clients catch up when they reconnect.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -39,9 +42,64 @@ async def _send_all(pairs: list[tuple[str, dict]]) -> None:
     )
 
 
+class _PublisherLoop:
+    """One long-lived event loop thread per process for publishing from plain sync code (a
+    Celery worker, a management command, a WSGI server).
+
+    ``async_to_sync`` outside an ASGI server starts a fresh event loop for every call, and the
+    Redis channel layers keep their connections per event loop: every push would open (and
+    drop) a Redis connection, several milliseconds each. Inside Daphne, sync code runs in a
+    ``SyncToAsync`` thread and ``async_to_sync`` already uses the server's own loop; that path
+    is kept. A forked child (Celery prefork) starts its own thread.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=loop.run_forever, name="realtime-publisher", daemon=True
+                ).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, pairs: list[tuple[str, dict]]) -> None:
+        future = asyncio.run_coroutine_threadsafe(_send_all(pairs), self.loop())
+        try:
+            future.result(timeout=SEND_TIMEOUT_SECONDS + 0.5)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+
+_publisher = _PublisherLoop()
+
+
+def _inside_asgi_server() -> bool:
+    """True in a thread that ``SyncToAsync`` started from a running server loop."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    return (
+        loop is not None
+        and loop.is_running()
+        and getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+    )
+
+
 def _publish(pairs: list[tuple[str, dict]]) -> None:
     try:
-        async_to_sync(_send_all)(pairs)
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        if _inside_asgi_server() or isinstance(layer, InMemoryChannelLayer):
+            # The in-memory layer's queues belong to the loop of the consumers that read them.
+            async_to_sync(_send_all)(pairs)
+        else:
+            _publisher.run(pairs)
     except Exception:
         # Live delivery is best effort; the database has the data.
         logger.warning("live update to %s not delivered", [g for g, _e in pairs], exc_info=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -68,19 +70,57 @@ def _with_unread(conversations: QuerySet, actor: Actor) -> QuerySet:
     )
 
 
+MAX_SEARCH_TERMS = 5
+
+
+def search_terms(query: str) -> list[tuple[str, bool]]:
+    """What a user typed as (word, leave_out) pairs: ``-woord`` leaves a word out. Only letters
+    and digits get through, so nothing typed can change the query syntax."""
+    terms = []
+    for token in query.split():
+        negate = token.startswith("-") and len(token) > 1
+        terms += [(word.lower(), negate) for word in re.findall(r"[^\W_]+", token)]
+    return terms[:MAX_SEARCH_TERMS]
+
+
+def _meaningful_on_postgresql(terms: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """Drop the words Dutch full-text search ignores ("de", "het", "en" …): kept, a stop word
+    would match nothing and a search for "de wond" would find nothing at all. One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT numnode(to_tsquery('dutch'::regconfig, word || ':*')) > 0 "
+            "FROM unnest(%s::text[]) WITH ORDINALITY AS t(word, n) ORDER BY n",
+            [[word for word, _negate in terms]],
+        )
+        keep = [row[0] for row in cursor.fetchall()]
+    return [term for term, kept in zip(terms, keep, strict=True) if kept]
+
+
 def _search(conversations: QuerySet, query: str) -> QuerySet:
-    """Subjects and message text; Dutch full-text search on PostgreSQL, words elsewhere."""
+    """Subjects and message text. Every word must occur somewhere in the conversation (its
+    subject or any message), ``-woord`` must occur nowhere. On PostgreSQL: Dutch full-text
+    search, each word as a prefix ("wond" finds "wonden" and "wondzorg"), through the GIN
+    indexes of migration 0003; elsewhere: parts of words, case-insensitive."""
+    terms = search_terms(query)
+    if not terms:
+        return conversations
     if connection.vendor == "postgresql":
-        words = SearchQuery(query, config="dutch", search_type="websearch")
-        in_messages = Message.objects.annotate(
-            document=SearchVector("body", config="dutch")
-        ).filter(conversation=OuterRef("pk"), document=words)
-        return conversations.annotate(
+        terms = _meaningful_on_postgresql(terms)
+        conversations = conversations.annotate(
             subject_document=SearchVector("subject", config="dutch")
-        ).filter(Q(subject_document=words) | Exists(in_messages))
-    for word in query.split()[:5]:
-        in_messages = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=word)
-        conversations = conversations.filter(Q(subject__icontains=word) | Exists(in_messages))
+        )
+    for word, negate in terms:
+        if connection.vendor == "postgresql":
+            words = SearchQuery(f"{word}:*", config="dutch", search_type="raw")
+            in_messages = Message.objects.annotate(
+                document=SearchVector("body", config="dutch")
+            ).filter(conversation=OuterRef("pk"), document=words)
+            in_subject = Q(subject_document=words)
+        else:
+            in_messages = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=word)
+            in_subject = Q(subject__icontains=word)
+        found = in_subject | Exists(in_messages)
+        conversations = conversations.filter(~found if negate else found)
     return conversations
 
 
@@ -91,10 +131,22 @@ def inbox_page(
     tab: str = "inbox",
     query: str = "",
     with_patient: str = "",
+    patient_id: int | None = None,
+    person_id: int | None = None,
     page=1,
 ) -> Page:
     """One page of the inbox: constant queries whatever the number of conversations."""
     conversations = conversations_visible_to(actor).filter(kind=kind)
+    if patient_id:
+        conversations = conversations.filter(patient_id=patient_id)
+    if person_id:
+        conversations = conversations.filter(
+            Exists(
+                Participant.objects.filter(
+                    conversation=OuterRef("pk"), user_id=person_id, left_at__isnull=True
+                )
+            )
+        )
     if tab == "archive":
         conversations = conversations.filter(closed_at__isnull=False)
     else:
@@ -112,6 +164,27 @@ def inbox_page(
         F("last_message_at").desc(nulls_last=True), "-pk"
     )
     return Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(page)
+
+
+CORRESPONDENTS_LIMIT = 200
+
+
+def correspondents_for(*, actor: Actor, kind: str) -> list:
+    """People the actor shares open or closed conversations of this kind with, by name — the
+    choices of the inbox's person filter. One query; capped for people in very many."""
+    from accounts.models import User
+
+    shared = Participant.objects.filter(
+        user_id=OuterRef("pk"),
+        left_at__isnull=True,
+        conversation__in=conversations_visible_to(actor).filter(kind=kind).values("pk"),
+    )
+    return list(
+        User.objects.filter(Exists(shared))
+        .exclude(pk=actor.user.pk)
+        .only("pk", "first_name", "initials", "infix", "last_name")
+        .order_by("last_name", "first_name", "pk")[:CORRESPONDENTS_LIMIT]
+    )
 
 
 def unread_counts(*, actor: Actor) -> dict[str, int]:

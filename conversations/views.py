@@ -42,7 +42,8 @@ def _partial(request, template: str, name: str) -> str:
 
 def _inbox(request, kind: str, url_name: str):
     actor = _actor(request)
-    form = InboxFilterForm(request.GET)
+    people = selectors.correspondents_for(actor=actor, kind=kind)
+    form = InboxFilterForm(request.GET, people=people)
     data = form.cleaned_data if form.is_valid() else {}
     tab = data.get("tab") or "inbox"
     page = selectors.inbox_page(
@@ -51,8 +52,11 @@ def _inbox(request, kind: str, url_name: str):
         tab=tab,
         query=data.get("q", ""),
         with_patient=data.get("patient", ""),
+        patient_id=data.get("patient_id"),
+        person_id=data.get("person"),
         page=request.GET.get("page"),
     )
+    about = next(iter(page.object_list), None) if data.get("patient_id") else None
     keep = request.GET.copy()
     keep.pop("page", None)
     context = {
@@ -62,6 +66,8 @@ def _inbox(request, kind: str, url_name: str):
         "tab": tab,
         "form": form,
         "query": data.get("q", ""),
+        "patient_filter": data.get("patient_id"),
+        "patient_filter_name": about.patient.formal_name if about else "",
         "page": page,
         "can_manage_inboxes": can_manage_inboxes(actor),
         "state_counts": (
@@ -162,10 +168,9 @@ def _detail_context(request, actor, conversation, *, form=None) -> dict:
         "is_group": len(people) > 2 or any(p.inbox_id for p in participants),
         "can_grant_access": _can_grant_access(actor, conversation),
         "grant_candidates": _grant_candidates(request, actor, conversation),
-        "can_pick_up": conversation.is_consultation
-        and not conversation.is_closed
-        and conversation.picked_up_by_id is None
-        and conversation.created_by_id != actor.user.pk,
+        "can_pick_up": conversation_services.consultation_can_pick_up(
+            actor=actor, conversation=conversation
+        ),
     }
 
 

@@ -126,14 +126,19 @@ def test_database_and_redis_urls_switch_to_postgresql_redis_and_a_real_worker():
     database = values["DATABASES"]["default"]
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert (database["HOST"], database["NAME"]) == ("db.internal", "regiozorg")
-    assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    assert (
+        values["CHANNEL_LAYERS"]["default"]["BACKEND"]
+        == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
     assert values["CELERY_TASK_ALWAYS_EAGER"] is False
     assert values["CELERY_BROKER_URL"] == "redis://cache.internal:6379/0"
     assert values["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
 
 
 def test_channel_layer_core_selects_the_redis_core_layer():
-    values = settings_values({"REDIS_URL": "redis://cache.internal:6379/0", "CHANNEL_LAYER": "core"}, "CHANNEL_LAYERS")
+    values = settings_values(
+        {"REDIS_URL": "redis://cache.internal:6379/0", "CHANNEL_LAYER": "core"}, "CHANNEL_LAYERS"
+    )
     assert values["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
 
 

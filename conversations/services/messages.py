@@ -237,9 +237,25 @@ def _after_message(*, actor: Actor, conversation: Conversation, message: Message
             conversation=conversation, user_id=actor.user.pk, left_at__isnull=True
         ).exists()
     ):
-        # Someone answering through a shared inbox joins the conversation and the network.
-        Participant.objects.create(
-            conversation=conversation, user=actor.user, organisation=actor.organisation
+        # Someone answering through a shared inbox joins the conversation and the network, for
+        # as long as they are in that inbox.
+        via = (
+            Participant.objects.filter(
+                conversation=conversation,
+                left_at__isnull=True,
+                inbox__members__user_id=actor.user.pk,
+            )
+            .values_list("inbox_id", flat=True)
+            .first()
+        )
+        Participant.objects.update_or_create(
+            conversation=conversation,
+            user=actor.user,
+            defaults={
+                "organisation": actor.organisation,
+                "left_at": None,
+                "joined_via_inbox_id": via,
+            },
         )
         _join_care_network(actor=actor, conversation=conversation, memberships=[actor.membership])
 
@@ -290,12 +306,24 @@ def conversation_close(*, actor: Actor, conversation: Conversation, closed: bool
     return locked
 
 
+def consultation_can_pick_up(*, actor: Actor, conversation: Conversation) -> bool:
+    """An open consultation nobody picked up yet, asked by someone else."""
+    return (
+        conversation.is_consultation
+        and not conversation.is_closed
+        and conversation.picked_up_by_id is None
+        and conversation.created_by_id != actor.user.pk
+    )
+
+
 @transaction.atomic
 def consultation_pick_up(*, actor: Actor, conversation: Conversation) -> Conversation:
     """Take an open consultation sent to a shared inbox. The first one wins; idempotent."""
     locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if not locked.is_consultation or locked.is_closed:
         raise ValidationError(_("Only an open consultation can be picked up."))
+    if locked.created_by_id == actor.user.pk:
+        raise ValidationError(_("You asked this consultation; someone else picks it up."))
     if locked.picked_up_by_id is None:
         locked.picked_up_by, locked.picked_up_at = actor.user, timezone.now()
         if locked.state == Conversation.ConsultationState.OPEN:
@@ -331,8 +359,13 @@ def inbox_member_add(*, inbox: SharedInbox, user, added_by) -> SharedInboxMember
 
 @transaction.atomic
 def inbox_member_remove(*, inbox: SharedInbox, user) -> None:
-    """Access ends at once: the row goes, and open websockets are told to leave."""
+    """Access ends at once: the row goes, conversations they joined by answering for this inbox
+    are left, and open websockets are told to leave. Their care-network membership stays (they
+    did take part in the care); the practice or they themselves can end it."""
     SharedInboxMember.objects.filter(inbox=inbox, user=user).delete()
+    Participant.objects.filter(user=user, joined_via_inbox=inbox, left_at__isnull=True).update(
+        left_at=timezone.now()
+    )
     transaction.on_commit(lambda: realtime.access_changed(user.pk))
 
 

@@ -67,7 +67,13 @@
       var data = JSON.parse(event.data);
       if (data.type === "messages") { data.items.forEach(append); markRead(); }
       else if (data.type === "message" && data.conversation === conversation) { append(data); markRead(); }
-      else if (data.type === "inbox") { body.dispatchEvent(new CustomEvent("live-inbox")); }
+      else if (data.type === "inbox") {
+        // The conversation on screen is read as it arrives: no need to refetch the counts
+        // for it (twice: once for the message, once for the read mark).
+        if (!(data.conversation === conversation && !document.hidden)) {
+          body.dispatchEvent(new CustomEvent("live-inbox"));
+        }
+      }
       else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
     };
     socket.onclose = function (event) {

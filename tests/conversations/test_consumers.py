@@ -429,6 +429,42 @@ def test_read_frame_beyond_the_last_message_does_not_mark_future_messages_read(
 # --- Access ends: pushes end ----------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    db_connection.vendor != "postgresql", reason="counts sessions in pg_stat_activity"
+)
+def test_a_busy_socket_leaves_no_database_connections_open(gp, nurse, conversation, cookie_of):
+    # Every frame is handled in a worker thread; each must give its connection back, or a
+    # Daphne with hundreds of sockets runs PostgreSQL out of connections.
+    sent = [send(gp, conversation, f"Bericht {n}").pk for n in range(1, 6)]
+    cookie = cookie_of(nurse)
+
+    def other_sessions() -> int:
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    before = other_sessions()
+
+    async def scenario():
+        async with connected(cookie) as socket:
+            await socket.subscribe(conversation.pk, after=0)
+            for message_id in sent:
+                await socket.send(type="read", conversation=conversation.pk, message=message_id)
+                await socket.send(type="ping", away=False)
+                await socket.next("pong")
+            await socket.rest()
+
+    async_to_sync(scenario)()
+    assert (
+        ReadState.objects.get(conversation=conversation, user=nurse).last_read_message_id
+        == (sent[-1])
+    )
+    assert other_sessions() == before
+
+
 def test_member_removed_from_shared_inbox_is_revoked_and_gets_no_more_pushes(
     gp, nurse, colleague, nursing_inbox, cookie_of
 ):

@@ -374,6 +374,20 @@ def test_a_closed_consultation_cannot_be_picked_up(gp, colleague, nursing_inbox)
     assert consultation.picked_up_by is None
 
 
+def test_the_asker_cannot_pick_up_their_own_consultation(gp, nursing, nursing_inbox):
+    # A member of the inbox asks the inbox: someone else must pick it up.
+    asker = UserFactory(first_name="Vraag", last_name="Steller")
+    MembershipFactory(user=asker, organisation=nursing)
+    inbox_member_add(inbox=nursing_inbox, user=asker, added_by=asker)
+    consultation = start(asker, inboxes=[nursing_inbox], kind="consultation")
+
+    with pytest.raises(ValidationError):
+        consultation_pick_up(actor=actor_for(asker), conversation=consultation)
+    consultation.refresh_from_db()
+    assert consultation.picked_up_by is None
+    assert consultation.state == Conversation.ConsultationState.OPEN
+
+
 def test_an_inbox_member_who_answers_about_a_patient_joins_conversation_and_network(
     gp, colleague, nursing_inbox, shared_patient
 ):
@@ -413,6 +427,46 @@ def test_a_removed_inbox_member_loses_access_at_once(gp, colleague, nursing_inbo
     with pytest.raises(Http404):
         conversation_get_for(actor=actor_for(colleague), pk=conversation.pk)
     assert visible_ids(colleague) == set()
+
+
+def test_a_member_who_answered_for_the_inbox_loses_the_conversation_on_leaving_it(
+    gp, colleague, nursing_inbox, shared_patient
+):
+    consultation = start(gp, inboxes=[nursing_inbox], kind="consultation", patient=shared_patient)
+    send(colleague, consultation, "Ik ga langs.")
+    assert consultation.pk in visible_ids(colleague)
+
+    inbox_member_remove(inbox=nursing_inbox, user=colleague)
+
+    assert consultation.pk not in visible_ids(colleague)
+    # What she wrote stays in the conversation, and she stays in the care network.
+    assert consultation.messages.filter(author=colleague).exists()
+    assert network_of(shared_patient)[colleague.email] == CareNetworkReason.CONVERSATION
+
+
+def test_a_member_who_comes_back_to_the_inbox_can_answer_again(
+    gp, nurse, colleague, nursing_inbox, shared_patient
+):
+    consultation = start(gp, inboxes=[nursing_inbox], kind="consultation", patient=shared_patient)
+    send(colleague, consultation, "Eerste keer.")
+    inbox_member_remove(inbox=nursing_inbox, user=colleague)
+    inbox_member_add(inbox=nursing_inbox, user=colleague, added_by=nurse)
+
+    send(colleague, consultation, "Weer terug.")
+
+    assert consultation.pk in visible_ids(colleague)
+    assert consultation.participants.filter(user=colleague, left_at__isnull=True).count() == 1
+
+
+def test_someone_addressed_in_person_keeps_the_conversation_when_leaving_an_inbox(
+    gp, nurse, nursing_inbox, shared_patient
+):
+    conversation = start(gp, nurse, inboxes=[nursing_inbox], patient=shared_patient)
+    send(nurse, conversation, "Ik pak het op.")
+
+    inbox_member_remove(inbox=nursing_inbox, user=nurse)
+
+    assert conversation.pk in visible_ids(nurse)
 
 
 def test_an_inbox_member_reaches_a_patient_conversation_only_while_the_patient_is_visible(

@@ -386,7 +386,28 @@ def test_search_on_postgresql_finds_other_forms_of_a_dutch_word(login, gp, nurse
 
     assert found("wond") == ["Huisbezoek"]  # 'wonden' and 'wond' share the stem
     assert found("verband") == ["Verbanden bestellen"]
-    assert found("Wonden -schoon") == []  # web-search syntax: without 'schoon'
+    assert found("Wonden -schoon") == []  # '-' leaves a word out
+    assert found("-schoon") == ["Verbanden bestellen"]
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="prefix search is PostgreSQL full-text search")
+def test_search_on_postgresql_finds_a_word_by_its_beginning(login, gp, nurse):
+    start(gp, nurse, subject="Wondzorg", body="Verband wisselen.")
+    start(gp, nurse, subject="Medicatie", body="Metformine 500 mg.")
+    client = login(nurse)
+
+    def found(query):
+        return sorted(subjects(client.get(reverse("conversations:inbox"), {"q": query})))
+
+    assert found("wond") == ["Wondzorg"]
+    assert found("metfor") == ["Medicatie"]
+    assert found("wond verb") == ["Wondzorg"]  # every word must match
+    assert found("wond metfor") == []
+    # Query syntax typed by a user is just text: no error page, no match on everything.
+    assert found("wond:* | !") == ["Wondzorg"]
+    assert found("') & (") == ["Medicatie", "Wondzorg"]
+    # Words full-text search ignores do not spoil a search.
+    assert found("de wond") == ["Wondzorg"]
 
 
 @pytest.mark.skipif(ON_POSTGRESQL, reason="the SQLite fallback searches substrings")
@@ -410,6 +431,51 @@ def test_filters_with_and_without_patient(login, gp, nurse, shared_patient):
     assert sorted(shown("")) == ["Algemeen", "Over een patiënt"]
     row = rows(client.get(reverse("conversations:inbox"), {"patient": "yes"}))[0]
     assert "Over Dijkstra, S." in row
+
+
+def test_filter_on_one_patient_from_the_patient_page(login, gp, nurse, shared_patient, practice):
+    from tests.factories import PatientFactory
+
+    other = PatientFactory(practice=practice, is_visible=True, surname="Hoekstra")
+    start(gp, nurse, subject="Over Sjoerd", patient=shared_patient)
+    start(gp, nurse, subject="Over iemand anders", patient=other)
+    start(gp, nurse, subject="Algemeen")
+    client = login(gp)
+
+    patient_page = client.get(reverse("network:patient-detail", args=[shared_patient.pk]))
+    link = f"{reverse('conversations:inbox')}?patient_id={shared_patient.pk}"
+    assertContains(patient_page, link.replace("&", "&amp;"))
+    response = client.get(link)
+
+    assert subjects(response) == ["Over Sjoerd"]
+    assertContains(response, "Dijkstra, S.")
+
+
+def test_filter_on_a_patient_one_may_not_see_shows_nothing(
+    login, gp, nurse, outsider, shared_patient
+):
+    start(gp, nurse, subject="Over Sjoerd", patient=shared_patient)
+
+    response = login(outsider).get(
+        reverse("conversations:inbox"), {"patient_id": shared_patient.pk}
+    )
+
+    assert subjects(response) == []
+    assertNotContains(response, "Dijkstra")
+
+
+def test_filter_on_a_person(login, gp, nurse, physio):
+    start(gp, nurse, subject="Met de wijkverpleging")
+    start(gp, physio, subject="Met de fysiotherapeut")
+    start(gp, nurse, physio, subject="Met allebei")
+    client = login(gp)
+
+    page = client.get(reverse("conversations:inbox"))
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', page.content.decode())
+    assert {int(pk) for pk, _name in options} == {nurse.pk, physio.pk}
+
+    chosen = client.get(reverse("conversations:inbox"), {"person": physio.pk})
+    assert sorted(subjects(chosen)) == ["Met allebei", "Met de fysiotherapeut"]
 
 
 def test_the_inbox_is_paginated_newest_first(login, gp, nurse):
