@@ -31,12 +31,13 @@ RUN DEBUG=false \
     python manage.py collectstatic --noinput
 
 # Unprivileged runtime user: the code stays root-owned and read-only for it; only
-# /app/var/media (uploaded files, a volume in docker-compose.yml) is writable.
+# /app/var/media and /app/var/private (uploaded files and attachments, volumes in
+# docker-compose.yml) are writable.
 RUN groupadd --system regiozorg \
     && useradd --system --gid regiozorg --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin regiozorg \
-    && mkdir -p /app/var/media \
-    && chown regiozorg:regiozorg /app/var/media
+    && mkdir -p /app/var/media /app/var/private \
+    && chown regiozorg:regiozorg /app/var/media /app/var/private
 
 USER regiozorg
 

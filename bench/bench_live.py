@@ -76,6 +76,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and its children (a gunicorn master and its workers)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return total
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -166,7 +179,9 @@ def environment(args, tmp: Path) -> dict[str, str]:
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "REDIS_URL": args.redis_url,
         "CHANNEL_LAYER": args.layer,
-        "CELERY_TASK_ALWAYS_EAGER": "true",
+        # "queue" as in production: tasks go to Redis for a worker (none runs here, so the
+        # notification mails wait in the queue); "eager" runs them inside the send.
+        "CELERY_TASK_ALWAYS_EAGER": "true" if args.celery == "eager" else "false",
         "DATA_DIR": str(tmp),
         "PYTHONPATH": f"{ROOT}:{tmp}",
     } | ({"DB_CONN_MAX_AGE": args.conn_max_age} if args.conn_max_age else {})
@@ -211,6 +226,24 @@ def start_daphne(env: dict[str, str], tmp: Path) -> tuple[subprocess.Popen, int,
     )
     wait_for_port(port, process)
     return process, port, log
+
+
+def start_gunicorn(env: dict[str, str], tmp: Path, workers: int, threads: int):
+    """Pages and form posts through a WSGI server, websockets through Daphne."""
+    port = free_port()
+    log = tmp / "gunicorn.log"
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}"),
+            *("-w", str(workers), "--threads", str(threads), "regiozorg.wsgi:application"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port, process)
+    return process, port
 
 
 def seed_users(count: int):
@@ -698,7 +731,10 @@ async def http_sender(args, port, conversations, cookies, go_at: float) -> list[
     return sent
 
 
-async def live_run(args, env, port, daphne, redis, conversations, cookies) -> None:
+async def live_run(
+    args, env, port, daphne, redis, conversations, cookies, http_port=None, gunicorn=None
+) -> None:
+    http_port = http_port or port
     states = []
     for conversation_id, *user_ids in conversations:
         for user_id in user_ids:
@@ -708,7 +744,7 @@ async def live_run(args, env, port, daphne, redis, conversations, cookies) -> No
     badge_ms: list[float] = []
     badge_status: dict[int, int] = {}
     if args.badge:
-        trigger = make_badge_fetcher(port, badge_ms, badge_status)
+        trigger = make_badge_fetcher(http_port, badge_ms, badge_status)
         for state in states:
             state.badge = trigger
     sampler = Sampler(daphne.pid)
@@ -726,7 +762,11 @@ async def live_run(args, env, port, daphne, redis, conversations, cookies) -> No
         badge_ms.clear()
         return (
             load(),
-            {n: cpu_seconds(p.pid) for n, p in (("daphne", daphne), ("redis", redis)) if p},
+            {
+                n: tree_cpu_seconds(p.pid)
+                for n, p in (("daphne", daphne), ("redis", redis), ("gunicorn", gunicorn))
+                if p
+            },
         )
 
     start_snapshot = asyncio.create_task(snapshot_at_start())
@@ -734,10 +774,14 @@ async def live_run(args, env, port, daphne, redis, conversations, cookies) -> No
     if args.send == "service":
         sent, summaries = await service_senders(args, env, go_at)
     else:
-        sent = await http_sender(args, port, conversations, cookies, go_at)
+        sent = await http_sender(args, http_port, conversations, cookies, go_at)
     sending_ended = max(i["end"] for i in sent)
     load_before, cpu0 = await start_snapshot
-    cpu1 = {n: cpu_seconds(p.pid) for n, p in (("daphne", daphne), ("redis", redis)) if p}
+    cpu1 = {
+        n: tree_cpu_seconds(p.pid)
+        for n, p in (("daphne", daphne), ("redis", redis), ("gunicorn", gunicorn))
+        if p
+    }
     elapsed = time.monotonic() - measured_from
     # Late is not lost: wait until no message frame has arrived for 5 s (at most 120 s).
     waiting_from = changed_at = time.monotonic()
@@ -782,11 +826,15 @@ async def live_run(args, env, port, daphne, redis, conversations, cookies) -> No
         for kind, n in state.frames.items():
             frames[kind] = frames.get(kind, 0) + n
     span = sending_ended - measured_from
+    via = (
+        f"http ({args.http})" if args.send == "http" else f"the service ({args.senders} processes)"
+    )
     print(
         f"\n=== live delivery, CHANNEL_LAYER={args.layer}"
         f"{' (socket_timeout=None)' if args.no_socket_timeout else ''}"
         f"{f' DB_CONN_MAX_AGE={args.conn_max_age}' if args.conn_max_age else ''}, sent through "
-        f"{args.send if args.send == 'http' else f'the service ({args.senders} processes)'}: "
+        f"{via}"
+        f", celery {args.celery}: "
         f"{len(states)} clients, {len(conversations)} conversations, {len(sent)} messages in "
         f"{span:.1f}s ({len(sent) / span:.1f}/s), read frames {'off' if args.no_read else 'on'}"
         f"{', badge GETs on' if args.badge else ''}"
@@ -950,6 +998,15 @@ def main() -> None:
     parser.add_argument("--no-read", action="store_true", help="clients send no read frames")
     parser.add_argument("--badge", action="store_true", help="GET the unread badge per inbox frame")
     parser.add_argument("--send", choices=["service", "http"], default="service")
+    parser.add_argument(
+        "--http",
+        choices=["daphne", "gunicorn"],
+        default="daphne",
+        help="who serves the POSTs and badge GETs (websockets always go to Daphne)",
+    )
+    parser.add_argument("--http-workers", type=int, default=2)
+    parser.add_argument("--http-threads", type=int, default=4)
+    parser.add_argument("--celery", choices=["queue", "eager"], default="queue")
     parser.add_argument("--senders", type=int, default=4, help="sender processes (service)")
     parser.add_argument(
         "--no-socket-timeout",
@@ -976,7 +1033,8 @@ def main() -> None:
     machine()
     raise_file_limit(max(4096, 3 * args.idle + 1024))
     tmp = Path(tempfile.mkdtemp(prefix="regiozorg-benchlive-"))
-    redis = daphne = None
+    redis = daphne = gunicorn = None
+    http_port = None
     try:
         if not args.redis_url:
             redis, args.redis_url = start_redis(tmp)
@@ -1006,11 +1064,21 @@ def main() -> None:
         cookies = {int(k): v for k, v in seeded["cookies"].items()}
         daphne, port, log = start_daphne(env, tmp)
         print(f"daphne pid {daphne.pid} on port {port}, RSS {rss_mb(daphne.pid):.0f} MB")
+        if args.send == "http" and args.http == "gunicorn":
+            gunicorn, http_port = start_gunicorn(env, tmp, args.http_workers, args.http_threads)
+            print(
+                f"gunicorn pid {gunicorn.pid} on port {http_port} ({args.http_workers} workers × "
+                f"{args.http_threads} threads) serves the pages; Daphne the websockets"
+            )
         if args.idle:
             args.cookies = cookies
             asyncio.run(idle_run(args, port, daphne))
         else:
-            asyncio.run(live_run(args, env, port, daphne, redis, conversations, cookies))
+            asyncio.run(
+                live_run(
+                    args, env, port, daphne, redis, conversations, cookies, http_port, gunicorn
+                )
+            )
         over = sum(
             line.count("over capacity")
             for f in tmp.glob("*.log")
@@ -1025,6 +1093,7 @@ def main() -> None:
             + (f"; first: {problems[0][:200]}" if problems else "")
         )
     finally:
+        stop(gunicorn)
         stop(daphne)
         stop(redis)
         if not args.hop:

@@ -5,7 +5,7 @@ Frames from the browser (JSON), each validated with a form:
   {"type": "read", "conversation": 12, "message": 350}      -> read up to 350
   {"type": "ping", "away": false}                            -> presence, every 30 s
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
-"conversation" (state changed), "read", "revoked", "error", "pong".
+"conversation" (state changed), "revoked", "error", "pong".
 
 The user comes from the session (AuthMiddlewareStack); the origin is checked by
 AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before joining a group,
@@ -230,9 +230,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def message_created(self, event):
         if event["conversation"] in self.subscribed:
             await self.send_json({**event, "type": "message"})
-
-    async def read_changed(self, event):
-        await self.send_json({"type": "read", "user": event["user"]})
 
     async def conversation_changed(self, event):
         await self.send_json({"type": "conversation"})

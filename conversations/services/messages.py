@@ -198,8 +198,9 @@ def message_send(
             from conversations.services.attachments import attachments_store
 
             attachments_store(message=message, files=files)
+            previous_id = locked.last_message_id or 0
             _after_message(actor=actor, conversation=locked, message=message)
-            transaction.on_commit(lambda: realtime.message_created(message.pk))
+            transaction.on_commit(realtime.message_created(message.pk, previous_id=previous_id))
             return message, True
     except IntegrityError:
         # Two sends of the same key raced past the check on a database without row locks.

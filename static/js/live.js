@@ -66,7 +66,12 @@
     socket.onmessage = function (event) {
       var data = JSON.parse(event.data);
       if (data.type === "messages") { data.items.forEach(append); markRead(); }
-      else if (data.type === "message" && data.conversation === conversation) { append(data); markRead(); }
+      else if (data.type === "message" && data.conversation === conversation) {
+        if (data.previous && data.previous > lastId) {
+          // A push went missing (Redis hiccup): fetch everything after what is on screen.
+          send({ type: "subscribe", conversation: conversation, after: lastId });
+        } else { append(data); markRead(); }
+      }
       else if (data.type === "inbox") {
         // The conversation on screen is read as it arrives: no need to refetch the counts
         // for it (twice: once for the message, once for the read mark).

@@ -196,6 +196,8 @@ def test_participant_gets_a_sent_message_live_after_commit_with_escaped_html(
 ):
     cookie = cookie_of(nurse)
     body = 'Zie <script>alert("x")</script> & https://example.nl/wond?a=1'
+    before = conversation.last_message_id
+    assert before
 
     async def scenario():
         async with connected(cookie) as socket:
@@ -214,6 +216,8 @@ def test_participant_gets_a_sent_message_live_after_commit_with_escaped_html(
         assert frame["id"] == message.pk
         assert frame["conversation"] == conversation.pk
         assert frame["author"] == gp.pk
+        # The message before it: a page that lacks that one knows it missed a push.
+        assert frame["previous"] == before
         html = frame["html"]
         assert f'id="message-{message.pk}"' in html
         assert "Gerrit" in html  # the author's name, as on the page
@@ -370,16 +374,21 @@ def test_binary_frame_gets_an_error_and_close_4400(nurse, cookie_of):
 # --- Read marks -------------------------------------------------------------------------------
 
 
-def test_read_frame_moves_the_read_mark_and_tells_the_others(gp, nurse, conversation, cookie_of):
+def test_read_frame_moves_the_read_mark_and_updates_the_readers_other_pages(
+    gp, nurse, conversation, cookie_of
+):
     sent = [send(gp, conversation, f"Bericht {n}").pk for n in (1, 2, 3)]
-    nurse_cookie, gp_cookie = cookie_of(nurse), cookie_of(gp)
+    nurse_cookie = cookie_of(nurse)
 
     async def scenario():
-        async with connected(gp_cookie) as gp_socket, connected(nurse_cookie) as socket:
-            await gp_socket.subscribe(conversation.pk, after=sent[-1])
+        # The nurse has the inbox open in one tab and the conversation in another.
+        async with connected(nurse_cookie) as inbox_tab, connected(nurse_cookie) as socket:
             await socket.subscribe(conversation.pk, after=0)
             await socket.send(type="read", conversation=conversation.pk, message=sent[1])
-            assert await gp_socket.next("read") == {"type": "read", "user": nurse.pk}
+            assert await inbox_tab.next("inbox") == {
+                "type": "inbox",
+                "conversation": conversation.pk,
+            }
             # Never backwards: an older id (another tab) leaves the mark where it is.
             await socket.send(type="read", conversation=conversation.pk, message=sent[0])
             await socket.rest()

@@ -326,11 +326,6 @@ def test_a_closed_conversation_says_why_with_htmx_and_keeps_the_text(login, gp, 
     assert "Nog een vraag" in text(response)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without htmx, a message sent just after someone closed the conversation is "
-    "answered by a page without the composer: the reason and the typed text are lost",
-)
 def test_a_closed_conversation_says_why_and_keeps_the_text_without_javascript(login, gp, nurse):
     conversation = start(gp, nurse)
     login(gp).post(reverse("conversations:close", args=[conversation.pk]), {"closed": "1"})
