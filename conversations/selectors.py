@@ -106,20 +106,25 @@ def _search(conversations: QuerySet, query: str) -> QuerySet:
         return conversations
     if connection.vendor == "postgresql":
         terms = _meaningful_on_postgresql(terms)
-        conversations = conversations.annotate(
-            subject_document=SearchVector("subject", config="dutch")
-        )
     for word, negate in terms:
         if connection.vendor == "postgresql":
+            # Uncorrelated sub-selects, so PostgreSQL finds the matches through the GIN indexes
+            # once instead of running the text search per conversation.
             words = SearchQuery(f"{word}:*", config="dutch", search_type="raw")
-            in_messages = Message.objects.annotate(
-                document=SearchVector("body", config="dutch")
-            ).filter(conversation=OuterRef("pk"), document=words)
-            in_subject = Q(subject_document=words)
+            in_messages = (
+                Message.objects.annotate(document=SearchVector("body", config="dutch"))
+                .filter(document=words)
+                .values("conversation_id")
+            )
+            in_subjects = (
+                Conversation.objects.annotate(document=SearchVector("subject", config="dutch"))
+                .filter(document=words)
+                .values("pk")
+            )
+            found = Q(pk__in=in_messages) | Q(pk__in=in_subjects)
         else:
             in_messages = Message.objects.filter(conversation=OuterRef("pk"), body__icontains=word)
-            in_subject = Q(subject__icontains=word)
-        found = in_subject | Exists(in_messages)
+            found = Q(subject__icontains=word) | Exists(in_messages)
         conversations = conversations.filter(~found if negate else found)
     return conversations
 
@@ -157,13 +162,27 @@ def inbox_page(
         conversations = conversations.filter(patient__isnull=True)
     if query:
         conversations = _search(conversations, query)
-    conversations = _with_unread(conversations, actor)
     if tab == "flagged":
-        conversations = conversations.filter(is_flagged=True)
-    conversations = conversations.select_related("patient", "created_by", "picked_up_by").order_by(
-        F("last_message_at").desc(nulls_last=True), "-pk"
+        conversations = conversations.filter(
+            Exists(
+                ReadState.objects.filter(
+                    conversation=OuterRef("pk"), user_id=actor.user.pk, is_flagged=True
+                )
+            )
+        )
+    # Page through ids first, then fetch and annotate only the rows shown: the unread counts
+    # are not worked out for the hundreds of conversations on earlier pages.
+    ids = conversations.order_by(F("last_message_at").desc(nulls_last=True), "-pk").values_list(
+        "pk", flat=True
     )
-    return Paginator(conversations, CONVERSATIONS_PER_PAGE).get_page(page)
+    shown = Paginator(ids, CONVERSATIONS_PER_PAGE).get_page(page)
+    wanted = list(shown.object_list)
+    rows = _with_unread(Conversation.objects.filter(pk__in=wanted), actor).select_related(
+        "patient", "created_by", "picked_up_by"
+    )
+    by_pk = {row.pk: row for row in rows}
+    shown.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
+    return shown
 
 
 CORRESPONDENTS_LIMIT = 200
