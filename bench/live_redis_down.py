@@ -308,7 +308,7 @@ def session_cookies(user) -> dict[str, str]:
 
 class Spent:
     """Where a send's time goes: channel-layer publishes and the Celery enqueue (both after
-    commit, inside the request), counted by wrapping ``realtime._send`` and the task's
+    commit, inside the request), counted by wrapping ``realtime._publish`` and the task's
     ``delay``. Failed publishes are the "live update ... not delivered" warnings."""
 
     def __init__(self):
@@ -316,12 +316,12 @@ class Spent:
         from conversations.tasks_notify import notify_new_message_task
 
         self.reset()
-        publish, enqueue = realtime._send, notify_new_message_task.delay
+        publish, enqueue = realtime._publish, notify_new_message_task.delay
 
-        def timed_publish(group, event):
+        def timed_publish(pairs):
             t0 = time.perf_counter()
             try:
-                publish(group, event)
+                publish(pairs)
             finally:
                 self.layer_ms += (time.perf_counter() - t0) * 1000
                 self.publishes += 1
@@ -333,7 +333,7 @@ class Spent:
             finally:
                 self.celery_ms += (time.perf_counter() - t0) * 1000
 
-        realtime._send = timed_publish
+        realtime._publish = timed_publish
         notify_new_message_task.delay = timed_enqueue
         handler = logging.Handler(logging.WARNING)
         handler.emit = lambda record: setattr(self, "warnings", self.warnings + 1)

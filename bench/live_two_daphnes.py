@@ -10,10 +10,10 @@ a websocket on A, the GP's page one on B; both are subscribed to their conversat
 (1) The hop. This script sends like a third web process: ``message_send`` on one long-lived
 event loop (so the channel layer keeps its Redis connections, as in Daphne), with an
 ``on_commit`` callback registered before the send's own, which notes the moment of commit, and
-``realtime._send`` wrapped to note when the conversation group's ``group_send`` starts.
+``realtime._publish`` wrapped to note when the message's publish starts.
 Latency = that moment → the ``message`` frame is in the socket on A, and on B (CLOCK_MONOTONIC
 is one clock for all processes on Linux). "commit →" includes what the sender does after commit
-before that publish (two read-mark publishes, the query and the render of the fragment).
+before that publish (the fragment is rendered before commit).
 
 (2) Through HTTP. The GP's browser posts the composer (htmx) to B; latency = the POST starts →
 the frame is in the nurse's socket on A, beside the POST's own round trip.
@@ -94,7 +94,7 @@ async def hop(actor, conversation, count: int, rate: float) -> tuple[dict, dict]
     """Send ``count`` messages at ``rate``/s from this process.
 
     Returns two maps id → moment: the commit, and the start of the conversation group's
-    ``group_send`` (after the read-mark publishes, the query and the render of the fragment).
+    publish.
     """
     from asgiref.sync import sync_to_async
     from django.db import transaction
@@ -103,12 +103,13 @@ async def hop(actor, conversation, count: int, rate: float) -> tuple[dict, dict]
     from conversations.services.messages import message_send
 
     published: dict[int, float] = {}
-    publish = realtime._send
+    publish = realtime._publish
 
-    def timed_publish(group, event):
-        if event.get("type") == "message.created":
-            published[event["id"]] = time.monotonic()
-        publish(group, event)
+    def timed_publish(pairs):
+        for _group, event in pairs:
+            if event.get("type") == "message.created":
+                published[event["id"]] = time.monotonic()
+        publish(pairs)
 
     def send_one(n: int) -> tuple[int, float]:
         committed: list[float] = []
@@ -119,7 +120,7 @@ async def hop(actor, conversation, count: int, rate: float) -> tuple[dict, dict]
             )
         return message.pk, committed[0]
 
-    realtime._send = timed_publish
+    realtime._publish = timed_publish
     commits = {}
     start = time.monotonic()
     try:
@@ -128,7 +129,7 @@ async def hop(actor, conversation, count: int, rate: float) -> tuple[dict, dict]
             message_id, at = await sync_to_async(send_one)(n)
             commits[message_id] = at
     finally:
-        realtime._send = publish
+        realtime._publish = publish
     return commits, published
 
 

@@ -120,7 +120,6 @@ class InboxFilterForm(forms.Form):
             (person.pk, person.full_name) for person in people
         ]
         self.fields["patient"].widget.attrs["class"] = "form-select"
-        self.fields["person"].widget.attrs["class"] = "form-select"
 
 
 class RecipientSearchForm(forms.Form):

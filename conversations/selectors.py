@@ -170,10 +170,14 @@ def inbox_page(
                 )
             )
         )
-    # Page through ids first, then fetch and annotate only the rows shown: the unread counts
-    # are not worked out for the hundreds of conversations on earlier pages.
-    ids = conversations.order_by(F("last_message_at").desc(nulls_last=True), "-pk").values_list(
-        "pk", flat=True
+    # One query for the ordered ids of every match (a few thousand integers at most for one
+    # person), paged here; then only the rows shown are fetched and annotated. So the filters
+    # and the search run once, not again for a count, and unread counts are not worked out for
+    # the conversations on other pages.
+    ids = list(
+        conversations.order_by(F("last_message_at").desc(nulls_last=True), "-pk").values_list(
+            "pk", flat=True
+        )
     )
     shown = Paginator(ids, CONVERSATIONS_PER_PAGE).get_page(page)
     wanted = list(shown.object_list)

@@ -67,6 +67,10 @@ def _inbox(request, kind: str, url_name: str):
         "form": form,
         "query": data.get("q", ""),
         "patient_filter": data.get("patient_id"),
+        # Options written out in the template: a Django Select widget renders a sub-template per
+        # option, which cost tens of milliseconds for a couple of hundred people.
+        "people": people,
+        "person_filter": data.get("person"),
         "patient_filter_name": about.patient.formal_name if about else "",
         "page": page,
         "can_manage_inboxes": can_manage_inboxes(actor),
