@@ -28,6 +28,7 @@ import time
 import uuid
 
 from harness import run_on_throwaway_database
+from procs import percentile
 
 WORDS = (
     "graag even overleg over de medicatie",
@@ -70,11 +71,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
     run_on_throwaway_database(run, args)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * p / 100) - 1)]
 
 
 def seed(args, connection):

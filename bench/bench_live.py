@@ -26,7 +26,7 @@ Idle run: ``--idle N`` users each hold one websocket (ping every 30 s, no subscr
 Process figures come from /proc (psutil is not installed). Prints figures; asserts nothing.
 """
 
-# ruff: noqa: S603, S607  (a bench: it starts redis-server, psql, Daphne and itself)
+# ruff: noqa: S603  (a bench: it starts redis-server, psql, Daphne and itself)
 from __future__ import annotations
 
 import argparse
@@ -38,13 +38,14 @@ import random
 import re
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from procs import describe, free_port, load, psql, stop, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "regiozorg_benchlive"
@@ -59,10 +60,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 def sh(*cmd: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def machine() -> None:
@@ -96,64 +93,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process {process.args} ended with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def raise_file_limit(wanted: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
     print(f"open files: soft limit {resource.getrlimit(resource.RLIMIT_NOFILE)[0]} (hard {hard})")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qAtc", sql],
-        check=True,
-        capture_output=True,
-    )
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
-def describe(values: list[float]) -> str:
-    if not values:
-        return "none"
-    return (
-        f"n={len(values)} p50={percentile(values, 50):.2f} p90={percentile(values, 90):.2f} "
-        f"p99={percentile(values, 99):.2f} max={max(values):.2f} ms"
-    )
 
 
 # --- set-up: database, Redis, seed, Daphne ----------------------------------------------------
@@ -991,7 +936,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--rate", type=float, default=20)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--layer", choices=["core", "pubsub"], default="core")
+    parser.add_argument("--layer", choices=["core", "pubsub"], default="pubsub")
     parser.add_argument("--idle", type=int, default=0, help="hold this many idle websockets")
     parser.add_argument("--hold", type=int, default=60)
     parser.add_argument("--hop", type=int, default=0, help="one-hop layer test, this many sends")

@@ -41,7 +41,9 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-# ruff: noqa: S603, S607  (a bench: it starts redis-server, psql and Daphne)
+from procs import free_port, psql, stop, wait_for_port
+
+# ruff: noqa: S603  (a bench: it starts redis-server, psql and Daphne)
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -50,36 +52,6 @@ APP = "regiozorg.asgi:application"
 
 
 # --- processes -------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} ended with {process.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(process.pid, signal.SIGCONT)  # a frozen process cannot act on SIGTERM
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def start_redis(port: int, tmp: Path) -> subprocess.Popen:
@@ -108,12 +80,6 @@ def start_daphne(env: dict[str, str], tmp: Path, name: str = "daphne") -> tuple:
         )
     wait_for_port(port, process)
     return process, port, log
-
-
-def psql(sql: str) -> None:
-    subprocess.run(
-        ["psql", f"{PG}/postgres", "-qAtc", sql], check=True, capture_output=True, text=True
-    )
 
 
 def create_database(env: dict[str, str]) -> None:

@@ -49,26 +49,9 @@ from live_redis_down import (
     start_redis,
     stop,
 )
+from procs import describe, load
 
 DB_NAME = "regiozorg_twodaphnes"
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
-
-
-def describe(values: list[float]) -> str:
-    if not values:
-        return "none"
-    return (
-        f"n={len(values)} p50={percentile(values, 50):.2f} p90={percentile(values, 90):.2f} "
-        f"p99={percentile(values, 99):.2f} max={max(values):.2f} ms"
-    )
 
 
 def latencies(sent: dict[int, float], arrived: dict[int, float]) -> list[float]:
