@@ -6,6 +6,9 @@
   visible *and* they are a current member of the patient's care network for the organisation
   they act for — and then only the categories the authorisation matrix allows that kind of
   organisation.
+- While a referral to their organisation (or their team) is open, its receivers see the patient,
+  with the categories the matrix allows, whether or not the patient is visible to the network.
+  After it ends, their access follows care-network membership only.
 - Nobody else sees anything. "Not yours" and "does not exist" get the same 404.
 
 Access is decided for the *acting* membership (the organisation chosen in the header), because
@@ -30,7 +33,6 @@ from network.models import (
     AccessRelationship,
     AuthorisationRule,
     CareNetworkMember,
-    CareNetworkReason,
     DataCategory,
     Membership,
     Patient,
@@ -90,12 +92,25 @@ def _current_network_of(actor: Actor) -> QuerySet[CareNetworkMember]:
     )
 
 
+def open_referrals_received_by(actor: Actor):
+    """Open referrals addressed to the actor's organisation — to their team, or to the whole
+    organisation. While one is open its receivers see the patient (matrix-limited), visible
+    to the network or not: the practice chose to share by referring."""
+    from referrals.models import Referral
+
+    membership = actor.membership
+    return Referral.objects.filter(
+        state__in=Referral.OPEN_STATES, to_organisation_id=membership.organisation_id
+    ).filter(Q(to_team__isnull=True) | Q(to_team__in=membership.teams.all()))
+
+
 def patients_visible_to(actor: Actor) -> QuerySet[Patient]:
     """Every patient ``actor`` may see, as a queryset; the rule, as one WHERE clause."""
     if not collaborates(actor):
         return Patient.objects.none()
     in_network = Exists(_current_network_of(actor).filter(patient_id=OuterRef("pk")))
-    rule = Q(is_visible=True) & in_network
+    referred = Exists(open_referrals_received_by(actor).filter(patient_id=OuterRef("pk")))
+    rule = (Q(is_visible=True) & in_network) | referred
     if sees_own_practice_patients(actor):
         rule |= Q(practice_id=actor.membership.organisation_id)
     return Patient.objects.filter(rule)
@@ -152,26 +167,27 @@ def _resolve(actor: Actor, patient: Patient) -> PatientAccess:
         and patient.practice_id == actor.membership.organisation_id
     ):
         return PatientAccess(patient, AccessRelationship.OWN_PRACTICE, ALL_CATEGORIES)
-    member = (
-        _current_network_of(actor)
-        .filter(patient=patient)
-        .order_by("-reason")  # 'referral' wins over 'manual' and 'conversation'
-        .first()
-    )
+    member = _current_network_of(actor).filter(patient=patient).first()
+    if patient.referred_to_actor:
+        # An open referral is the relationship while it lasts (NEN 7513 logs it as such).
+        return PatientAccess(patient, AccessRelationship.REFERRAL, categories_for(actor), member)
     if member is None or not patient.is_visible:  # patients_visible_to already said yes
         raise Http404
-    relationship = (
-        AccessRelationship.REFERRAL
-        if member.reason == CareNetworkReason.REFERRAL
-        else AccessRelationship.CARE_NETWORK
-    )
-    return PatientAccess(patient, relationship, categories_for(actor), member)
+    return PatientAccess(patient, AccessRelationship.CARE_NETWORK, categories_for(actor), member)
 
 
 def patient_access_for(*, actor: Actor, pk) -> PatientAccess:
     """Access to one patient without logging — only for writes that log themselves."""
+    visible = patients_visible_to(actor).select_related("practice")
+    if collaborates(actor):
+        # Whether an open referral is the relationship, in the same query.
+        visible = visible.annotate(
+            referred_to_actor=Exists(
+                open_referrals_received_by(actor).filter(patient_id=OuterRef("pk"))
+            )
+        )
     try:
-        patient = patients_visible_to(actor).select_related("practice").get(pk=pk)
+        patient = visible.get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     return _resolve(actor, patient)

@@ -49,6 +49,10 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "conversations.view_hisendpoint",
     "conversations.add_hisendpoint",
     "conversations.change_hisendpoint",
+    # Referrals: the list of care pathways and the data each one asks for (no referrals).
+    "referrals.view_carepathway",
+    "referrals.add_carepathway",
+    "referrals.change_carepathway",
     "mfa.view_authenticator",
     "mfa.delete_authenticator",
 )

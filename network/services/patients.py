@@ -7,7 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess, sees_own_practice_patients
+from network.access import (
+    Actor,
+    PatientAccess,
+    collaborates,
+    open_referrals_received_by,
+    sees_own_practice_patients,
+)
 from network.access_log import access_log_write
 from network.levels import Capability
 from network.models import (
@@ -191,6 +197,8 @@ def _relationship_of(actor: Actor, patient: Patient) -> str:
         and actor.membership.organisation_id == patient.practice_id
     ):
         return AccessRelationship.OWN_PRACTICE
+    if collaborates(actor) and open_referrals_received_by(actor).filter(patient=patient).exists():
+        return AccessRelationship.REFERRAL
     return AccessRelationship.CARE_NETWORK
 
 

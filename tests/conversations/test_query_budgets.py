@@ -22,11 +22,11 @@ pytestmark = pytest.mark.django_db
 
 PAGE = 4
 ACCESS_LOG = 4
-# Inbox: the people for the person filter, the count, the ids of one page, and those rows
-# (unread count and flag are subqueries of it).
-INBOX_BUDGET = PAGE + 4
+# Inbox: the people for the person filter, the ordered ids of all matches, and the rows of one
+# page (unread count and flag are subqueries of it).
+INBOX_BUDGET = PAGE + 3
 # Consultations: the same, and one query for the counts per state.
-CONSULTATIONS_BUDGET = PAGE + 5
+CONSULTATIONS_BUDGET = PAGE + 4
 # Navigation badge: one grouped count.
 BADGE_BUDGET = PAGE + 1
 # A conversation: the conversation with its patient (1), the access log, participants with

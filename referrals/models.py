@@ -1,0 +1,153 @@
+"""Referrals (*verwijzingen*) from a GP practice to a network organisation or one of its teams.
+
+Which transitions exist and who may make them is decided in ``referrals/states.py`` only; the
+services carry them out. Every transition is kept as a :class:`ReferralEvent` (who, when, from,
+to), so the history of a referral can be shown and checked.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from network.models import Organisation, Patient, Team
+
+# An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.
+ICPC_PREFIX_RE = re.compile(r"[ABDFHKLNPRSTUWXYZ](\d{2}(\.\d{1,2})?)?")
+
+
+class CarePathway(models.Model):
+    """A care pathway (*zorgpad*) a referral can belong to, kept by the helpdesk.
+
+    ``required_icpc`` lists ICPC-2 codes (or code prefixes such as ``T90``) of which the patient
+    should have an episode; when none is there the practice sees a warning before sending.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    required_icpc = models.JSONField(
+        _("required ICPC codes"),
+        default=list,
+        blank=True,
+        help_text=_("ICPC-2 codes or prefixes, e.g. T90; the patient should have such an episode."),
+    )
+    requirement_text = models.CharField(
+        _("explanation of the requirement"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown in the warning, e.g. 'A diabetes referral needs a T90 episode.'"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("care pathway")
+        verbose_name_plural = _("care pathways")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Referral(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SENT = "sent", _("sent")
+        ACCEPTED = "accepted", _("in treatment")
+        DECLINED = "declined", _("declined")
+        CANCELLED = "cancelled", _("cancelled")
+        CLOSED = "closed", _("closed")
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", _("routine")
+        SOON = "soon", _("within a few days")
+        URGENT = "urgent", _("urgent (call as well)")
+
+    # While a referral is open its receivers see the patient (matrix-limited).
+    OPEN_STATES = (State.SENT, State.ACCEPTED)
+
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("patient")
+    )
+    practice = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("practice")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    to_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="received_referrals",
+        verbose_name=_("to organisation"),
+    )
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    care_pathway = models.ForeignKey(
+        CarePathway, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
+    )
+    question = models.TextField(_("question or reason"))
+    urgency = models.CharField(
+        _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)  # declined, cancelled or closed
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["to_organisation", "state", "-sent_at"], name="referral_inbox"),
+            models.Index(fields=["practice", "state", "-created_at"], name="referral_practice"),
+            models.Index(fields=["patient", "state"], name="referral_patient_state"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    state__in=["draft", "sent", "accepted", "declined", "cancelled", "closed"]
+                ),
+                name="referral_state_known",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="accepted") | Q(accepted_by__isnull=False),
+                name="referral_accepted_has_acceptor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_state_display()} → {self.to_organisation}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+
+class ReferralEvent(models.Model):
+    """One transition: who did what, when, for which organisation, from which state."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=16)
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("referral event")
+        verbose_name_plural = _("referral events")
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"

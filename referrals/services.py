@@ -1,0 +1,147 @@
+"""Writes of the referrals app. Which transition may happen is decided in ``states.py``.
+
+Each transition runs in one transaction on the locked referral row, so two nurses pressing
+*In behandeling nemen* at the same moment give one acceptance and one clear message. Whoever
+accepts joins the patient's care network through ``care_network_add`` (reason "referral").
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from network.access import Actor, PatientAccess
+from network.access_log import access_log_write
+from network.models import (
+    AccessAction,
+    AccessRelationship,
+    CareNetworkReason,
+    Organisation,
+    OrganisationKind,
+    Team,
+)
+from network.services.patients import care_network_add
+from referrals.models import CarePathway, Referral, ReferralEvent
+from referrals.states import transition_check
+
+QUESTION_MAX_CHARS = 5000
+
+
+def _clean_question(question: str) -> str:
+    question = (question or "").strip()
+    if not question:
+        raise ValidationError(_("Write the question or reason for the referral."), code="question")
+    if len(question) > QUESTION_MAX_CHARS:
+        raise ValidationError(
+            _("The question is too long (at most %(n)s characters).") % {"n": QUESTION_MAX_CHARS},
+            code="question",
+        )
+    return question
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor: Actor,
+    patient_access: PatientAccess,
+    to_organisation: Organisation,
+    question: str,
+    urgency: str = Referral.Urgency.ROUTINE,
+    to_team: Team | None = None,
+    care_pathway: CarePathway | None = None,
+    send: bool = False,
+) -> Referral:
+    """A draft referral of one of the actor's own practice's patients (sent at once if asked)."""
+    if not patient_access.is_own_practice:
+        # Only the practice refers its own patients; partners see no referral form.
+        raise PermissionDenied
+    question = _clean_question(question)
+    if urgency not in Referral.Urgency.values:
+        raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
+    if (
+        to_organisation.pk == actor.membership.organisation_id
+        or to_organisation.kind == OrganisationKind.GP_PRACTICE
+        or not to_organisation.is_active
+        or to_organisation.awaits_confirmation
+    ):
+        raise ValidationError(_("Choose a network organisation to refer to."), code="to")
+    if to_team is not None and to_team.organisation_id != to_organisation.pk:
+        raise ValidationError(_("This team does not belong to that organisation."), code="to")
+    if care_pathway is not None and not care_pathway.is_active:
+        raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
+    referral = Referral.objects.create(
+        patient=patient_access.patient,
+        practice_id=actor.membership.organisation_id,
+        created_by=actor.user,
+        to_organisation=to_organisation,
+        to_team=to_team,
+        care_pathway=care_pathway,
+        question=question,
+        urgency=urgency,
+    )
+    access_log_write(
+        actor=actor,
+        action=AccessAction.CREATE,
+        relationship=AccessRelationship.OWN_PRACTICE,
+        patient=patient_access.patient,
+        object_ref=f"referral:{referral.pk}",
+    )
+    if send:
+        referral = referral_transition(actor=actor, referral=referral, action="send")
+    return referral
+
+
+@transaction.atomic
+def referral_transition(
+    *, actor: Actor, referral: Referral, action: str, reason: str = ""
+) -> Referral:
+    """Make one transition of the state machine, as ``actor``; refused ones change nothing."""
+    locked = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("accepted_by")
+        .get(pk=referral.pk)
+    )
+    transition = transition_check(actor, locked, action)
+    now = timezone.now()
+    previous = locked.state
+    fields = ["state"]
+    reason = (reason or "").strip()
+    if action == "decline":
+        if not reason:
+            raise ValidationError(_("Say why you decline the referral."), code="reason")
+        locked.decline_reason = reason[:2000]
+        fields.append("decline_reason")
+    if action == "send":
+        locked.sent_at = now
+        fields.append("sent_at")
+    if action == "accept":
+        locked.accepted_at, locked.accepted_by = now, actor.user
+        fields += ["accepted_at", "accepted_by"]
+    if transition.target in (Referral.State.DECLINED, Referral.State.CANCELLED):
+        locked.ended_at = now
+        fields.append("ended_at")
+    if transition.target == Referral.State.CLOSED:
+        locked.ended_at = now
+        fields.append("ended_at")
+    locked.state = transition.target
+    locked.save(update_fields=fields)
+    ReferralEvent.objects.create(
+        referral=locked,
+        action=action,
+        from_state=previous,
+        to_state=transition.target,
+        user=actor.user,
+        organisation_id=actor.membership.organisation_id,
+        note=reason[:2000],
+    )
+    if action == "accept":
+        care_network_add(
+            actor=actor,
+            patient=locked.patient,
+            membership=actor.membership,
+            reason=CareNetworkReason.REFERRAL,
+            reason_detail=locked.question[:200],
+        )
+    return locked
