@@ -151,3 +151,31 @@ class ReferralEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class Feedback(models.Model):
+    """*Terugkoppeling* from the receiving organisation to the practice."""
+
+    class Kind(models.TextChoices):
+        START = "start", _("at the start")
+        INTERIM = "interim", _("interim")
+        FINAL = "final", _("final")
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="feedback")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    findings = models.TextField(_("findings"), blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+    treatment_plan = models.TextField(_("treatment plan and goals"), blank=True)
+    sessions = models.PositiveSmallIntegerField(_("number of sessions"), null=True, blank=True)
+    advice = models.TextField(_("advice to the GP"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%d-%m-%Y})"

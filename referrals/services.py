@@ -23,8 +23,8 @@ from network.models import (
     Team,
 )
 from network.services.patients import care_network_add
-from referrals.models import CarePathway, Referral, ReferralEvent
-from referrals.states import transition_check
+from referrals.models import CarePathway, Feedback, Referral, ReferralEvent
+from referrals.states import Party, parties_of, transition_check
 
 QUESTION_MAX_CHARS = 5000
 
@@ -145,3 +145,48 @@ def referral_transition(
             reason_detail=locked.question[:200],
         )
     return locked
+
+
+FEEDBACK_FIELDS = ("findings", "conclusion", "treatment_plan", "advice")
+FEEDBACK_MAX_CHARS = 10_000
+
+
+@transaction.atomic
+def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Feedback:
+    """*Terugkoppeling* by the receiving organisation while the referral is in treatment."""
+    locked = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if Party.RECEIVER not in parties_of(actor, locked):
+        raise PermissionDenied
+    if locked.state != Referral.State.ACCEPTED:
+        raise ValidationError(
+            _("Feedback can be sent while the referral is in treatment."), code="state"
+        )
+    if kind not in Feedback.Kind.values:
+        raise ValidationError(_("Choose the kind of feedback."), code="kind")
+    texts = {name: (fields.get(name) or "").strip() for name in FEEDBACK_FIELDS}
+    if not any(texts.values()):
+        raise ValidationError(_("Write at least the findings or the advice."), code="empty")
+    if any(len(text) > FEEDBACK_MAX_CHARS for text in texts.values()):
+        raise ValidationError(
+            _("A field is too long (at most %(n)s characters).") % {"n": FEEDBACK_MAX_CHARS},
+            code="long",
+        )
+    sessions = fields.get("sessions")
+    if sessions is not None and not (0 <= int(sessions) <= 500):
+        raise ValidationError(_("Give a number of sessions between 0 and 500."), code="sessions")
+    feedback = Feedback.objects.create(
+        referral=locked,
+        kind=kind,
+        sessions=sessions,
+        author=actor.user,
+        organisation_id=actor.membership.organisation_id,
+        **texts,
+    )
+    access_log_write(
+        actor=actor,
+        action=AccessAction.CREATE,
+        relationship=AccessRelationship.REFERRAL,
+        patient=locked.patient,
+        object_ref=f"referral-feedback:{feedback.pk}",
+    )
+    return feedback

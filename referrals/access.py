@@ -1,0 +1,42 @@
+"""Who may see which referral. The patient's data in it still comes from ``network.access``.
+
+- The referring practice: its staff with patient-data access (the same people who may open the
+  patient) see every referral of the practice, drafts included.
+- The receiving organisation: its collaborating members — only the team's members when the
+  referral went to a team — see it once it is sent, also after it ended (their history).
+- Nobody else: 404, the same as for a referral that does not exist.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from network.access import Actor, collaborates, sees_own_practice_patients
+from referrals.models import Referral
+
+
+def referrals_visible_to(actor: Actor) -> QuerySet[Referral]:
+    membership = actor.membership
+    if membership is None or not collaborates(actor):
+        return Referral.objects.none()
+    received = (
+        Q(to_organisation_id=membership.organisation_id)
+        & ~Q(state=Referral.State.DRAFT)
+        & (Q(to_team__isnull=True) | Q(to_team__in=membership.teams.all()))
+    )
+    rule = received
+    if sees_own_practice_patients(actor):
+        rule |= Q(practice_id=membership.organisation_id)
+    return Referral.objects.filter(rule)
+
+
+def referral_get_for(*, actor: Actor, pk) -> Referral:
+    try:
+        return (
+            referrals_visible_to(actor)
+            .select_related("patient", "to_organisation", "to_team", "care_pathway", "accepted_by")
+            .get(pk=pk)
+        )
+    except (Referral.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

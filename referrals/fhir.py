@@ -1,0 +1,177 @@
+"""A referral as FHIR R4: a transaction Bundle with a ServiceRequest and a Task.
+
+This is how Dutch systems exchange referrals: the ServiceRequest holds the question, the urgency
+and the care pathway; the Task tracks the workflow (requested, accepted, rejected, completed).
+The Patient carries only what the authorisation matrix lets the receiving organisation's kind
+see, and episodes (Condition) only when that kind may see episodes. The Bundle is validated with
+``fhir.resources`` before it is returned.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+
+from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC2_SYSTEM
+from network.models import AuthorisationRule, DataCategory, Episode
+from referrals.models import Referral
+
+AGB_SYSTEM = "http://fhir.nl/fhir/NamingSystem/agb-z"
+REFERRAL_SYSTEM = "https://regiozorg.nl/fhir/NamingSystem/verwijzing"
+
+S = Referral.State
+SERVICE_REQUEST_STATUS = {
+    S.DRAFT: "draft",
+    S.SENT: "active",
+    S.ACCEPTED: "active",
+    S.DECLINED: "revoked",
+    S.CANCELLED: "revoked",
+    S.CLOSED: "completed",
+}
+TASK_STATUS = {
+    S.DRAFT: "draft",
+    S.SENT: "requested",
+    S.ACCEPTED: "in-progress",
+    S.DECLINED: "rejected",
+    S.CANCELLED: "cancelled",
+    S.CLOSED: "completed",
+}
+PRIORITY = {
+    Referral.Urgency.ROUTINE: "routine",
+    Referral.Urgency.SOON: "urgent",
+    Referral.Urgency.URGENT: "asap",
+}
+
+
+def receiver_categories(referral: Referral) -> frozenset[str]:
+    """What the receiving organisation's kind may see (the current matrix)."""
+    rule = AuthorisationRule.objects.filter(organisation_kind=referral.to_organisation.kind).first()
+    return rule.categories if rule else frozenset()
+
+
+def _organisation(organisation, local_id: str) -> dict:
+    resource = {"resourceType": "Organization", "id": local_id, "name": organisation.name}
+    if organisation.agb_code:
+        resource["identifier"] = [{"system": AGB_SYSTEM, "value": organisation.agb_code}]
+    return resource
+
+
+def _patient(referral: Referral, categories: frozenset[str]) -> dict:
+    patient = referral.patient
+    resource = {"resourceType": "Patient", "id": "patient"}
+    identifiers = []
+    if patient.his_id:
+        identifiers.append({"system": HIS_PATIENT_SYSTEM, "value": patient.his_id})
+    if DataCategory.IDENTITY in categories:
+        if patient.bsn:
+            identifiers.insert(0, {"system": BSN_SYSTEM, "value": patient.bsn})
+        resource["name"] = [{"text": patient.formal_name, "family": patient.surname}]
+        resource["birthDate"] = patient.birth_date.isoformat()
+        if patient.gender in ("male", "female", "other", "unknown"):
+            resource["gender"] = patient.gender
+    if identifiers:
+        resource["identifier"] = identifiers
+    return resource
+
+
+def _ref(key: uuid.UUID, name: str) -> str:
+    """A stable ``urn:uuid:`` for one resource of one referral's Bundle."""
+    return f"urn:uuid:{uuid.uuid5(key, name)}"
+
+
+def _conditions(referral: Referral, categories: frozenset[str], key: uuid.UUID) -> list[dict]:
+    if DataCategory.EPISODES not in categories:
+        return []
+    conditions = []
+    episodes = Episode.objects.filter(
+        patient=referral.patient, status=Episode.Status.ACTIVE
+    ).order_by("start_date", "pk")
+    for n, episode in enumerate(episodes, 1):
+        code = {"text": episode.title}
+        if episode.icpc_code:
+            code["coding"] = [
+                {"system": ICPC2_SYSTEM, "code": episode.icpc_code, "display": episode.title}
+            ]
+        condition = {
+            "resourceType": "Condition",
+            "id": f"episode-{n}",
+            "clinicalStatus": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                        "code": "active",
+                    }
+                ]
+            },
+            "code": code,
+            "subject": {"reference": _ref(key, "patient")},
+        }
+        if episode.start_date:
+            condition["onsetDateTime"] = episode.start_date.isoformat()
+        conditions.append(condition)
+    return conditions
+
+
+def referral_bundle(referral: Referral) -> dict:
+    """The referral as a FHIR R4 transaction Bundle (JSON dict), validated."""
+    categories = receiver_categories(referral)
+    key = uuid.uuid5(uuid.NAMESPACE_URL, f"{REFERRAL_SYSTEM}/{referral.pk}")
+    identifier = [{"system": REFERRAL_SYSTEM, "value": str(referral.pk)}]
+    conditions = _conditions(referral, categories, key)
+    service_request = {
+        "resourceType": "ServiceRequest",
+        "id": "service-request",
+        "identifier": identifier,
+        "status": SERVICE_REQUEST_STATUS[referral.state],
+        "intent": "order",
+        "priority": PRIORITY[referral.urgency],
+        "subject": {"reference": _ref(key, "patient")},
+        "requester": {"reference": _ref(key, "practice")},
+        "performer": [{"reference": _ref(key, "receiver")}],
+        "note": [{"text": referral.question}],
+        "authoredOn": (referral.sent_at or referral.created_at).isoformat(timespec="seconds"),
+    }
+    if referral.care_pathway:
+        service_request["reasonCode"] = [{"text": referral.care_pathway.name}]
+    if conditions:
+        service_request["supportingInfo"] = [{"reference": _ref(key, c["id"])} for c in conditions]
+    task = {
+        "resourceType": "Task",
+        "id": "task",
+        "identifier": identifier,
+        "status": TASK_STATUS[referral.state],
+        "intent": "order",
+        "focus": {"reference": _ref(key, "service-request")},
+        "for": {"reference": _ref(key, "patient")},
+        "requester": {"reference": _ref(key, "practice")},
+        "owner": {"reference": _ref(key, "receiver")},
+        "authoredOn": referral.created_at.isoformat(timespec="seconds"),
+        "lastModified": timezone.now().isoformat(timespec="seconds"),
+    }
+    if referral.state == S.DECLINED and referral.decline_reason:
+        task["statusReason"] = {"text": referral.decline_reason}
+    resources = [
+        _patient(referral, categories),
+        _organisation(referral.practice, "practice"),
+        _organisation(referral.to_organisation, "receiver"),
+        service_request,
+        task,
+        *conditions,
+    ]
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(key),
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": _ref(key, resource["id"]),
+                "resource": resource,
+                "request": {"method": "POST", "url": resource["resourceType"]},
+            }
+            for resource in resources
+        ],
+    }
+    Bundle.model_validate(bundle)  # raises if we built something invalid
+    return bundle
