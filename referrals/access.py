@@ -12,7 +12,14 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from network.access import Actor, collaborates, sees_own_practice_patients
+from network.access import (
+    Actor,
+    PatientAccess,
+    collaborates,
+    patient_get_for,
+    patients_visible_to,
+    sees_own_practice_patients,
+)
 from referrals.models import Referral
 
 
@@ -40,3 +47,14 @@ def referral_get_for(*, actor: Actor, pk) -> Referral:
         )
     except (Referral.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def referral_patient_get_for(*, actor: Actor, referral: Referral, data) -> PatientAccess | None:
+    """The referral's patient as the actor may see them now (logged, relationship "referral"
+    while it is open), or None: the receivers of an ended referral keep its history but see the
+    patient only through the care network."""
+    if not patients_visible_to(actor).filter(pk=referral.patient_id).exists():
+        return None
+    return patient_get_for(
+        actor=actor, pk=referral.patient_id, data=data, object_ref=f"referral:{referral.pk}"
+    )

@@ -152,6 +152,10 @@ class ReferralEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action}: {self.from_state} → {self.to_state}"
 
+    @property
+    def to_state_label(self) -> str:
+        return Referral.State(self.to_state).label
+
 
 class Feedback(models.Model):
     """*Terugkoppeling* from the receiving organisation to the practice."""

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, F
 from django.utils.translation import gettext as _
 
-from network.access import PatientAccess
-from network.models import Episode
-from referrals.models import CarePathway
+from network.access import Actor, PatientAccess
+from network.models import AccessRelationship, AuthorisationRule, Episode
+from referrals.access import referrals_visible_to
+from referrals.models import CarePathway, Feedback, Referral, ReferralEvent
 
 
 def pathway_warnings(*, access: PatientAccess, pathway: CarePathway | None) -> list[str]:
@@ -35,3 +40,58 @@ def pathway_warnings(*, access: PatientAccess, pathway: CarePathway | None) -> l
         or _("The care pathway %(pathway)s asks for an episode with ICPC code %(codes)s.")
         % {"pathway": pathway.name, "codes": ", ".join(missing)}
     ]
+
+
+REFERRALS_PER_PAGE = 25
+TAB_STATES = {
+    "new": (Referral.State.SENT,),
+    "treatment": (Referral.State.ACCEPTED,),
+    "ended": (Referral.State.DECLINED, Referral.State.CANCELLED, Referral.State.CLOSED),
+}
+
+
+def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
+    """Received referrals of the actor's organisation by state, or (``sent``) the practice's
+    own referrals — one page, a fixed number of queries."""
+    referrals = referrals_visible_to(actor)
+    organisation_id = actor.membership.organisation_id
+    if tab == "sent":
+        referrals = referrals.filter(practice_id=organisation_id).order_by("-created_at", "-pk")
+    else:
+        referrals = referrals.filter(
+            to_organisation_id=organisation_id, state__in=TAB_STATES[tab]
+        ).order_by(F("sent_at").desc(nulls_last=True), "-pk")
+    referrals = referrals.select_related(
+        "patient", "to_organisation", "to_team", "care_pathway", "accepted_by", "practice"
+    )
+    return Paginator(referrals, REFERRALS_PER_PAGE).get_page(page)
+
+
+def referral_counts_for(*, actor: Actor) -> dict[str, int]:
+    """How many received referrals wait per tab (one grouped query)."""
+    rows = (
+        referrals_visible_to(actor)
+        .filter(to_organisation_id=actor.membership.organisation_id)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    by_state = {row["state"]: row["n"] for row in rows}
+    return {tab: sum(by_state.get(s, 0) for s in states) for tab, states in TAB_STATES.items()}
+
+
+def referral_history(*, referral: Referral) -> tuple[list[ReferralEvent], list[Feedback]]:
+    events = list(referral.events.select_related("user", "organisation"))
+    feedback = list(referral.feedback.select_related("author", "organisation"))
+    return events, feedback
+
+
+def receiver_preview(*, access: PatientAccess, to_organisation) -> PatientAccess:
+    """*Dit ziet de ontvanger*: the practice's access narrowed to the categories the
+    matrix gives the receiving organisation's kind."""
+    rule = AuthorisationRule.objects.filter(organisation_kind=to_organisation.kind).first()
+    return dataclasses.replace(
+        access,
+        relationship=AccessRelationship.REFERRAL,
+        categories=rule.categories if rule else frozenset(),
+    )

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("network.urls")),
     path("", include("conversations.urls")),
+    path("", include("referrals.urls")),
 ]

@@ -97,6 +97,9 @@ class World:
     inbox: object  # De Linde's shared inbox; the assistant reads it
     consultation: object  # the gp asks the nurse and De Linde's inbox about ``patient`` (open)
     access_request: object  # the physio asks De Linde for access to a patient (no patient yet)
+    # Referrals. The gp referred ``patient`` to a pharmacy none of the viewpoints work for:
+    # everyone but the practice is "not referred to" (sent, so not hidden as a draft).
+    referral: object
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -125,6 +128,7 @@ class World:
             self.talk.attachment.original_name,
             self.consultation.subject,
             self.inbox.name,  # other organisations' inbox management lists only their own
+            self.referral.question,
         )
 
 
@@ -206,6 +210,22 @@ def conversation_form(w: World) -> dict:
         "client_key": "6c3a0c1e-9b1a-4c55-8f0e-0d6b7a4b2f10",
         "people": [w.physio_membership.pk],
     }
+
+
+def referral_pk(w: World) -> dict:
+    return {"pk": w.referral.pk}
+
+
+def referral_form(w: World) -> dict:
+    return {
+        "to_organisation": w.referral.to_organisation_id,
+        "urgency": "routine",
+        "question": "Walker: graag medicatiebeoordeling.",
+    }
+
+
+def feedback_form(w: World) -> dict:
+    return {"kind": "start", "findings": "Walker: bevindingen", "advice": "Walker: advies"}
 
 
 def message_form(w: World) -> dict:
@@ -308,6 +328,27 @@ INBOX_SCREEN_REFUSED = {
     ANONYMOUS: LOGIN,
 }
 INBOX_REFUSED = {**INBOX_SCREEN_REFUSED, "outsider": NOT_FOUND, "nurse": NOT_FOUND}
+# Referrals (referrals.access): the referring practice's staff with patient data, and the
+# receiving organisation (its team). Nobody here works for the receiving pharmacy: all 404.
+REFERRAL_REFUSED = {
+    "outsider": NOT_FOUND,
+    "outsider-visible": NOT_FOUND,
+    "physio": NOT_FOUND,
+    "physio-visible": NOT_FOUND,
+    "nurse": NOT_FOUND,
+    "nurse-visible": NOT_FOUND,
+    "assistant": NOT_FOUND,  # De Linde's, but no patient-data access
+    "manager": FORBIDDEN,  # billing only: no collaboration screens
+    ANONYMOUS: LOGIN,
+}
+REFERRAL_LIST_REFUSED = {
+    "outsider": OWN_ONLY,
+    "physio": OWN_ONLY,
+    "nurse": OWN_ONLY,
+    "assistant": OWN_ONLY,
+    "manager": FORBIDDEN,
+    ANONYMOUS: LOGIN,
+}
 
 
 TABLE: dict[str, Rule] = {
@@ -442,6 +483,30 @@ TABLE: dict[str, Rule] = {
             **ANONYMOUS_ONLY,
         },
     ),
+    # --- referrals ------------------------------------------------------------------------
+    "referrals:list": Rule(refused=REFERRAL_LIST_REFUSED),
+    "referrals:create": Rule(
+        kwargs=patient_pk,
+        methods=(GET, POST),
+        body=referral_form,
+        refused=PRACTICE_ONLY_REFUSED,
+        note="only the patient's own practice refers; a partner who sees the patient gets 403",
+    ),
+    "referrals:detail": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:transition": Rule(
+        kwargs=lambda w: {"pk": w.referral.pk, "action": "cancel"},
+        methods=(POST,),
+        refused=REFERRAL_REFUSED,
+    ),
+    "referrals:feedback": Rule(
+        kwargs=referral_pk,
+        methods=(POST,),
+        body=feedback_form,
+        refused=REFERRAL_REFUSED,
+        control=None,
+        note="only the receiving organisation gives feedback; none of the viewpoints is one",
+    ),
+    "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
     "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),

@@ -51,11 +51,14 @@ from network.models import (
     CareNetworkMember,
     Extraction,
     Membership,
+    OrganisationKind,
     PartnerImport,
     Patient,
 )
 from network.models.patients import PatientSource
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from referrals.models import Feedback, Referral, ReferralEvent
+from referrals.services import referral_create
 from tests.access_walker_table import (
     ADMIN,
     ADMIN_LOGIN,
@@ -77,7 +80,7 @@ from tests.access_walker_table import (
     Talk,
     World,
 )
-from tests.factories import AbsenceFactory, CareNetworkMemberFactory
+from tests.factories import AbsenceFactory, CareNetworkMemberFactory, OrganisationFactory
 from tests.staff.fixtures_requests import INVITATION_LINK, account_request, invitation_by
 
 pytestmark = pytest.mark.django_db
@@ -257,7 +260,16 @@ def world(
         people=[Membership.objects.get(user=gp)],
         access_request=True,
     )
+    pharmacy = OrganisationFactory(name="Apotheek De Brug (walker)", kind=OrganisationKind.PHARMACY)
+    referral = referral_create(
+        actor=gp_actor,
+        patient_access=patient_access_for(actor=gp_actor, pk=patient.pk),
+        to_organisation=pharmacy,
+        question="Walker: medicatiebeoordeling graag.",
+        send=True,
+    )
     return World(
+        referral=referral,
         practice=practice,
         patient=patient,
         member=member,
@@ -338,6 +350,9 @@ def state(client: Client) -> dict:
         "shared_inboxes": list(SharedInbox.objects.order_by("pk").values()),
         "inbox_members": list(SharedInboxMember.objects.order_by("pk").values()),
         "his_exports": list(HisExport.objects.order_by("pk").values("pk", "status")),
+        "referrals": list(Referral.objects.order_by("pk").values()),
+        "referral_events": list(ReferralEvent.objects.order_by("pk").values()),
+        "feedback": list(Feedback.objects.order_by("pk").values()),
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 

@@ -13,7 +13,7 @@ from network.access import patient_access_for
 from network.levels import Role
 from network.models import Team
 from referrals.services import referral_create
-from tests.conversations.conftest import actor_for
+from tests.conversations.conftest import actor_for, login  # noqa: F401  (login: a fixture)
 from tests.factories import MembershipFactory, UserFactory
 
 

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import contextlib
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from network.models import Organisation, OrganisationKind, Team
+from referrals.models import CarePathway, Feedback, Referral
+
+
+def network_organisations():
+    """Where a practice can refer to: confirmed, active organisations that are not practices."""
+    return (
+        Organisation.objects.filter(is_active=True)
+        .exclude(kind=OrganisationKind.GP_PRACTICE)
+        .exclude(proposed_by__isnull=False, confirmed_at__isnull=True)
+        .order_by("name")
+    )
+
+
+class ReferralForm(forms.Form):
+    to_organisation = forms.ModelChoiceField(
+        label=_("Refer to"), queryset=network_organisations(), empty_label=_("Choose…")
+    )
+    to_team = forms.ModelChoiceField(
+        label=_("Team (optional)"), queryset=Team.objects.none(), required=False
+    )
+    care_pathway = forms.ModelChoiceField(
+        label=_("Care pathway"),
+        queryset=CarePathway.objects.filter(is_active=True),
+        required=False,
+        empty_label=_("none"),
+    )
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), choices=Referral.Urgency.choices, initial=Referral.Urgency.ROUTINE
+    )
+    question = forms.CharField(
+        label=_("Question or reason"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = network_organisations()
+        chosen = self.data.get("to_organisation") or self.initial.get("to_organisation")
+        with contextlib.suppress(TypeError, ValueError):
+            self.fields["to_team"].queryset = Team.objects.filter(organisation_id=int(chosen))
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+
+
+class FeedbackForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Feedback.Kind.choices)
+    findings = forms.CharField(
+        label=_("Findings"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    conclusion = forms.CharField(
+        label=_("Conclusion"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    treatment_plan = forms.CharField(
+        label=_("Treatment plan and goals"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    sessions = forms.IntegerField(
+        label=_("Number of sessions"), required=False, min_value=0, max_value=500
+    )
+    advice = forms.CharField(
+        label=_("Advice to the GP"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReferralListForm(forms.Form):
+    tab = forms.ChoiceField(
+        choices=[(t, t) for t in ("new", "treatment", "ended", "sent")], required=False
+    )

@@ -1,0 +1,207 @@
+"""Referral pages. Each view starts from ``referrals.access`` or ``network.access``; the state
+machine (``referrals.states``) says which buttons a person gets and which posts succeed."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.secure_session import secure_session_required
+from network import selectors as network_selectors
+from network.access import Actor, collaborates, patient_get_for
+from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
+from referrals import selectors, services
+from referrals.access import referral_get_for, referral_patient_get_for
+from referrals.fhir import referral_bundle
+from referrals.forms import FeedbackForm, ReferralForm, ReferralListForm, TransitionForm
+from referrals.states import TRANSITIONS, Party, actions_for, parties_of
+
+
+def _actor(request) -> Actor:
+    actor = Actor.from_request(request)
+    if not collaborates(actor):
+        raise PermissionDenied
+    return actor
+
+
+@secure_session_required
+@require_GET
+def referral_list(request):
+    actor = _actor(request)
+    form = ReferralListForm(request.GET)
+    is_practice = actor.membership.organisation.is_gp_practice
+    default = "sent" if is_practice else "new"
+    tab = (form.cleaned_data["tab"] if form.is_valid() else "") or default
+    page = selectors.referral_list_for(actor=actor, tab=tab, page=request.GET.get("page"))
+    return render(
+        request,
+        "referrals/list.html",
+        {
+            "tab": tab,
+            "page": page,
+            "counts": selectors.referral_counts_for(actor=actor),
+            "is_practice": is_practice,
+        },
+    )
+
+
+@secure_session_required
+@require_http_methods(["GET", "POST"])
+def referral_create(request, pk):
+    """Refer one of the practice's patients; shows *Dit ziet de ontvanger* before sending."""
+    actor = _actor(request)
+    access = patient_get_for(
+        actor=actor, pk=pk, data=[DataCategory.IDENTITY, *MEDICAL_CATEGORIES], object_ref="referral"
+    )
+    if not access.is_own_practice:
+        raise PermissionDenied
+    form = ReferralForm(request.POST if request.method == "POST" else request.GET or None)
+    chosen = form["to_organisation"].value()
+    to_organisation = (
+        form.fields["to_organisation"].queryset.filter(pk=chosen).first()
+        if str(chosen or "").isdigit()
+        else None
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.referral_create(
+                actor=actor,
+                patient_access=access,
+                to_organisation=form.cleaned_data["to_organisation"],
+                to_team=form.cleaned_data["to_team"],
+                care_pathway=form.cleaned_data["care_pathway"],
+                urgency=form.cleaned_data["urgency"],
+                question=form.cleaned_data["question"],
+                send=True,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The referral was sent."))
+            return redirect("referrals:detail", pk=referral.pk)
+    preview = (
+        selectors.receiver_preview(access=access, to_organisation=to_organisation)
+        if to_organisation
+        else None
+    )
+    pathway = form.cleaned_data.get("care_pathway") if form.is_bound and form.is_valid() else None
+    if pathway is None and str(form["care_pathway"].value() or "").isdigit():
+        pathway = (
+            form.fields["care_pathway"].queryset.filter(pk=form["care_pathway"].value()).first()
+        )
+    return render(
+        request,
+        "referrals/create.html",
+        {
+            "access": access,
+            "patient": access.patient,
+            "form": form,
+            "to_organisation": to_organisation,
+            "preview": preview,
+            "medical": network_selectors.patient_medical_data(access=preview) if preview else None,
+            "warnings": selectors.pathway_warnings(access=access, pathway=pathway),
+        },
+        status=422 if request.method == "POST" else 200,
+    )
+
+
+def _open(request, pk):
+    actor = _actor(request)
+    referral = referral_get_for(actor=actor, pk=pk)
+    return actor, referral
+
+
+@secure_session_required
+@require_GET
+def referral_detail(request, pk):
+    actor, referral = _open(request, pk)
+    access = referral_patient_get_for(
+        actor=actor, referral=referral, data=[DataCategory.IDENTITY, *MEDICAL_CATEGORIES]
+    )
+    events, feedback = selectors.referral_history(referral=referral)
+    parties = parties_of(actor, referral)
+    return render(
+        request,
+        "referrals/detail.html",
+        {
+            "referral": referral,
+            "access": access,
+            "medical": network_selectors.patient_medical_data(access=access) if access else None,
+            "events": events,
+            "feedback": feedback,
+            "actions": [TRANSITIONS[a] for a in actions_for(actor, referral)],
+            "is_sender": Party.SENDER in parties,
+            "can_give_feedback": Party.RECEIVER in parties and referral.state == "accepted",
+            "feedback_form": FeedbackForm(),
+        },
+    )
+
+
+@secure_session_required
+@require_POST
+def referral_transition(request, pk, action):
+    actor, referral = _open(request, pk)
+    if action not in TRANSITIONS:
+        raise Http404
+    form = TransitionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.referral_transition(actor=actor, referral=referral, action=action, reason=reason)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Done: the referral is now %(state)s.")
+            % {"state": referral.__class__.State(TRANSITIONS[action].target).label},
+        )
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_POST
+def feedback_create(request, pk):
+    actor, referral = _open(request, pk)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        try:
+            services.feedback_add(actor=actor, referral=referral, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Your feedback was sent to the practice."))
+    else:
+        messages.error(
+            request,
+            _("Check the feedback: %(errors)s")
+            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
+        )
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_GET
+def referral_fhir(request, pk):
+    """The referral as a FHIR R4 Bundle (ServiceRequest + Task) — logged as an export."""
+    actor, referral = _open(request, pk)
+    if Party.SENDER not in parties_of(actor, referral):
+        raise PermissionDenied
+    patient_get_for(
+        actor=actor,
+        pk=referral.patient_id,
+        data=[DataCategory.IDENTITY, DataCategory.EPISODES],
+        object_ref=f"referral:{referral.pk}",
+        action=AccessAction.EXPORT,
+    )
+    response = HttpResponse(
+        json.dumps(referral_bundle(referral), ensure_ascii=False, indent=2),
+        content_type="application/fhir+json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="verwijzing-{referral.pk}.json"'
+    return response

@@ -1,0 +1,55 @@
+"""The referral inbox and the referral page run a fixed number of queries, 10 or 100 items."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from referrals.models import Feedback
+from referrals.services import feedback_add, referral_transition
+from tests.conversations.conftest import actor_for
+from tests.factories import PatientFactory
+from tests.referrals.conftest import refer
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, memberships, second-factor checks and the active organisation.
+PAGE = 8
+LIST_BUDGET = PAGE + 3  # count, one page with patient, organisations and acceptor, tab counts
+# The referral, the patient's access (visible, then with the referral as relationship), the
+# access-log write (3), the shared data (4 categories), events, feedback, and the transitions
+# the viewer may make (team membership).
+DETAIL_BUDGET = PAGE + 1 + 3 + 3 + 4 + 2 + 2
+
+
+@pytest.mark.parametrize("n", [10, 100])
+def test_the_nurses_referral_inbox(
+    n, login, gp, nurse, practice, nursing, django_assert_max_num_queries
+):
+    for i in range(n):
+        refer(gp, PatientFactory(practice=practice, his_id=f"budget-{i}"), nursing)
+    client = login(nurse)
+    url = reverse("referrals:list")
+
+    with django_assert_max_num_queries(LIST_BUDGET):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 100])
+def test_a_referral_page_with_its_feedback(
+    n, login, gp, nurse, patient, nursing, django_assert_max_num_queries
+):
+    referral = refer(gp, patient, nursing)
+    referral_transition(actor=actor_for(nurse), referral=referral, action="accept")
+    for i in range(n):
+        feedback_add(
+            actor=actor_for(nurse), referral=referral, kind=Feedback.Kind.INTERIM, findings=f"{i}"
+        )
+    client = login(nurse)
+    url = reverse("referrals:detail", args=[referral.pk])
+
+    with django_assert_max_num_queries(DETAIL_BUDGET):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count("tussentijds") >= n

@@ -1,0 +1,147 @@
+"""The referral pages, as the GP and the district nurse use them (test client, secure session)."""
+
+from __future__ import annotations
+
+import html as html_module
+import json
+import re
+
+import pytest
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains
+
+from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember, OrganisationKind
+from referrals.models import Feedback, Referral
+from tests.factories import EpisodeFactory, MedicationFactory
+from tests.referrals.conftest import refer
+
+pytestmark = pytest.mark.django_db
+
+
+def text(response) -> str:
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
+    return html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+@pytest.fixture
+def record(patient):
+    EpisodeFactory(patient=patient, icpc_code="S97", title="Ulcus cruris")
+    MedicationFactory(patient=patient, name="Metformine 500 mg")
+    return patient
+
+
+def test_the_gp_sees_what_the_receiver_will_see_before_sending(login, gp, record, nursing):
+    rule = AuthorisationRule.objects.get(organisation_kind=OrganisationKind.DISTRICT_NURSING)
+    rule.medication = False
+    rule.save()
+    url = reverse("referrals:create", args=[record.pk])
+
+    preview = login(gp).get(url, {"to_organisation": nursing.pk})
+
+    page = text(preview)
+    assert "Dit ziet de ontvanger: Thuiszorg Friesland" in page
+    assert "Ulcus cruris" in page  # episodes: shared with district nursing
+    assert "Metformine" not in page  # medication: switched off above
+    assert "Verwijzing versturen" in page
+
+
+def test_sending_a_referral_and_the_nurse_takes_it_into_treatment(
+    login, gp, nurse, record, nursing
+):
+    gp_client, nurse_client = login(gp), login(nurse)
+    sent = gp_client.post(
+        reverse("referrals:create", args=[record.pk]),
+        {"to_organisation": nursing.pk, "urgency": "soon", "question": "Wondzorg 2x per week."},
+    )
+    referral = Referral.objects.get()
+    assert sent.status_code == 302 and sent["Location"] == reverse(
+        "referrals:detail", args=[referral.pk]
+    )
+    assert referral.state == Referral.State.SENT and referral.urgency == "soon"
+
+    inbox = nurse_client.get(reverse("referrals:list"))
+    assert "Wondzorg 2x per week." in text(inbox)
+    detail = nurse_client.get(reverse("referrals:detail", args=[referral.pk]))
+    assertContains(detail, "In behandeling nemen")
+    assertContains(detail, "Ulcus cruris")  # the shared data, logged as a referral look
+    assert AccessLogEntry.objects.filter(
+        user=nurse, patient=record, relationship="referral", object_ref=f"referral:{referral.pk}"
+    ).exists()
+
+    nurse_client.post(reverse("referrals:transition", args=[referral.pk, "accept"]))
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.ACCEPTED and referral.accepted_by == nurse
+    assert CareNetworkMember.objects.current().filter(patient=record, user=nurse).exists()
+
+    nurse_client.post(
+        reverse("referrals:feedback", args=[referral.pk]),
+        {"kind": "start", "findings": "Wond schoon, 3 x 4 cm.", "sessions": "8"},
+    )
+    assert Feedback.objects.get().findings == "Wond schoon, 3 x 4 cm."
+    gp_view = gp_client.get(reverse("referrals:detail", args=[referral.pk]))
+    assert "Wond schoon, 3 x 4 cm." in text(gp_view)
+    assertContains(gp_view, "Verwijzing sluiten")
+
+    gp_client.post(reverse("referrals:transition", args=[referral.pk, "close"]))
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.CLOSED
+
+
+def test_declining_without_a_reason_says_so_and_changes_nothing(login, gp, nurse, patient, nursing):
+    referral = refer(gp, patient, nursing)
+
+    response = login(nurse).post(
+        reverse("referrals:transition", args=[referral.pk, "decline"]), {"reason": ""}, follow=True
+    )
+
+    assert "Geef aan waarom je de verwijzing afwijst." in text(response)
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.SENT
+
+
+def test_a_second_acceptance_is_told_who_was_first(login, gp, nurse, team_nurse, patient, nursing):
+    referral = refer(gp, patient, nursing)
+    login(nurse).post(reverse("referrals:transition", args=[referral.pk, "accept"]))
+
+    response = login(team_nurse).post(
+        reverse("referrals:transition", args=[referral.pk, "accept"]), follow=True
+    )
+
+    assert "Deze verwijzing is al in behandeling genomen door Nynke Wiersma." in text(response)
+
+
+def test_an_organisation_that_does_not_exist_is_a_form_error(login, gp, patient):
+    response = login(gp).post(
+        reverse("referrals:create", args=[patient.pk]),
+        {"to_organisation": "999999", "urgency": "routine", "question": "Graag."},
+    )
+
+    assert response.status_code == 422
+    assert not Referral.objects.exists()
+
+
+def test_the_gp_downloads_the_referral_as_fhir_and_it_is_logged(login, gp, patient, nursing):
+    referral = refer(gp, patient, nursing)
+
+    response = login(gp).get(reverse("referrals:fhir", args=[referral.pk]))
+
+    assert response["Content-Type"].startswith("application/fhir+json")
+    bundle = json.loads(response.content)
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert "ServiceRequest" in kinds and "Task" in kinds
+    assert AccessLogEntry.objects.filter(patient=patient, user=gp, action="export").exists()
+
+
+def test_the_receiver_of_an_ended_referral_keeps_its_history_but_not_the_patient(
+    login, gp, nurse, team_nurse, patient, nursing
+):
+    referral = refer(gp, patient, nursing)
+    login(gp).post(reverse("referrals:transition", args=[referral.pk, "cancel"]))
+
+    detail = login(team_nurse).get(reverse("referrals:detail", args=[referral.pk]))
+
+    assert detail.status_code == 200
+    assertContains(detail, "geannuleerd")
+    assertNotContains(detail, patient.formal_name)
+    patient_page = login(team_nurse).get(reverse("network:patient-detail", args=[patient.pk]))
+    assert patient_page.status_code == 404
