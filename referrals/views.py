@@ -156,6 +156,16 @@ def referral_transition(request, pk, action):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        if action == "accept":
+            # The same step offers to add colleagues to the patient's care network.
+            messages.success(
+                request,
+                _(
+                    "You took the referral into treatment and joined the care network. "
+                    "Add colleagues who will help below."
+                ),
+            )
+            return redirect("network:patient-network", pk=referral.patient_id)
         messages.success(
             request,
             _("Done: the referral is now %(state)s.")

@@ -68,7 +68,12 @@ def test_sending_a_referral_and_the_nurse_takes_it_into_treatment(
         user=nurse, patient=record, relationship="referral", object_ref=f"referral:{referral.pk}"
     ).exists()
 
-    nurse_client.post(reverse("referrals:transition", args=[referral.pk, "accept"]))
+    accepted = nurse_client.post(
+        reverse("referrals:transition", args=[referral.pk, "accept"]), follow=True
+    )
+    # The same step offers to add colleagues: the patient's care network, with its add form.
+    assert accepted.redirect_chain[-1][0] == reverse("network:patient-network", args=[record.pk])
+    assert "Voeg hieronder collega's toe" in text(accepted)
     referral.refresh_from_db()
     assert referral.state == Referral.State.ACCEPTED and referral.accepted_by == nurse
     assert CareNetworkMember.objects.current().filter(patient=record, user=nurse).exists()
@@ -108,6 +113,21 @@ def test_a_second_acceptance_is_told_who_was_first(login, gp, nurse, team_nurse,
     )
 
     assert "Deze verwijzing is al in behandeling genomen door Nynke Wiersma." in text(response)
+
+
+def test_a_change_of_the_matrix_shows_at_the_next_request(login, gp, nurse, record, nursing):
+    referral = refer(gp, record, nursing)
+    client = login(nurse)
+    url = reverse("referrals:detail", args=[referral.pk])
+    assert "Ulcus cruris" in text(client.get(url))
+
+    rule = AuthorisationRule.objects.get(organisation_kind=OrganisationKind.DISTRICT_NURSING)
+    rule.episodes = False
+    rule.save()
+
+    page = text(client.get(url))
+    assert "Ulcus cruris" not in page
+    assert "Niet gedeeld met jouw soort organisatie." in page
 
 
 def test_an_organisation_that_does_not_exist_is_a_form_error(login, gp, patient):
