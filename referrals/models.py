@@ -143,6 +143,8 @@ class ReferralEvent(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
+    # Set when the e-mails about this event were sent: a retried task sends nothing twice.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -152,9 +154,18 @@ class ReferralEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action}: {self.from_state} → {self.to_state}"
 
+    LABELS = {
+        "send": _("sent"),
+        "accept": _("taken into treatment"),
+        "decline": _("declined"),
+        "cancel": _("cancelled"),
+        "close": _("closed"),
+        "feedback": _("sent feedback"),
+    }
+
     @property
-    def to_state_label(self) -> str:
-        return Referral.State(self.to_state).label
+    def label(self) -> str:
+        return self.LABELS.get(self.action, self.action)
 
 
 class Feedback(models.Model):

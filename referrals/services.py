@@ -29,6 +29,13 @@ from referrals.states import Party, parties_of, transition_check
 QUESTION_MAX_CHARS = 5000
 
 
+def _notify_after_commit(event: ReferralEvent) -> None:
+    """E-mail the other side once the transaction holds (Celery; idempotent per event)."""
+    from referrals.tasks import referral_notify_task
+
+    transaction.on_commit(lambda: referral_notify_task.delay(event.pk))
+
+
 def _clean_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
@@ -127,7 +134,7 @@ def referral_transition(
         fields.append("ended_at")
     locked.state = transition.target
     locked.save(update_fields=fields)
-    ReferralEvent.objects.create(
+    event = ReferralEvent.objects.create(
         referral=locked,
         action=action,
         from_state=previous,
@@ -136,6 +143,7 @@ def referral_transition(
         organisation_id=actor.membership.organisation_id,
         note=reason[:2000],
     )
+    _notify_after_commit(event)
     if action == "accept":
         care_network_add(
             actor=actor,
@@ -189,4 +197,14 @@ def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Fe
         patient=locked.patient,
         object_ref=f"referral-feedback:{feedback.pk}",
     )
+    event = ReferralEvent.objects.create(
+        referral=locked,
+        action="feedback",
+        from_state=locked.state,
+        to_state=locked.state,
+        user=actor.user,
+        organisation_id=actor.membership.organisation_id,
+        note=feedback.get_kind_display(),
+    )
+    _notify_after_commit(event)
     return feedback
