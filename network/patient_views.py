@@ -37,6 +37,7 @@ from network.models import (
     DataCategory,
     Membership,
 )
+from referrals import selectors as referral_selectors
 
 
 def _actor(request) -> Actor:
@@ -149,6 +150,7 @@ def patient_detail(request, pk):
             "tab": "overview",
             "summary": selectors.patient_summary(access=access),
             "network_size": len(current),
+            "referrals": referral_selectors.referrals_of_patient(access=access, actor=actor),
         },
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F
+from django.db.models import Count, F, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from network.access import Actor, PatientAccess
@@ -94,4 +94,24 @@ def receiver_preview(*, access: PatientAccess, to_organisation) -> PatientAccess
         access,
         relationship=AccessRelationship.REFERRAL,
         categories=rule.categories if rule else frozenset(),
+    )
+
+
+PATIENT_REFERRALS_SHOWN = 10
+
+
+def referrals_of_patient(*, access: PatientAccess, actor: Actor) -> list[Referral]:
+    """The patient's referrals the actor may see, newest first, with their feedback count and
+    the latest feedback — for the patient page (one query)."""
+    latest = Feedback.objects.filter(referral=OuterRef("pk")).order_by("-created_at", "-pk")
+    return list(
+        referrals_visible_to(actor)
+        .filter(patient=access.patient)
+        .select_related("to_organisation", "to_team")
+        .annotate(
+            feedback_count=Count("feedback"),
+            latest_advice=Subquery(latest.values("advice")[:1]),
+            latest_findings=Subquery(latest.values("findings")[:1]),
+        )
+        .order_by("-created_at", "-pk")[:PATIENT_REFERRALS_SHOWN]
     )

@@ -165,3 +165,19 @@ def test_the_receiver_of_an_ended_referral_keeps_its_history_but_not_the_patient
     assertNotContains(detail, patient.formal_name)
     patient_page = login(team_nurse).get(reverse("network:patient-detail", args=[patient.pk]))
     assert patient_page.status_code == 404
+
+
+def test_the_practice_reads_the_feedback_on_the_patient_page(login, gp, nurse, patient, nursing):
+    from referrals.services import feedback_add, referral_transition
+    from tests.conversations.conftest import actor_for
+
+    referral = refer(gp, patient, nursing)
+    referral_transition(actor=actor_for(nurse), referral=referral, action="accept")
+    feedback_add(
+        actor=actor_for(nurse), referral=referral, kind="start", advice="Graag HbA1c bepalen."
+    )
+
+    page = text(login(gp).get(reverse("network:patient-detail", args=[patient.pk])))
+
+    assert "Thuiszorg Friesland in behandeling" in page
+    assert "Laatste terugkoppeling: Graag HbA1c bepalen." in page
