@@ -286,6 +286,9 @@ def demo_seed() -> dict[str, int]:
     from conversations.demo import demo_conversations
 
     demo_conversations(organisations=organisations, email=demo_email, actor_for=_gp_actor)
+    from referrals.demo import demo_referrals
+
+    demo_referrals(organisations=organisations, email=demo_email, actor_for=_gp_actor)
 
     return {
         "organisations": Organisation.objects.count(),

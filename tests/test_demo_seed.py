@@ -168,3 +168,16 @@ def test_demo_patients_are_loaded_once(settings):
     before = (Patient.objects.count(), AccessLogEntry.objects.count())
     _seed()
     assert (Patient.objects.count(), AccessLogEntry.objects.count()) == before
+
+
+def test_demo_has_care_pathways_and_a_referral_in_treatment_with_feedback(db):
+    from referrals.models import CarePathway, Referral
+
+    demo.demo_seed()
+    demo.demo_seed()  # idempotent
+
+    assert CarePathway.objects.get(name="Diabetes mellitus type 2").required_icpc == ["T90"]
+    referral = Referral.objects.get()
+    assert referral.state == Referral.State.ACCEPTED
+    assert referral.accepted_by.email == demo_email("wijkverpleegkundige")
+    assert referral.feedback.count() == 1
