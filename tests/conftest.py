@@ -262,3 +262,18 @@ def pytest_report_header(config):
     from tests.browser.chromium import browser_tests_status
 
     return f"browser tests: {browser_tests_status()}"
+
+
+@pytest.fixture
+def team_noord(nursing):
+    from network.models import Team
+
+    return Team.objects.get(organisation=nursing, name="Team Noord")
+
+
+@pytest.fixture
+def team_nurse(nursing, team_noord):
+    user = UserFactory(email="noord@thuiszorg.nl", first_name="Hiltje", last_name="de Vries")
+    membership = MembershipFactory(user=user, organisation=nursing, role=Role.PROVIDER)
+    membership.teams.add(team_noord)
+    return user
