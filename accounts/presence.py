@@ -99,3 +99,22 @@ def online_states(user_ids) -> dict[int, str]:
         logger.warning("presence unavailable", exc_info=True)
         found = {}
     return {i: found.get(_online_key(i), OFFLINE) for i in ids}
+
+
+def mail_worthy(user_ids, *, preference: str) -> list:
+    """Of ``user_ids``: the active users who want mail of this kind (``preference`` is a
+    ``notify_*`` field), are not online now, and are working today — or chose mail during
+    absence and days off too. Callers still check that each may open what the mail links to."""
+    from accounts.models import User
+
+    ids = set(user_ids)
+    if not ids:
+        return []
+    online = online_states(ids)
+    people = with_presence(User.objects.filter(pk__in=ids, is_active=True, **{preference: True}))
+    return [
+        person
+        for person in people
+        if online.get(person.pk) == OFFLINE
+        and (presence_of(person).is_available or person.notify_when_away)
+    ]

@@ -27,6 +27,7 @@ from conversations.services import messages as conversation_services
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
 from network.selectors import patient_list_for
+from regiozorg.pagination import query_without_page
 
 
 def _actor(request) -> Actor:
@@ -57,10 +58,8 @@ def _inbox(request, kind: str, url_name: str):
         page=request.GET.get("page"),
     )
     about = next(iter(page.object_list), None) if data.get("patient_id") else None
-    keep = request.GET.copy()
-    keep.pop("page", None)
     context = {
-        "filter_query": keep.urlencode(),
+        "keep": query_without_page(request),
         "kind": kind,
         "url_name": url_name,
         "tab": tab,

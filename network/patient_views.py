@@ -38,6 +38,7 @@ from network.models import (
     Membership,
 )
 from referrals import selectors as referral_selectors
+from regiozorg.pagination import query_without_page
 
 
 def _actor(request) -> Actor:
@@ -66,6 +67,7 @@ def patient_list(request):
             "form": form,
             "query": query,
             "page": page,
+            "keep": query_without_page(request),
             "own_practice": sees_own_practice_patients(actor),
             "no_patient_data_access": actor.membership.organisation.is_gp_practice
             and not actor.membership.has_patient_data_access,
@@ -370,6 +372,7 @@ def patient_access_log(request, pk):
             "tab": "access_log",
             "form": form,
             "page": page,
+            "keep": query_without_page(request),
         },
     )
 

@@ -8,13 +8,11 @@ people who could open the link. One mail per event per person (the event is clai
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.email import email_send
-from accounts.models import User
-from accounts.presence import OFFLINE, online_states, presence_of, with_presence
+from accounts.presence import mail_worthy
 from network.access import Actor
 from network.models import Membership
 from referrals.access import referrals_visible_to
@@ -62,16 +60,9 @@ def referral_event_notify(*, event_id: int) -> list[int]:
     if not claimed:
         return []
     event = ReferralEvent.objects.select_related("referral").get(pk=event_id)
-    ids = recipients_of(event)
-    people = with_presence(
-        User.objects.filter(Q(pk__in=ids), is_active=True, notify_referrals=True)
-    )
-    online = online_states(ids)
     notified = []
-    for person in people:
-        if online.get(person.pk) != OFFLINE or not _may_open(person, event.referral):
-            continue
-        if not presence_of(person).is_available and not person.notify_when_away:
+    for person in mail_worthy(recipients_of(event), preference="notify_referrals"):
+        if not _may_open(person, event.referral):
             continue
         email_send(
             to=[person.email],

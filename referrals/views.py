@@ -21,6 +21,7 @@ from referrals.access import referral_get_for, referral_patient_get_for
 from referrals.fhir import referral_bundle
 from referrals.forms import FeedbackForm, ReferralForm, ReferralListForm, TransitionForm
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
+from regiozorg.pagination import query_without_page
 
 
 def _actor(request) -> Actor:
@@ -45,6 +46,7 @@ def referral_list(request):
         {
             "tab": tab,
             "page": page,
+            "keep": query_without_page(request),
             "counts": selectors.referral_counts_for(actor=actor),
             "is_practice": is_practice,
         },

@@ -277,3 +277,14 @@ def team_nurse(nursing, team_noord):
     membership = MembershipFactory(user=user, organisation=nursing, role=Role.PROVIDER)
     membership.teams.add(team_noord)
     return user
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """``with committing():`` runs what would run after commit (live pushes, Celery tasks,
+    e-mail), as a real commit would."""
+
+    def _committing():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return _committing

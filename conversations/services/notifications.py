@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.email import email_send
-from accounts.models import User
-from accounts.presence import OFFLINE, online_states, presence_of, with_presence
+from accounts.presence import mail_worthy
 from conversations.access import conversations_visible_to
 from conversations.models import Message, ReadState
 from conversations.selectors import recipient_user_ids
@@ -43,15 +42,11 @@ def message_notify(*, message_id: int) -> list[int]:
     conversation = message.conversation
     wanted = "notify_consultations" if conversation.is_consultation else "notify_messages"
     ids = recipient_user_ids(conversation_id=conversation.pk) - {message.author_id}
-    people = with_presence(User.objects.filter(pk__in=ids, is_active=True, **{wanted: True}))
-    online = online_states(ids)
     now = timezone.now()
     quiet_since = now - datetime.timedelta(minutes=settings.NOTIFY_INTERVAL_MINUTES)
     notified = []
-    for person in people:
-        if online.get(person.pk) != OFFLINE or not _may_open(person, conversation):
-            continue
-        if not presence_of(person).is_available and not person.notify_when_away:
+    for person in mail_worthy(ids, preference=wanted):
+        if not _may_open(person, conversation):
             continue
         state, _created = ReadState.objects.get_or_create(conversation=conversation, user=person)
         if state.last_read_message_id >= message.pk:

@@ -66,6 +66,26 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def other_computer(chromium, live_server):
+    """Another person at another computer: ``other_computer()`` gives a page in a new browser
+    context (same settings as ``page``), closed after the test."""
+    contexts = []
+
+    def _page():
+        context = chromium.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
+        )
+        contexts.append(context)
+        new_page = context.new_page()
+        new_page.console_errors = collect_console_errors(new_page)
+        return new_page
+
+    yield _page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def phone_page(chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url,

@@ -32,7 +32,7 @@ from network.models import (
     OrganisationKind,
     Patient,
 )
-from tests.browser.conftest import collect_console_errors, serious_violations
+from tests.browser.conftest import serious_violations
 from tests.factories import (
     PASSWORD,
     ContraIndicationFactory,
@@ -184,25 +184,6 @@ def restrict_district_nursing_to_no_measurements():
             "journal": False,
         },
     )
-
-
-@pytest.fixture
-def other_computer(chromium, live_server):
-    """Another person at another computer: a page in a new browser context (same settings)."""
-    contexts = []
-
-    def _page():
-        context = chromium.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
-        )
-        contexts.append(context)
-        new_page = context.new_page()
-        new_page.console_errors = collect_console_errors(new_page)
-        return new_page
-
-    yield _page
-    for context in contexts:
-        context.close()
 
 
 # --- the journey -----------------------------------------------------------------------------

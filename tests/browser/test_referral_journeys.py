@@ -23,22 +23,6 @@ QUESTION = "Graag wondzorg rechter onderbeen, 2x per week."
 FINDINGS = "Ulcus 3 x 4 cm, wondbed schoon."
 
 
-@pytest.fixture
-def other_computer(chromium, live_server):
-    contexts = []
-
-    def _page():
-        context = chromium.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
-        )
-        contexts.append(context)
-        return context.new_page()
-
-    yield _page
-    for context in contexts:
-        context.close()
-
-
 def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_back(
     page, other_computer, gp, nurse, team_nurse, patient, nursing, totp_secret, assert_accessible
 ):

@@ -33,23 +33,6 @@ INVITATIONS = "/uitnodigingen/"
 INVITATION_NEW = "/uitnodigingen/nieuw/"
 
 
-@pytest.fixture
-def other_computer(chromium, live_server):
-    """Another person at another computer: a page in a new browser context (same settings)."""
-    contexts = []
-
-    def _page():
-        context = chromium.new_context(
-            base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
-        )
-        contexts.append(context)
-        return context.new_page()
-
-    yield _page
-    for context in contexts:
-        context.close()
-
-
 def log_in(page, email, password, *, start="/"):
     page.goto(start)
     expect(page).to_have_url(re.compile(r"/accounts/login/"))

@@ -26,16 +26,6 @@ pytestmark = pytest.mark.django_db
 SECRET_TEXT = "Glucose 14,2 en de wond ziet er rood uit."
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """Run what would run after commit: the live push, the notification task, the e-mail."""
-
-    def _committing():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return _committing
-
-
 def mails_to(user) -> list:
     return [message for message in mail.outbox if user.email in message.to]
 

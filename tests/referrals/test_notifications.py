@@ -19,14 +19,6 @@ pytestmark = pytest.mark.django_db
 QUESTION = "Wondzorg bij mevrouw Van der Meer na de opname."
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    def _committing():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return _committing
-
-
 def mails_to(user) -> list:
     return [message for message in mail.outbox if user.email in message.to]
 
