@@ -76,3 +76,12 @@ class ReferralListForm(forms.Form):
     tab = forms.ChoiceField(
         choices=[(t, t) for t in ("new", "treatment", "ended", "sent")], required=False
     )
+
+
+class QuestionForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your question"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)

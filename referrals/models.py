@@ -102,6 +102,10 @@ class Referral(models.Model):
     )
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)  # declined, cancelled or closed
+    # Questions back and forth happen in conversations about the patient, linked here.
+    conversations = models.ManyToManyField(
+        "conversations.Conversation", blank=True, related_name="referrals"
+    )
 
     class Meta:
         verbose_name = _("referral")

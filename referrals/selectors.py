@@ -115,3 +115,15 @@ def referrals_of_patient(*, access: PatientAccess, actor: Actor) -> list[Referra
         )
         .order_by("-created_at", "-pk")[:PATIENT_REFERRALS_SHOWN]
     )
+
+
+def referral_conversations_for(*, actor: Actor, referral: Referral) -> list:
+    """The conversations linked to the referral that the actor may open."""
+    from conversations.access import conversations_visible_to
+
+    return list(
+        conversations_visible_to(actor)
+        .filter(referrals=referral)
+        .only("pk", "subject", "last_message_at")
+        .order_by("-last_message_at", "-pk")
+    )

@@ -7,17 +7,22 @@ accepts joins the patient's care network through ``care_network_add`` (reason "r
 
 from __future__ import annotations
 
+import uuid
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess
+from conversations.models import Conversation
+from conversations.services.messages import conversation_start
+from network.access import Actor, PatientAccess, patient_access_for
 from network.access_log import access_log_write
 from network.models import (
     AccessAction,
     AccessRelationship,
     CareNetworkReason,
+    Membership,
     Organisation,
     OrganisationKind,
     Team,
@@ -208,3 +213,44 @@ def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Fe
     )
     _notify_after_commit(event)
     return feedback
+
+
+@transaction.atomic
+def referral_question(
+    *, actor: Actor, referral: Referral, body: str, client_key: uuid.UUID
+) -> Conversation:
+    """A question to the other side of the referral, as a conversation about the patient
+    linked to the referral (no second chat). The receiver asks the GP who referred; the
+    practice asks whoever took the referral into treatment."""
+    parties = parties_of(actor, referral)
+    if not parties:
+        raise PermissionDenied
+    if Party.RECEIVER in parties:
+        other, organisation_id = referral.created_by_id, referral.practice_id
+    elif referral.accepted_by_id:
+        other, organisation_id = referral.accepted_by_id, referral.to_organisation_id
+    else:
+        raise ValidationError(
+            _("Nobody has taken this referral into treatment yet: ask your question then."),
+            code="nobody",
+        )
+    membership = (
+        Membership.objects.active()
+        .filter(user_id=other, organisation_id=organisation_id)
+        .select_related("organisation", "user")
+        .first()
+    )
+    if membership is None or not referral.is_open:
+        raise ValidationError(_("Questions can be asked while the referral is open."), code="open")
+    conversation = conversation_start(
+        actor=actor,
+        kind=Conversation.Kind.CONVERSATION,
+        subject=_("Question about the referral to %(organisation)s")
+        % {"organisation": referral.to_organisation.name},
+        body=body,
+        client_key=client_key,
+        people=[membership],
+        patient_access=patient_access_for(actor=actor, pk=referral.patient_id),
+    )
+    referral.conversations.add(conversation)
+    return conversation

@@ -10,6 +10,7 @@ urlpatterns = [
     path("verwijzingen/<int:pk>/", views.referral_detail, name="detail"),
     path("verwijzingen/<int:pk>/terugkoppeling/", views.feedback_create, name="feedback"),
     path("verwijzingen/<int:pk>/fhir/", views.referral_fhir, name="fhir"),
+    path("verwijzingen/<int:pk>/vraag/", views.referral_question, name="question"),
     # After the fixed paths above: send, cancel, accept, decline or close (else 404).
     path("verwijzingen/<int:pk>/<slug:action>/", views.referral_transition, name="transition"),
 ]

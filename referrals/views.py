@@ -4,6 +4,7 @@ machine (``referrals.states``) says which buttons a person gets and which posts 
 from __future__ import annotations
 
 import json
+import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +20,13 @@ from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
 from referrals import selectors, services
 from referrals.access import referral_get_for, referral_patient_get_for
 from referrals.fhir import referral_bundle
-from referrals.forms import FeedbackForm, ReferralForm, ReferralListForm, TransitionForm
+from referrals.forms import (
+    FeedbackForm,
+    QuestionForm,
+    ReferralForm,
+    ReferralListForm,
+    TransitionForm,
+)
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
 from regiozorg.pagination import query_without_page
 
@@ -141,6 +148,10 @@ def referral_detail(request, pk):
             "is_sender": Party.SENDER in parties,
             "can_give_feedback": Party.RECEIVER in parties and referral.state == "accepted",
             "feedback_form": FeedbackForm(),
+            "conversations": selectors.referral_conversations_for(actor=actor, referral=referral),
+            "can_ask": referral.is_open
+            and (Party.RECEIVER in parties or referral.accepted_by_id is not None),
+            "question_form": QuestionForm(initial={"client_key": uuid.uuid4()}),
         },
     )
 
@@ -195,6 +206,28 @@ def feedback_create(request, pk):
             % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
         )
     return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_POST
+def referral_question(request, pk):
+    """Ask the other side: a conversation about the patient, linked to the referral."""
+    actor, referral = _open(request, pk)
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write your question."))
+        return redirect("referrals:detail", pk=referral.pk)
+    try:
+        conversation = services.referral_question(
+            actor=actor,
+            referral=referral,
+            body=form.cleaned_data["body"],
+            client_key=form.cleaned_data["client_key"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referrals:detail", pk=referral.pk)
+    return redirect("conversations:detail", pk=conversation.pk)
 
 
 @secure_session_required

@@ -507,6 +507,16 @@ TABLE: dict[str, Rule] = {
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:question": Rule(
+        kwargs=referral_pk,
+        methods=(POST,),
+        body=lambda w: {
+            "body": "Walker: een vraag",
+            "client_key": "8a1f6a52-3c1e-4b7e-9d3f-5e2a7c9b1d40",
+        },
+        refused=REFERRAL_REFUSED,
+        note="the gp may ask once someone took it into treatment: until then a message, no change",
+    ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
     "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),

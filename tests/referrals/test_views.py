@@ -181,3 +181,37 @@ def test_the_practice_reads_the_feedback_on_the_patient_page(login, gp, nurse, p
 
     assert "Thuiszorg Friesland in behandeling" in page
     assert "Laatste terugkoppeling: Graag HbA1c bepalen." in page
+
+
+def test_questions_go_through_a_conversation_linked_to_the_referral(
+    login, gp, nurse, patient, nursing
+):
+    from conversations.models import Conversation
+
+    referral = refer(gp, patient, nursing)
+    nurse_client, gp_client = login(nurse), login(gp)
+
+    # Before anyone accepted, the practice has nobody to ask yet.
+    early = gp_client.post(
+        reverse("referrals:question", args=[referral.pk]),
+        {"body": "Lukt het deze week?", "client_key": "5b7e2f0a-1c3d-4e5f-8a9b-0c1d2e3f4a5b"},
+        follow=True,
+    )
+    assert "Nog niemand heeft deze verwijzing in behandeling" in text(early)
+    assert not Conversation.objects.exists()
+
+    asked = nurse_client.post(
+        reverse("referrals:question", args=[referral.pk]),
+        {
+            "body": "Is er een allergie voor pleisters?",
+            "client_key": "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b",
+        },
+    )
+    conversation = Conversation.objects.get()
+    assert asked["Location"] == reverse("conversations:detail", args=[conversation.pk])
+    assert conversation.patient == patient
+    assert list(referral.conversations.all()) == [conversation]
+    assert {p.user for p in conversation.participants.all()} == {nurse, gp}
+    # The GP finds it on the referral.
+    page = gp_client.get(reverse("referrals:detail", args=[referral.pk]))
+    assertContains(page, reverse("conversations:detail", args=[conversation.pk]))
