@@ -14,7 +14,12 @@ import pytest
 from playwright.sync_api import expect
 
 from referrals.models import Referral
-from tests.browser.test_patient_journeys import dutch, log_in_with_totp, main_menu
+from tests.browser.test_patient_journeys import (
+    dutch,
+    log_in_with_totp,
+    main_menu,
+    restrict_district_nursing_to_no_measurements,
+)
 from tests.factories import EpisodeFactory, MedicationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,6 +31,8 @@ FINDINGS = "Ulcus 3 x 4 cm, wondbed schoon."
 def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_back(
     page, other_computer, gp, nurse, team_nurse, patient, nursing, totp_secret, assert_accessible
 ):
+    # An earlier transactional test may have flushed the matrix the migration seeded.
+    restrict_district_nursing_to_no_measurements()
     EpisodeFactory(patient=patient, icpc_code="S97", title="Ulcus cruris")
     MedicationFactory(patient=patient, name="Metformine 500 mg")
 
