@@ -5,15 +5,16 @@ import contextlib
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Organisation, OrganisationKind, Team
+from network.models import Organisation, Team
 from referrals.models import CarePathway, Feedback, Referral
+from referrals.services import NOT_REFERRED_TO
 
 
 def network_organisations():
     """Where a practice can refer to: confirmed, active organisations that are not practices."""
     return (
         Organisation.objects.filter(is_active=True)
-        .exclude(kind=OrganisationKind.GP_PRACTICE)
+        .exclude(kind__in=NOT_REFERRED_TO)
         .exclude(proposed_by__isnull=False, confirmed_at__isnull=True)
         .order_by("name")
     )

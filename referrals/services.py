@@ -32,6 +32,8 @@ from referrals.models import CarePathway, Feedback, Referral, ReferralEvent
 from referrals.states import Party, parties_of, transition_check
 
 QUESTION_MAX_CHARS = 5000
+# Practices refer; the care group runs the platform and does not treat patients.
+NOT_REFERRED_TO = (OrganisationKind.GP_PRACTICE, OrganisationKind.CARE_GROUP)
 
 
 def _notify_after_commit(event: ReferralEvent) -> None:
@@ -74,7 +76,7 @@ def referral_create(
         raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
     if (
         to_organisation.pk == actor.membership.organisation_id
-        or to_organisation.kind == OrganisationKind.GP_PRACTICE
+        or to_organisation.kind in NOT_REFERRED_TO
         or not to_organisation.is_active
         or to_organisation.awaits_confirmation
     ):

@@ -71,7 +71,7 @@ def test_another_practice_cannot_even_reach_the_patient(outsider, patient):
 
 @pytest.mark.parametrize(
     "target",
-    ["own practice", "another practice", "inactive", "awaiting the helpdesk"],
+    ["own practice", "another practice", "the care group", "inactive", "awaiting the helpdesk"],
 )
 def test_a_referral_goes_only_to_a_confirmed_active_network_organisation(
     target, gp, patient, practice, other_practice, gp_user_for_proposals
@@ -79,6 +79,7 @@ def test_a_referral_goes_only_to_a_confirmed_active_network_organisation(
     organisation = {
         "own practice": practice,
         "another practice": other_practice,
+        "the care group": OrganisationFactory(kind=OrganisationKind.CARE_GROUP),
         "inactive": OrganisationFactory(kind=OrganisationKind.PHYSIOTHERAPY, is_active=False),
         "awaiting the helpdesk": OrganisationFactory(
             kind=OrganisationKind.PHYSIOTHERAPY, proposed_by=gp_user_for_proposals
