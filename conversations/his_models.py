@@ -89,11 +89,22 @@ class HisExport(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
 
+    # What is exported: a conversation, or a partner's feedback on a referral.
     conversation = models.ForeignKey(
         "conversations.Conversation",
         on_delete=models.PROTECT,
         related_name="his_exports",
         verbose_name=_("conversation"),
+        null=True,
+        blank=True,
+    )
+    feedback = models.ForeignKey(
+        "referrals.Feedback",
+        on_delete=models.PROTECT,
+        related_name="his_exports",
+        verbose_name=_("feedback"),
+        null=True,
+        blank=True,
     )
     practice = models.ForeignKey(
         Organisation,
@@ -130,6 +141,14 @@ class HisExport(models.Model):
         indexes = [
             models.Index(fields=["conversation", "-created_at"], name="his_export_conversation_idx")
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(conversation__isnull=False, feedback__isnull=True)
+                | models.Q(conversation__isnull=True, feedback__isnull=False),
+                name="his_export_conversation_xor_feedback",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.conversation_id} → HIS ({self.status})"
+        what = f"gesprek {self.conversation_id}" if self.conversation_id else "terugkoppeling"
+        return f"{what} → HIS ({self.status})"

@@ -11,6 +11,16 @@ urlpatterns = [
     path("verwijzingen/<int:pk>/terugkoppeling/", views.feedback_create, name="feedback"),
     path("verwijzingen/<int:pk>/fhir/", views.referral_fhir, name="fhir"),
     path("verwijzingen/<int:pk>/vraag/", views.referral_question, name="question"),
+    path(
+        "verwijzingen/<int:pk>/terugkoppeling/<int:feedback_pk>/his/",
+        views.feedback_his_export,
+        name="feedback-his",
+    ),
+    path(
+        "verwijzingen/<int:pk>/his-export/<int:export_pk>/",
+        views.feedback_his_download,
+        name="feedback-his-download",
+    ),
     # After the fixed paths above: send, cancel, accept, decline or close (else 404).
     path("verwijzingen/<int:pk>/<slug:action>/", views.referral_transition, name="transition"),
 ]

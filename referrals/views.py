@@ -9,11 +9,13 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from conversations.his_models import HisExport
+from conversations.services.his import his_endpoint_for
 from network import selectors as network_selectors
 from network.access import Actor, collaborates, patient_get_for
 from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
@@ -27,6 +29,8 @@ from referrals.forms import (
     ReferralListForm,
     TransitionForm,
 )
+from referrals.his import feedback_his_export_create, feedback_his_export_file_get
+from referrals.models import Feedback
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
 from regiozorg.pagination import query_without_page
 
@@ -152,6 +156,7 @@ def referral_detail(request, pk):
             "can_ask": referral.is_open
             and (Party.RECEIVER in parties or referral.accepted_by_id is not None),
             "question_form": QuestionForm(initial={"client_key": uuid.uuid4()}),
+            **_his_context(actor, referral, feedback, Party.SENDER in parties),
         },
     )
 
@@ -206,6 +211,50 @@ def feedback_create(request, pk):
             % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
         )
     return redirect("referrals:detail", pk=referral.pk)
+
+
+def _his_context(actor, referral, feedback, is_sender: bool) -> dict:
+    """For the practice: each feedback's latest HIS export, and whether the HIS is connected."""
+    if not is_sender or not feedback:
+        return {"his_connected": False}
+    latest = {}
+    for export in HisExport.objects.filter(feedback__referral=referral).order_by("created_at"):
+        latest[export.feedback_id] = export
+    for item in feedback:
+        item.his_export = latest.get(item.pk)
+    return {"his_connected": his_endpoint_for(practice_id=referral.practice_id) is not None}
+
+
+@secure_session_required
+@require_POST
+def feedback_his_export(request, pk, feedback_pk):
+    """*Terugkoppelen naar het HIS*: the practice exports one feedback as a SOEP note."""
+    actor, referral = _open(request, pk)
+    feedback = get_object_or_404(Feedback, pk=feedback_pk, referral=referral)
+    try:
+        export = feedback_his_export_create(
+            actor=actor, feedback=feedback, icpc_code=request.POST.get("icpc_code", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if export.status == HisExport.Status.PENDING and his_endpoint_for(
+            practice_id=referral.practice_id
+        ):
+            messages.success(request, _("The feedback is being sent to your HIS."))
+        else:
+            messages.success(request, _("The SOEP note is ready to download."))
+    return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_GET
+def feedback_his_download(request, pk, export_pk):
+    actor, referral = _open(request, pk)
+    file_name, text = feedback_his_export_file_get(actor=actor, referral=referral, pk=export_pk)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
 
 
 @secure_session_required

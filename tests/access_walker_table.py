@@ -100,6 +100,8 @@ class World:
     # Referrals. The gp referred ``patient`` to a pharmacy none of the viewpoints work for:
     # everyone but the practice is "not referred to" (sent, so not hidden as a draft).
     referral: object
+    referral_feedback: object  # the pharmacy took it into treatment and reported back
+    referral_export: object  # the gp's SOEP note of that feedback (no HIS connected)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -129,6 +131,7 @@ class World:
             self.consultation.subject,
             self.inbox.name,  # other organisations' inbox management lists only their own
             self.referral.question,
+            self.referral_feedback.findings,
         )
 
 
@@ -507,6 +510,16 @@ TABLE: dict[str, Rule] = {
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:feedback-his": Rule(
+        kwargs=lambda w: {"pk": w.referral.pk, "feedback_pk": w.referral_feedback.pk},
+        methods=(POST,),
+        body=lambda w: {"icpc_code": ""},
+        refused=REFERRAL_REFUSED,
+    ),
+    "referrals:feedback-his-download": Rule(
+        kwargs=lambda w: {"pk": w.referral.pk, "export_pk": w.referral_export.pk},
+        refused=REFERRAL_REFUSED,
+    ),
     "referrals:question": Rule(
         kwargs=referral_pk,
         methods=(POST,),

@@ -47,6 +47,7 @@ from conversations.models import (
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
 from network.access import Actor, patient_access_for
+from network.levels import Role
 from network.models import (
     CareNetworkMember,
     Extraction,
@@ -57,8 +58,9 @@ from network.models import (
 )
 from network.models.patients import PatientSource
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from referrals.his import feedback_his_export_create
 from referrals.models import Feedback, Referral, ReferralEvent
-from referrals.services import referral_create
+from referrals.services import feedback_add, referral_create, referral_transition
 from tests.access_walker_table import (
     ADMIN,
     ADMIN_LOGIN,
@@ -80,7 +82,13 @@ from tests.access_walker_table import (
     Talk,
     World,
 )
-from tests.factories import AbsenceFactory, CareNetworkMemberFactory, OrganisationFactory
+from tests.factories import (
+    AbsenceFactory,
+    CareNetworkMemberFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    UserFactory,
+)
 from tests.staff.fixtures_requests import INVITATION_LINK, account_request, invitation_by
 
 pytestmark = pytest.mark.django_db
@@ -268,8 +276,22 @@ def world(
         question="Walker: medicatiebeoordeling graag.",
         send=True,
     )
+    pharmacist = UserFactory(email="apotheker@debrug.example", first_name="Pieter")
+    pharmacist_membership = MembershipFactory(
+        user=pharmacist, organisation=pharmacy, role=Role.PROVIDER
+    )
+    pharmacist_actor = Actor(user=pharmacist, membership=pharmacist_membership)
+    referral = referral_transition(actor=pharmacist_actor, referral=referral, action="accept")
+    feedback = feedback_add(
+        actor=pharmacist_actor,
+        referral=referral,
+        kind="start",
+        findings="Walker: medicatiebeoordeling gedaan, interactie gevonden.",
+    )
     return World(
         referral=referral,
+        referral_feedback=feedback,
+        referral_export=feedback_his_export_create(actor=gp_actor, feedback=feedback),
         practice=practice,
         patient=patient,
         member=member,

@@ -1,9 +1,11 @@
 """Referral journey in a real Chromium: the GP refers a patient to the district nursing with the
 preview of what they will see; a nurse takes it into treatment and adds a colleague to the care
-network in the same step; she sends start feedback; the GP reads it and closes the referral.
+network in the same step; she sends start feedback; the GP reads it, reports it back to the HIS
+and closes the referral.
 
-Exporting the feedback to the HIS is not built yet (see the issue's note), so the journey does
-not include it.
+The practice here has no HIS connection, so reporting back means downloading the SOEP note
+(delivery to a connected HIS is tested in ``tests/referrals/test_his.py`` against a real
+receiver).
 """
 
 from __future__ import annotations
@@ -85,10 +87,18 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
         dutch("Your feedback was sent to the practice.")
     )
 
-    # 5. The GP reads the feedback and closes the referral.
+    # 5. The GP reads the feedback, reports it back to the HIS (not connected here: she
+    # downloads the SOEP note) and closes the referral.
     page.reload()
-    expect(page.locator("section[aria-labelledby=feedback-title]")).to_contain_text(FINDINGS)
+    feedback = page.locator("section[aria-labelledby=feedback-title]")
+    expect(feedback).to_contain_text(FINDINGS)
     assert_accessible(page)
+    feedback.get_by_role("button", name=dutch("Export to the HIS")).click()
+    expect(page.locator("#messages")).to_contain_text(dutch("The SOEP note is ready to download."))
+    with page.expect_download() as download:
+        page.get_by_role("link", name=dutch("Download the SOEP note")).click()
+    note = download.value.path().read_text(encoding="utf-8")
+    assert FINDINGS in note and note.startswith("Patiënt: ")
     page.get_by_role("button", name=dutch("Close referral")).click()
     expect(page.locator("h1")).to_contain_text(dutch("closed"))
     referral.refresh_from_db()
