@@ -6,27 +6,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0004_participant_joined_via_inbox'),
-        ('network', '0004_matrix_defaults_and_append_only_log'),
-        ('referrals', '0001_initial'),
+        ("conversations", "0004_participant_joined_via_inbox"),
+        ("network", "0004_matrix_defaults_and_append_only_log"),
+        ("referrals", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='hisexport',
-            name='feedback',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='his_exports', to='referrals.feedback', verbose_name='feedback'),
+            model_name="hisexport",
+            name="feedback",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="his_exports",
+                to="referrals.feedback",
+                verbose_name="feedback",
+            ),
         ),
         migrations.AlterField(
-            model_name='hisexport',
-            name='conversation',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='his_exports', to='conversations.conversation', verbose_name='conversation'),
+            model_name="hisexport",
+            name="conversation",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="his_exports",
+                to="conversations.conversation",
+                verbose_name="conversation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='hisexport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('conversation__isnull', False), ('feedback__isnull', True)), models.Q(('conversation__isnull', True), ('feedback__isnull', False)), _connector='OR'), name='his_export_conversation_xor_feedback'),
+            model_name="hisexport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("conversation__isnull", False), ("feedback__isnull", True)),
+                    models.Q(("conversation__isnull", True), ("feedback__isnull", False)),
+                    _connector="OR",
+                ),
+                name="his_export_conversation_xor_feedback",
+            ),
         ),
     ]
