@@ -5,7 +5,7 @@ Frames from the browser (JSON), each validated with a form:
   {"type": "read", "conversation": 12, "message": 350}      -> read up to 350
   {"type": "ping", "away": false}                            -> presence, every 30 s
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
-"conversation" (state changed), "revoked", "error", "pong".
+"conversation" (state changed), "referrals" (a referral changed), "revoked", "error", "pong".
 
 The user comes from the session (AuthMiddlewareStack); the origin is checked by
 AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before joining a group,
@@ -236,6 +236,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def inbox_changed(self, event):
         await self.send_json({"type": "inbox", "conversation": event["conversation"]})
+
+    async def referrals_changed(self, event):
+        await self.send_json({"type": "referrals", "referral": event["referral"]})
 
     async def access_changed(self, event):
         keep = await database_sync_to_async(_still_visible)(self.actor, set(self.subscribed))

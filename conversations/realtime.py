@@ -167,3 +167,13 @@ def conversation_changed(conversation_id: int) -> None:
 def access_changed(user_id: int) -> None:
     """Tell the user's open websockets to re-check what they are subscribed to."""
     _publish([(user_group(user_id), {"type": "access.changed"})])
+
+
+def referrals_changed(user_ids, referral_id: int) -> None:
+    """Tell these people's open pages that a referral of theirs changed (their list refreshes)."""
+    pushes = [
+        (user_group(user_id), {"type": "referrals.changed", "referral": referral_id})
+        for user_id in sorted(set(user_ids))
+    ]
+    if pushes:
+        _publish(pushes)

@@ -37,10 +37,17 @@ NOT_REFERRED_TO = (OrganisationKind.GP_PRACTICE, OrganisationKind.CARE_GROUP)
 
 
 def _notify_after_commit(event: ReferralEvent) -> None:
-    """E-mail the other side once the transaction holds (Celery; idempotent per event)."""
+    """Once the transaction holds: the other side's open pages refresh their referral lists
+    (live), and those who are away get an e-mail (Celery; idempotent per event)."""
+    from conversations import realtime
+    from referrals.notifications import recipients_of
     from referrals.tasks import referral_notify_task
 
-    transaction.on_commit(lambda: referral_notify_task.delay(event.pk))
+    def after_commit():
+        realtime.referrals_changed(recipients_of(event), event.referral_id)
+        referral_notify_task.delay(event.pk)
+
+    transaction.on_commit(after_commit)
 
 
 def _clean_question(question: str) -> str:

@@ -79,6 +79,7 @@
           body.dispatchEvent(new CustomEvent("live-inbox"));
         }
       }
+      else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }
       else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
     };
     socket.onclose = function (event) {

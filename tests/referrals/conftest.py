@@ -10,6 +10,7 @@ from __future__ import annotations
 from network.access import patient_access_for
 from referrals.services import referral_create
 from tests.conversations.conftest import actor_for, login  # noqa: F401  (login: a fixture)
+from tests.conversations.test_consumers import cookie_of  # noqa: F401  (fixture)
 from tests.conversations.test_his_export import endpoint, his  # noqa: F401  (fixtures)
 
 
