@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -23,10 +22,8 @@ from conversations.his_export import (
     fhir_communication_build,
 )
 from conversations.his_models import HisExport, icpc_code_normalise, validate_icpc_code
-from conversations.services.his import his_endpoint_for
+from conversations.services.his import his_export_store, his_note_file
 from network.access import Actor
-from network.access_log import access_log_write
-from network.models import AccessAction, AccessRelationship, DataCategory
 from referrals.models import Feedback, Referral
 from referrals.states import Party, parties_of
 
@@ -66,13 +63,25 @@ def feedback_note_build(feedback: Feedback, *, icpc_code: str = "", icpc_title: 
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
+def _feedback_text(feedback: Feedback) -> str:
+    """The feedback itself, for the Communication's payload (the note carries the SOEP form)."""
+    parts = [
+        ("Bevindingen", feedback.findings),
+        ("Conclusie", feedback.conclusion),
+        ("Behandelplan en doelen", feedback.treatment_plan),
+        ("Aantal behandelingen", "" if feedback.sessions is None else str(feedback.sessions)),
+        ("Advies aan de huisarts", feedback.advice),
+    ]
+    return "\n".join(f"{label}: {text.strip()}" for label, text in parts if text.strip())
+
+
 def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportContent:
     referral = feedback.referral
     patient = referral.patient
     return ExportContent(
         key=key,
         created_at=timezone.now(),
-        conversation_id=referral.pk,
+        conversation_id=referral.pk,  # only the conversation note reads it; not used here
         subject=f"Terugkoppeling verwijzing naar {referral.to_organisation.name}",
         started_at=feedback.created_at,
         practice_name=referral.practice.name,
@@ -89,7 +98,7 @@ def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportCon
                 at=feedback.created_at,
                 author=feedback.author.full_name,
                 organisation=feedback.organisation.name,
-                body=feedback_note_build(feedback, icpc_code=icpc_code),
+                body=_feedback_text(feedback),
             ),
         ),
         icpc_code=icpc_code,
@@ -106,31 +115,18 @@ def feedback_his_export_create(
     validate_icpc_code(icpc_code)
     key = uuid.uuid4()
     note = feedback_note_build(feedback, icpc_code=icpc_code)
-    resource = fhir_communication_build(_content(feedback, key=key, icpc_code=icpc_code), note=note)
-    endpoint = his_endpoint_for(practice_id=referral.practice_id)
-    with transaction.atomic():
-        export = HisExport.objects.create(
-            feedback=feedback,
-            practice_id=referral.practice_id,
-            requested_by=actor.user,
-            icpc_code=icpc_code,
-            note_text=note,
-            fhir_json=resource,
-            idempotency_key=key,
-        )
-        access_log_write(
-            actor=actor,
-            action=AccessAction.EXPORT,
-            relationship=AccessRelationship.OWN_PRACTICE,
-            patient=referral.patient,
-            data=["referral_feedback"],
-            object_ref=f"his_export:{export.pk}",
-        )
-        if endpoint is not None:
-            from conversations.tasks import his_export_deliver_task
-
-            transaction.on_commit(lambda: his_export_deliver_task.delay(export.pk))
-    return export
+    return his_export_store(
+        actor=actor,
+        patient=referral.patient,
+        key=key,
+        note=note,
+        resource=fhir_communication_build(
+            _content(feedback, key=key, icpc_code=icpc_code), note=note
+        ),
+        icpc_code=icpc_code,
+        data="referral_feedback",
+        feedback=feedback,
+    )
 
 
 def feedback_his_export_file_get(*, actor: Actor, referral: Referral, pk) -> tuple[str, str]:
@@ -140,24 +136,10 @@ def feedback_his_export_file_get(*, actor: Actor, referral: Referral, pk) -> tup
         export = HisExport.objects.get(pk=pk, feedback__referral=referral)
     except (HisExport.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    patient = referral.patient
-    access_log_write(
+    return his_note_file(
         actor=actor,
-        action=AccessAction.EXPORT,
-        relationship=AccessRelationship.OWN_PRACTICE,
-        patient=patient,
-        data=[DataCategory.IDENTITY, "referral_feedback"],
-        object_ref=f"his_export:{export.pk}",
+        patient=referral.patient,
+        export=export,
+        data="referral_feedback",
+        name="terugkoppeling",
     )
-    header = " · ".join(
-        p
-        for p in (
-            patient.formal_name,
-            patient.birth_date.strftime("%d-%m-%Y"),
-            f"HIS-nr. {patient.his_id}" if patient.his_id else "",
-            f"BSN {patient.bsn}" if patient.bsn else "",
-        )
-        if p
-    )
-    created = timezone.localtime(export.created_at)
-    return f"terugkoppeling-{created:%Y-%m-%d}.txt", f"Patiënt: {header}\n\n{export.note_text}"

@@ -127,3 +127,19 @@ def referral_conversations_for(*, actor: Actor, referral: Referral) -> list:
         .only("pk", "subject", "last_message_at")
         .order_by("-last_message_at", "-pk")
     )
+
+
+def feedback_his_exports(*, referral: Referral, feedback: list[Feedback]) -> dict:
+    """For the practice: each feedback's latest HIS export (set on it as ``his_export``) and
+    whether the practice's HIS is connected — two queries whatever the number of feedback."""
+    from conversations.his_models import HisExport
+    from conversations.services.his import his_endpoint_for
+
+    if not feedback:
+        return {"his_connected": False}
+    latest = {}
+    for export in HisExport.objects.filter(feedback__referral=referral).order_by("created_at"):
+        latest[export.feedback_id] = export
+    for item in feedback:
+        item.his_export = latest.get(item.pk)
+    return {"his_connected": his_endpoint_for(practice_id=referral.practice_id) is not None}

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
-from conversations.his_models import HisExport
 from conversations.services.his import his_endpoint_for
 from network import selectors as network_selectors
 from network.access import Actor, collaborates, patient_get_for
@@ -30,7 +29,7 @@ from referrals.forms import (
     TransitionForm,
 )
 from referrals.his import feedback_his_export_create, feedback_his_export_file_get
-from referrals.models import Feedback
+from referrals.models import Feedback, Referral
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
 from regiozorg.pagination import query_without_page
 
@@ -156,7 +155,11 @@ def referral_detail(request, pk):
             "can_ask": referral.is_open
             and (Party.RECEIVER in parties or referral.accepted_by_id is not None),
             "question_form": QuestionForm(initial={"client_key": uuid.uuid4()}),
-            **_his_context(actor, referral, feedback, Party.SENDER in parties),
+            **(
+                selectors.feedback_his_exports(referral=referral, feedback=feedback)
+                if Party.SENDER in parties
+                else {"his_connected": False}
+            ),
         },
     )
 
@@ -187,7 +190,7 @@ def referral_transition(request, pk, action):
         messages.success(
             request,
             _("Done: the referral is now %(state)s.")
-            % {"state": referral.__class__.State(TRANSITIONS[action].target).label},
+            % {"state": Referral.State(TRANSITIONS[action].target).label},
         )
     return redirect("referrals:detail", pk=referral.pk)
 
@@ -213,18 +216,6 @@ def feedback_create(request, pk):
     return redirect("referrals:detail", pk=referral.pk)
 
 
-def _his_context(actor, referral, feedback, is_sender: bool) -> dict:
-    """For the practice: each feedback's latest HIS export, and whether the HIS is connected."""
-    if not is_sender or not feedback:
-        return {"his_connected": False}
-    latest = {}
-    for export in HisExport.objects.filter(feedback__referral=referral).order_by("created_at"):
-        latest[export.feedback_id] = export
-    for item in feedback:
-        item.his_export = latest.get(item.pk)
-    return {"his_connected": his_endpoint_for(practice_id=referral.practice_id) is not None}
-
-
 @secure_session_required
 @require_POST
 def feedback_his_export(request, pk, feedback_pk):
@@ -232,15 +223,13 @@ def feedback_his_export(request, pk, feedback_pk):
     actor, referral = _open(request, pk)
     feedback = get_object_or_404(Feedback, pk=feedback_pk, referral=referral)
     try:
-        export = feedback_his_export_create(
+        feedback_his_export_create(
             actor=actor, feedback=feedback, icpc_code=request.POST.get("icpc_code", "")
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        if export.status == HisExport.Status.PENDING and his_endpoint_for(
-            practice_id=referral.practice_id
-        ):
+        if his_endpoint_for(practice_id=referral.practice_id):
             messages.success(request, _("The feedback is being sent to your HIS."))
         else:
             messages.success(request, _("The SOEP note is ready to download."))

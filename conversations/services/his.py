@@ -176,24 +176,40 @@ def his_export_create(
     key = uuid.uuid4()
     content = _content(conversation, key=key, icpc_code=icpc_code)
     note = soep_note_build(content)
-    resource = fhir_communication_build(content, note=note)
-    endpoint = his_endpoint_for(practice_id=conversation.patient.practice_id)
+    return his_export_store(
+        actor=actor,
+        patient=conversation.patient,
+        key=key,
+        note=note,
+        resource=fhir_communication_build(content, note=note),
+        icpc_code=icpc_code,
+        data="conversation",
+        conversation=conversation,
+    )
+
+
+def his_export_store(
+    *, actor: Actor, patient, key, note: str, resource: dict, icpc_code: str, data: str, **what
+) -> HisExport:
+    """Store one export — of a conversation or of referral feedback (``what``) — log it as an
+    export of the patient's data, and queue its delivery if the practice has a HIS connection."""
+    endpoint = his_endpoint_for(practice_id=patient.practice_id)
     with transaction.atomic():
         export = HisExport.objects.create(
-            conversation=conversation,
-            practice_id=conversation.patient.practice_id,
+            practice_id=patient.practice_id,
             requested_by=actor.user,
             icpc_code=icpc_code,
             note_text=note,
             fhir_json=resource,
             idempotency_key=key,
+            **what,
         )
         access_log_write(
             actor=actor,
             action=AccessAction.EXPORT,
             relationship=AccessRelationship.OWN_PRACTICE,
-            patient=conversation.patient,
-            data=["conversation"],
+            patient=patient,
+            data=[data],
             object_ref=f"his_export:{export.pk}",
         )
         if endpoint is not None:
@@ -218,15 +234,22 @@ def his_export_file_get(*, actor: Actor, conversation: Conversation, pk) -> tupl
         export = conversation.his_exports.get(pk=pk)
     except (HisExport.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    return his_note_file(
+        actor=actor, patient=conversation.patient, export=export, data="conversation", name="soep"
+    )
+
+
+def his_note_file(*, actor: Actor, patient, export: HisExport, data: str, name: str):
+    """(file name, text) of an export's note to download; logged as an export. The text starts
+    with who the note is about, so it is pasted into the right journal."""
     access_log_write(
         actor=actor,
         action=AccessAction.EXPORT,
         relationship=AccessRelationship.OWN_PRACTICE,
-        patient=conversation.patient,
-        data=[DataCategory.IDENTITY, "conversation"],
+        patient=patient,
+        data=[DataCategory.IDENTITY, data],
         object_ref=f"his_export:{export.pk}",
     )
-    patient = conversation.patient
     header = " · ".join(
         p
         for p in (
@@ -238,7 +261,7 @@ def his_export_file_get(*, actor: Actor, conversation: Conversation, pk) -> tupl
         if p
     )
     created = timezone.localtime(export.created_at)
-    return f"soep-{created:%Y-%m-%d}.txt", f"Patiënt: {header}\n\n{export.note_text}"
+    return f"{name}-{created:%Y-%m-%d}.txt", f"Patiënt: {header}\n\n{export.note_text}"
 
 
 # --- Delivery ---------------------------------------------------------------------------------
