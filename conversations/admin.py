@@ -32,6 +32,8 @@ class HisEndpointForm(forms.ModelForm):
         ),
     )
 
+    token_missing = _("Enter the token the HIS supplier gave the practice.")
+
     class Meta:
         model = HisEndpoint
         fields = ["practice", "url", "token", "is_active"]
@@ -42,7 +44,7 @@ class HisEndpointForm(forms.ModelForm):
             return token
         if self.instance.pk and self.instance.token:
             return self.instance.token
-        raise ValidationError(_("Enter the token the HIS supplier gave the practice."))
+        raise ValidationError(self.token_missing)
 
 
 @admin.register(HisEndpoint)

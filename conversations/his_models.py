@@ -77,17 +77,37 @@ class HisEndpoint(models.Model):
             raise ValidationError({"practice": _("Only a GP practice has a HIS.")})
 
 
-class HisExport(models.Model):
-    """One export of a conversation to the patient's journal in the practice's HIS.
+class FhirDelivery(models.Model):
+    """A FHIR resource on its way to another system (``regiozorg.fhir_delivery``): built once,
+    posted until it is taken or refused.
 
     ``idempotency_key`` goes with every delivery attempt (header and FHIR identifier), so the
-    HIS stores the note once however often we retry.
+    receiver stores it once however often we retry.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+
+    fhir_json = models.JSONField(_("FHIR resource"))
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Shown to the user as it is: written in Dutch (the task runs under the Dutch locale).
+    last_error = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class HisExport(FhirDelivery):
+    """One export of a conversation (or of referral feedback) to the patient's journal in the
+    practice's HIS."""
 
     # What is exported: a conversation, or a partner's feedback on a referral.
     conversation = models.ForeignKey(
@@ -123,16 +143,6 @@ class HisExport(models.Model):
         _("ICPC code"), max_length=10, blank=True, validators=[validate_icpc_code]
     )
     note_text = models.TextField(_("SOEP note"))
-    fhir_json = models.JSONField(_("FHIR resource"))
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.PENDING
-    )
-    attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    # Shown to the user as it is: written in Dutch (the task runs under the Dutch locale).
-    last_error = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("HIS export")

@@ -235,16 +235,18 @@ class Message(models.Model):
 
 
 def attachment_path(instance, filename: str) -> str:
-    # Never the user's file name on disk: a random name in a private directory.
-    return f"attachments/{instance.message.conversation_id}/{uuid.uuid4().hex}"
+    # Never the user's file name on disk: a random name in the instance's private directory.
+    return f"{instance.storage_directory()}/{uuid.uuid4().hex}"
 
 
 def _private_storage():
     return storages["private"]
 
 
-class Attachment(models.Model):
-    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+class PrivateFile(models.Model):
+    """A checked upload (see ``conversations.services.attachments``) in private storage; only
+    served by a view that asked the access rule first."""
+
     file = models.FileField(upload_to=attachment_path, storage=_private_storage, max_length=200)
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(max_length=100)
@@ -252,8 +254,7 @@ class Attachment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
+        abstract = True
         ordering = ["id"]
 
     def __str__(self):
@@ -262,6 +263,20 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    def storage_directory(self) -> str:
+        raise NotImplementedError
+
+
+class Attachment(PrivateFile):
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")
+
+    class Meta(PrivateFile.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def storage_directory(self) -> str:
+        return f"attachments/{self.message.conversation_id}"
 
 
 class ReadState(models.Model):

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils.translation import override
 
 from conversations.services.his import HisDeliveryRetryable, his_export_deliver, his_export_fail
+from regiozorg.fhir_delivery import run_delivery_task
 
 HIS_MAX_RETRIES = 6
 # Seconds: retries wait up to 30 s, 1, 2, 4, 8 and 10 minutes (jittered), so a HIS that is
@@ -24,13 +24,12 @@ def his_export_deliver_task(self, export_id: int) -> str:
     """Deliver one HIS export; 5xx and network errors retry with backoff, and when the retries
     are used up the export is marked failed with the last reason. Safe to repeat: only a pending
     export is posted, always with the same idempotency key."""
-    with override("nl"):  # the reason stored for the user is read in Dutch
-        try:
-            return his_export_deliver(export_id=export_id).status
-        except HisDeliveryRetryable as exc:
-            if self.request.retries >= self.max_retries:
-                his_export_fail(export_id=export_id, reason=str(exc))
-            raise
+    return run_delivery_task(
+        self,
+        lambda pk: his_export_deliver(export_id=pk),
+        lambda pk, reason: his_export_fail(export_id=pk, reason=reason),
+        export_id,
+    )
 
 
 # Registered here so that a worker's autodiscovery finds it.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from conversations.services import messages as conversation_services
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
 from network.selectors import patient_list_for
+from regiozorg.downloads import private_file_response
 from regiozorg.pagination import query_without_page
 
 
@@ -317,15 +318,7 @@ def attachment_download(request, pk, attachment_pk):
     conversation_log_read(
         actor=actor, conversation=conversation, object_ref=f"attachment:{attachment.pk}"
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=not attachment.is_image or request.GET.get("download") == "1",
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(request, attachment)
 
 
 # --- starting one ---------------------------------------------------------------------

@@ -53,6 +53,10 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "referrals.view_carepathway",
     "referrals.add_carepathway",
     "referrals.change_carepathway",
+    # ... and where an organisation's own system takes referrals.
+    "referrals.view_referralendpoint",
+    "referrals.add_referralendpoint",
+    "referrals.change_referralendpoint",
     "mfa.view_authenticator",
     "mfa.delete_authenticator",
 )

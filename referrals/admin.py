@@ -5,7 +5,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import ICPC_PREFIX_RE, CarePathway
+from conversations.admin import HisEndpointForm, token_masked
+from referrals.models import ICPC_PREFIX_RE, CarePathway, ReferralEndpoint
 
 
 class CarePathwayForm(forms.ModelForm):
@@ -49,3 +50,30 @@ class CarePathwayAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None) -> bool:
         # Referrals point at their pathway: switch it off instead.
         return False
+
+
+class ReferralEndpointForm(HisEndpointForm):
+    url = forms.URLField(label=_("address for referrals"), max_length=500, assume_scheme="https")
+    token_missing = _("Enter the token the organisation's software supplier gave.")
+
+    class Meta:
+        model = ReferralEndpoint
+        fields = ["organisation", "url", "token", "is_active"]
+
+
+@admin.register(ReferralEndpoint)
+class ReferralEndpointAdmin(admin.ModelAdmin):
+    """Where a network organisation's own system takes referrals (FHIR ServiceRequest + Task)."""
+
+    form = ReferralEndpointForm
+    list_display = ["organisation", "url", "is_active", "token_hint", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["organisation__name", "organisation__agb_code", "url"]
+    list_select_related = ["organisation"]
+    autocomplete_fields = ["organisation"]
+    readonly_fields = ["token_hint", "created_at", "updated_at"]
+    fields = ["organisation", "url", "token", "token_hint", "is_active", "created_at", "updated_at"]
+
+    @admin.display(description=_("current token"))
+    def token_hint(self, obj):
+        return token_masked(obj.token) if obj else "–"

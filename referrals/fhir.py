@@ -3,12 +3,15 @@
 This is how Dutch systems exchange referrals: the ServiceRequest holds the question, the urgency
 and the care pathway; the Task tracks the workflow (requested, accepted, rejected, completed).
 The Patient carries only what the authorisation matrix lets the receiving organisation's kind
-see, and episodes (Condition) only when that kind may see episodes. The Bundle is validated with
-``fhir.resources`` before it is returned.
+see, and episodes (Condition) only when that kind may see episodes. The practice's attachments
+travel along as DocumentReferences. The Bundle is validated with ``fhir.resources`` before it is
+returned.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 
 from django.utils import timezone
@@ -114,12 +117,44 @@ def _conditions(referral: Referral, categories: frozenset[str], key: uuid.UUID) 
     return conditions
 
 
+def _documents(referral: Referral, key: uuid.UUID) -> list[dict]:
+    """The practice's attachments (not the feedback's) as DocumentReferences with their bytes:
+    the GP chose to send them with the referral."""
+    documents = []
+    for n, attachment in enumerate(referral.attachments.filter(feedback=None).order_by("pk"), 1):
+        with attachment.file.open("rb") as stored:
+            data = stored.read()
+        documents.append(
+            {
+                "resourceType": "DocumentReference",
+                "id": f"attachment-{n}",
+                "status": "current",
+                "subject": {"reference": _ref(key, "patient")},
+                "date": attachment.created_at.isoformat(timespec="seconds"),
+                "author": [{"reference": _ref(key, "practice")}],
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": attachment.content_type,
+                            "title": attachment.original_name,
+                            "size": attachment.size,
+                            "hash": base64.b64encode(hashlib.sha1(data).digest()).decode(),  # noqa: S324 (FHIR's hash is SHA-1)
+                            "data": base64.b64encode(data).decode(),
+                        }
+                    }
+                ],
+            }
+        )
+    return documents
+
+
 def referral_bundle(referral: Referral) -> dict:
     """The referral as a FHIR R4 transaction Bundle (JSON dict), validated."""
     categories = receiver_categories(referral)
     key = uuid.uuid5(uuid.NAMESPACE_URL, f"{REFERRAL_SYSTEM}/{referral.pk}")
     identifier = [{"system": REFERRAL_SYSTEM, "value": str(referral.pk)}]
     conditions = _conditions(referral, categories, key)
+    documents = _documents(referral, key)
     service_request = {
         "resourceType": "ServiceRequest",
         "id": "service-request",
@@ -135,8 +170,10 @@ def referral_bundle(referral: Referral) -> dict:
     }
     if referral.care_pathway:
         service_request["reasonCode"] = [{"text": referral.care_pathway.name}]
-    if conditions:
-        service_request["supportingInfo"] = [{"reference": _ref(key, c["id"])} for c in conditions]
+    if conditions or documents:
+        service_request["supportingInfo"] = [
+            {"reference": _ref(key, resource["id"])} for resource in (*conditions, *documents)
+        ]
     task = {
         "resourceType": "Task",
         "id": "task",
@@ -159,6 +196,7 @@ def referral_bundle(referral: Referral) -> dict:
         service_request,
         task,
         *conditions,
+        *documents,
     ]
     bundle = {
         "resourceType": "Bundle",

@@ -5,6 +5,7 @@ import contextlib
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from conversations.forms import MultipleFileField
 from network.models import Organisation, Team
 from referrals.models import CarePathway, Feedback, Referral
 from referrals.services import NOT_REFERRED_TO
@@ -39,6 +40,12 @@ class ReferralForm(forms.Form):
     question = forms.CharField(
         label=_("Question or reason"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
     )
+    files = MultipleFileField(
+        label=_("Attachments (optional)"),
+        required=False,
+        help_text=_("Letters, reports or photos: PDF, JPEG, PNG or WebP, at most 5 files."),
+    )
+    client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +77,11 @@ class FeedbackForm(forms.Form):
     )
     advice = forms.CharField(
         label=_("Advice to the GP"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    files = MultipleFileField(
+        label=_("Attachments (optional)"),
+        required=False,
+        help_text=_("A report or photo: PDF, JPEG, PNG or WebP, at most 5 files."),
     )
 
 

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from conversations.his_models import FhirDelivery, validate_his_url
+from conversations.models import PrivateFile
 from network.models import Organisation, Patient, Team
 
 # An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.
@@ -106,6 +108,8 @@ class Referral(models.Model):
     conversations = models.ManyToManyField(
         "conversations.Conversation", blank=True, related_name="referrals"
     )
+    # The form's key: pressing *Verwijzing versturen* twice gives one referral.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("referral")
@@ -198,3 +202,67 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%d-%m-%Y})"
+
+
+class ReferralAttachment(PrivateFile):
+    """A letter, photo or report sent with the referral (by the practice) or with feedback (by
+    the receiver). Whoever may open the referral may open its attachments; nobody else."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="attachments")
+    feedback = models.ForeignKey(
+        Feedback, on_delete=models.PROTECT, null=True, blank=True, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+
+    class Meta(PrivateFile.Meta):
+        verbose_name = _("referral attachment")
+        verbose_name_plural = _("referral attachments")
+
+    def storage_directory(self) -> str:
+        return f"referrals/{self.referral_id}"
+
+
+class ReferralEndpoint(models.Model):
+    """Where a network organisation's own system receives referrals (FHIR, with a bearer
+    token), kept by the helpdesk. Without one the referral lives in Regiozorg only, and the
+    practice can still download it as FHIR."""
+
+    organisation = models.OneToOneField(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="referral_endpoint",
+        verbose_name=_("organisation"),
+    )
+    url = models.URLField(_("address for referrals"), max_length=500, validators=[validate_his_url])
+    # Sent as "Authorization: Bearer <token>"; the admin never shows it back.
+    token = models.CharField(_("token"), max_length=500)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("referral connection")
+        verbose_name_plural = _("referral connections")
+        ordering = ["organisation__name"]
+
+    def __str__(self):
+        return f"{self.organisation.name}: {self.url}"
+
+
+class ReferralDelivery(FhirDelivery):
+    """The referral as FHIR (ServiceRequest + Task), as it was at one of the practice's steps
+    (sent, cancelled, closed), on its way to the receiving organisation's system."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="deliveries")
+    event = models.OneToOneField(ReferralEvent, on_delete=models.PROTECT, related_name="delivery")
+
+    class Meta:
+        verbose_name = _("referral delivery")
+        verbose_name_plural = _("referral deliveries")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.event.action} → {self.status}"

@@ -6,12 +6,13 @@ import dataclasses
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, OuterRef, Subquery
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess
+from network.access import Actor, PatientAccess, patient_get_for
 from network.models import AccessRelationship, AuthorisationRule, Episode
 from referrals.access import referrals_visible_to
-from referrals.models import CarePathway, Feedback, Referral, ReferralEvent
+from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
 
 
 def pathway_warnings(*, access: PatientAccess, pathway: CarePathway | None) -> list[str]:
@@ -80,10 +81,41 @@ def referral_counts_for(*, actor: Actor) -> dict[str, int]:
     return {tab: sum(by_state.get(s, 0) for s in states) for tab, states in TAB_STATES.items()}
 
 
-def referral_history(*, referral: Referral) -> tuple[list[ReferralEvent], list[Feedback]]:
+def referral_history(
+    *, referral: Referral
+) -> tuple[list[ReferralEvent], list[Feedback], list[ReferralAttachment]]:
+    """Events, feedback (each with its ``files``) and the referral's own attachments — three
+    queries whatever their number."""
     events = list(referral.events.select_related("user", "organisation"))
     feedback = list(referral.feedback.select_related("author", "organisation"))
-    return events, feedback
+    files = list(referral.attachments.all())
+    by_feedback: dict[int, list[ReferralAttachment]] = {}
+    for item in files:
+        by_feedback.setdefault(item.feedback_id, []).append(item)
+    for item in feedback:
+        item.files = by_feedback.get(item.pk, [])
+    return events, feedback, by_feedback.get(None, [])
+
+
+def referral_delivery_latest(*, referral: Referral):
+    """The latest delivery to the receiver's own system, with its step (one query), or None."""
+    return referral.deliveries.select_related("event").order_by("-created_at", "-pk").first()
+
+
+def referral_attachment_get(*, actor: Actor, referral: Referral, pk) -> ReferralAttachment:
+    """One attachment of a referral the actor may open — if they may see the patient now (the
+    receivers of an ended referral only through the care network). Logged; 404 otherwise."""
+    try:
+        attachment = referral.attachments.get(pk=pk)
+    except (ReferralAttachment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    patient_get_for(
+        actor=actor,
+        pk=referral.patient_id,
+        data=["referral_attachment"],
+        object_ref=f"referral-attachment:{attachment.pk}",
+    )
+    return attachment
 
 
 def receiver_preview(*, access: PatientAccess, to_organisation) -> PatientAccess:

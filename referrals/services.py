@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations.models import Conversation
+from conversations.services.attachments import private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
 from network.access import Actor, PatientAccess, patient_access_for
 from network.access_log import access_log_write
@@ -28,7 +29,8 @@ from network.models import (
     Team,
 )
 from network.services.patients import care_network_add
-from referrals.models import CarePathway, Feedback, Referral, ReferralEvent
+from referrals.delivery import referral_delivery_queue
+from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
 from referrals.states import Party, parties_of, transition_check
 
 QUESTION_MAX_CHARS = 5000
@@ -73,11 +75,18 @@ def referral_create(
     to_team: Team | None = None,
     care_pathway: CarePathway | None = None,
     send: bool = False,
+    files=(),
+    client_key: uuid.UUID | None = None,
 ) -> Referral:
-    """A draft referral of one of the actor's own practice's patients (sent at once if asked)."""
+    """A draft referral of one of the actor's own practice's patients (sent at once if asked),
+    with its attachments. The same ``client_key`` twice gives the first referral back."""
     if not patient_access.is_own_practice:
         # Only the practice refers its own patients; partners see no referral form.
         raise PermissionDenied
+    if client_key is not None:
+        earlier = _earlier_referral(actor, client_key)
+        if earlier is not None:
+            return earlier
     question = _clean_question(question)
     if urgency not in Referral.Urgency.values:
         raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
@@ -92,16 +101,27 @@ def referral_create(
         raise ValidationError(_("This team does not belong to that organisation."), code="to")
     if care_pathway is not None and not care_pathway.is_active:
         raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
-    referral = Referral.objects.create(
-        patient=patient_access.patient,
-        practice_id=actor.membership.organisation_id,
-        created_by=actor.user,
-        to_organisation=to_organisation,
-        to_team=to_team,
-        care_pathway=care_pathway,
-        question=question,
-        urgency=urgency,
-    )
+    uploads = uploads_prepare(files)  # every file checked before anything is written
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                patient=patient_access.patient,
+                practice_id=actor.membership.organisation_id,
+                created_by=actor.user,
+                to_organisation=to_organisation,
+                to_team=to_team,
+                care_pathway=care_pathway,
+                question=question,
+                urgency=urgency,
+                client_key=client_key,
+            )
+    except IntegrityError:
+        # The same form sent twice at the same moment: the first one stands.
+        earlier = _earlier_referral(actor, client_key) if client_key else None
+        if earlier is None:
+            raise
+        return earlier
+    _attachments_store(actor=actor, referral=referral, uploads=uploads)
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,
@@ -112,6 +132,28 @@ def referral_create(
     if send:
         referral = referral_transition(actor=actor, referral=referral, action="send")
     return referral
+
+
+def _earlier_referral(actor: Actor, client_key: uuid.UUID) -> Referral | None:
+    earlier = Referral.objects.filter(client_key=client_key).first()
+    if earlier is not None and earlier.created_by_id != actor.user.pk:
+        raise ValidationError(_("This form was already used. Reload the page."), code="key")
+    return earlier
+
+
+def _attachments_store(*, actor: Actor, referral: Referral, uploads, feedback=None) -> None:
+    for name, mime, data in uploads:
+        private_file_save(
+            ReferralAttachment(
+                referral=referral,
+                feedback=feedback,
+                original_name=name,
+                uploaded_by=actor.user,
+                organisation_id=actor.membership.organisation_id,
+            ),
+            mime=mime,
+            data=data,
+        )
 
 
 @transaction.atomic
@@ -158,6 +200,7 @@ def referral_transition(
         note=reason[:2000],
     )
     _notify_after_commit(event)
+    referral_delivery_queue(actor=actor, referral=locked, event=event)
     if action == "accept":
         care_network_add(
             actor=actor,
@@ -174,8 +217,9 @@ FEEDBACK_MAX_CHARS = 10_000
 
 
 @transaction.atomic
-def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Feedback:
-    """*Terugkoppeling* by the receiving organisation while the referral is in treatment."""
+def feedback_add(*, actor: Actor, referral: Referral, kind: str, files=(), **fields) -> Feedback:
+    """*Terugkoppeling* by the receiving organisation while the referral is in treatment, with
+    its attachments (a report, a photo of the wound)."""
     locked = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
     if Party.RECEIVER not in parties_of(actor, locked):
         raise PermissionDenied
@@ -196,6 +240,7 @@ def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Fe
     sessions = fields.get("sessions")
     if sessions is not None and not (0 <= int(sessions) <= 500):
         raise ValidationError(_("Give a number of sessions between 0 and 500."), code="sessions")
+    uploads = uploads_prepare(files)
     feedback = Feedback.objects.create(
         referral=locked,
         kind=kind,
@@ -204,6 +249,7 @@ def feedback_add(*, actor: Actor, referral: Referral, kind: str, **fields) -> Fe
         organisation_id=actor.membership.organisation_id,
         **texts,
     )
+    _attachments_store(actor=actor, referral=locked, uploads=uploads, feedback=feedback)
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,

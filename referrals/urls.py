@@ -17,6 +17,11 @@ urlpatterns = [
         name="feedback-his",
     ),
     path(
+        "verwijzingen/<int:pk>/bijlagen/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+    path(
         "verwijzingen/<int:pk>/his-export/<int:export_pk>/",
         views.feedback_his_download,
         name="feedback-his-download",

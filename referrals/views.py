@@ -31,6 +31,7 @@ from referrals.forms import (
 from referrals.his import feedback_his_export_create, feedback_his_export_file_get
 from referrals.models import Feedback, Referral
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
+from regiozorg.downloads import private_file_response
 from regiozorg.pagination import query_without_page
 
 
@@ -73,7 +74,10 @@ def referral_create(request, pk):
     )
     if not access.is_own_practice:
         raise PermissionDenied
-    form = ReferralForm(request.POST if request.method == "POST" else request.GET or None)
+    if request.method == "POST":
+        form = ReferralForm(request.POST, request.FILES)
+    else:
+        form = ReferralForm(request.GET or None)
     chosen = form["to_organisation"].value()
     to_organisation = (
         form.fields["to_organisation"].queryset.filter(pk=chosen).first()
@@ -90,10 +94,14 @@ def referral_create(request, pk):
                 care_pathway=form.cleaned_data["care_pathway"],
                 urgency=form.cleaned_data["urgency"],
                 question=form.cleaned_data["question"],
+                files=form.cleaned_data["files"],
+                client_key=form.cleaned_data["client_key"],
                 send=True,
             )
         except ValidationError as error:
             form.add_error(None, error)
+            if form.cleaned_data["files"]:
+                form.add_error(None, _("Nothing was sent. Choose the files again."))
         else:
             messages.success(request, _("The referral was sent."))
             return redirect("referrals:detail", pk=referral.pk)
@@ -118,9 +126,18 @@ def referral_create(request, pk):
             "preview": preview,
             "medical": network_selectors.patient_medical_data(access=preview) if preview else None,
             "warnings": selectors.pathway_warnings(access=access, pathway=pathway),
+            "client_key": _client_key(form),
         },
         status=422 if request.method == "POST" else 200,
     )
+
+
+def _client_key(form) -> uuid.UUID:
+    """The key the send button carries: the posted one again after an error, else a new one."""
+    try:
+        return uuid.UUID(str(form["client_key"].value()))
+    except (TypeError, ValueError):
+        return uuid.uuid4()
 
 
 def _open(request, pk):
@@ -136,7 +153,7 @@ def referral_detail(request, pk):
     access = referral_patient_get_for(
         actor=actor, referral=referral, data=[DataCategory.IDENTITY, *MEDICAL_CATEGORIES]
     )
-    events, feedback = selectors.referral_history(referral=referral)
+    events, feedback, attachments = selectors.referral_history(referral=referral)
     parties = parties_of(actor, referral)
     return render(
         request,
@@ -147,6 +164,8 @@ def referral_detail(request, pk):
             "medical": network_selectors.patient_medical_data(access=access) if access else None,
             "events": events,
             "feedback": feedback,
+            "attachments": attachments,
+            "delivery": selectors.referral_delivery_latest(referral=referral),
             "actions": [TRANSITIONS[a] for a in actions_for(actor, referral)],
             "is_sender": Party.SENDER in parties,
             "can_give_feedback": Party.RECEIVER in parties and referral.state == "accepted",
@@ -199,12 +218,14 @@ def referral_transition(request, pk, action):
 @require_POST
 def feedback_create(request, pk):
     actor, referral = _open(request, pk)
-    form = FeedbackForm(request.POST)
+    form = FeedbackForm(request.POST, request.FILES)
     if form.is_valid():
         try:
             services.feedback_add(actor=actor, referral=referral, **form.cleaned_data)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+            if form.cleaned_data["files"]:
+                messages.error(request, _("Nothing was sent. Choose the files again."))
         else:
             messages.success(request, _("Your feedback was sent to the practice."))
     else:
@@ -234,6 +255,15 @@ def feedback_his_export(request, pk, feedback_pk):
         else:
             messages.success(request, _("The SOEP note is ready to download."))
     return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_GET
+def attachment_download(request, pk, attachment_pk):
+    """An attachment of the referral or its feedback, for whoever may open the referral."""
+    actor, referral = _open(request, pk)
+    attachment = selectors.referral_attachment_get(actor=actor, referral=referral, pk=attachment_pk)
+    return private_file_response(request, attachment)
 
 
 @secure_session_required

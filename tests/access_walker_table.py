@@ -101,6 +101,7 @@ class World:
     # everyone but the practice is "not referred to" (sent, so not hidden as a draft).
     referral: object
     referral_feedback: object  # the pharmacy took it into treatment and reported back
+    referral_attachment: object  # the gp's letter with the referral (a PDF)
     referral_export: object  # the gp's SOEP note of that feedback (no HIS connected)
 
     def aimed_at(self, target: str) -> World:
@@ -132,6 +133,7 @@ class World:
             self.inbox.name,  # other organisations' inbox management lists only their own
             self.referral.question,
             self.referral_feedback.findings,
+            self.referral_attachment.original_name,
         )
 
 
@@ -510,6 +512,10 @@ TABLE: dict[str, Rule] = {
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:attachment": Rule(
+        kwargs=lambda w: {"pk": w.referral.pk, "attachment_pk": w.referral_attachment.pk},
+        refused=REFERRAL_REFUSED,
+    ),
     "referrals:feedback-his": Rule(
         kwargs=lambda w: {"pk": w.referral.pk, "feedback_pk": w.referral_feedback.pk},
         methods=(POST,),

@@ -288,3 +288,36 @@ def committing(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return _committing
+
+
+@pytest.fixture
+def private_files(tmp_path, settings):
+    """Attachments (conversations and referrals) go to a directory of this test only.
+
+    The file fields take their storage from a callable, but Django calls that callable once,
+    when the model class is built: overriding ``STORAGES`` (which resets the storage handler's
+    cache) is not enough, each field keeps the storage it was given at import. So the settings
+    are pointed at ``tmp_path`` *and* the fields' storage is swapped for the test.
+    """
+    from django.core.files.storage import FileSystemStorage
+
+    from conversations.models import Attachment
+    from referrals.models import ReferralAttachment
+
+    location = tmp_path / "private"
+    location.mkdir()
+    settings.PRIVATE_FILES_DIR = location
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": location, "base_url": None},
+        },
+    }
+    fields = [model._meta.get_field("file") for model in (Attachment, ReferralAttachment)]
+    originals = [field.storage for field in fields]
+    for field in fields:
+        field.storage = FileSystemStorage(location=location, base_url=None)
+    yield location
+    for field, original in zip(fields, originals, strict=True):
+        field.storage = original

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import pytest
 from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -59,7 +58,7 @@ from network.models import (
 from network.models.patients import PatientSource
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 from referrals.his import feedback_his_export_create
-from referrals.models import Feedback, Referral, ReferralEvent
+from referrals.models import Feedback, Referral, ReferralAttachment, ReferralEvent
 from referrals.services import feedback_add, referral_create, referral_transition
 from tests.access_walker_table import (
     ADMIN,
@@ -174,19 +173,6 @@ PDF = (
 )
 
 
-@pytest.fixture
-def private_files(tmp_path, settings):
-    """Attachments in a directory of this test. ``Attachment.file`` got its storage when the
-    model was built, so the field's storage is swapped as well as the setting."""
-    location = tmp_path / "private"
-    settings.PRIVATE_FILES_DIR = location
-    field = Attachment._meta.get_field("file")
-    original = field.storage
-    field.storage = FileSystemStorage(location=location, base_url=None)
-    yield location
-    field.storage = original
-
-
 def actor_of(user) -> Actor:
     return Actor(
         user=user, membership=Membership.objects.select_related("organisation").get(user=user)
@@ -275,6 +261,7 @@ def world(
         to_organisation=pharmacy,
         question="Walker: medicatiebeoordeling graag.",
         send=True,
+        files=[SimpleUploadedFile("walker-verwijsbrief.pdf", PDF)],
     )
     pharmacist = UserFactory(email="apotheker@debrug.example", first_name="Pieter")
     pharmacist_membership = MembershipFactory(
@@ -287,10 +274,12 @@ def world(
         referral=referral,
         kind="start",
         findings="Walker: medicatiebeoordeling gedaan, interactie gevonden.",
+        files=[SimpleUploadedFile("walker-medicatieoverzicht.pdf", PDF)],
     )
     return World(
         referral=referral,
         referral_feedback=feedback,
+        referral_attachment=referral.attachments.get(feedback=None),
         referral_export=feedback_his_export_create(actor=gp_actor, feedback=feedback),
         practice=practice,
         patient=patient,
@@ -375,6 +364,7 @@ def state(client: Client) -> dict:
         "referrals": list(Referral.objects.order_by("pk").values()),
         "referral_events": list(ReferralEvent.objects.order_by("pk").values()),
         "feedback": list(Feedback.objects.order_by("pk").values()),
+        "referral_attachments": list(ReferralAttachment.objects.order_by("pk").values()),
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 

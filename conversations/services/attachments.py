@@ -84,12 +84,12 @@ def _without_metadata(data: bytes, mime: str) -> bytes:
         raise ValidationError(_("This photo cannot be read."), code="bad_image") from None
 
 
-def attachments_store(*, message: Message, files) -> list[Attachment]:
-    """Check and store ``files`` for ``message`` (inside the send's transaction)."""
+def uploads_prepare(files) -> list[tuple[str, str, bytes]]:
+    """Check and clean every upload before anything is written: a refused file must leave
+    nothing behind. Returns (file name, content type, bytes) per file, photos without EXIF."""
     files = list(files or ())
     if len(files) > MAX_FILES:
-        raise ValidationError(_("At most %(n)s files per message.") % {"n": MAX_FILES})
-    # Check and clean every file first: a refused file must not leave the others on disk.
+        raise ValidationError(_("At most %(n)s files at a time.") % {"n": MAX_FILES})
     ready = []
     for upload in files:
         mime = attachment_check(upload)
@@ -103,12 +103,22 @@ def attachments_store(*, message: Message, files) -> list[Attachment]:
                 code="heic",
             )
         ready.append((PurePath(upload.name).name[:150] or "bijlage", mime, data))
+    return ready
+
+
+def private_file_save(instance, *, mime: str, data: bytes) -> None:
+    """Put checked bytes in ``instance.file`` (private storage, a random name) and save it."""
+    instance.size = len(data)
+    instance.content_type = mime
+    instance.file.save(f"{ALLOWED_TYPES[mime]}", ContentFile(data), save=False)
+    instance.save()
+
+
+def attachments_store(*, message: Message, files) -> list[Attachment]:
+    """Check and store ``files`` for ``message`` (inside the send's transaction)."""
     stored = []
-    for name, mime, data in ready:
-        attachment = Attachment(
-            message=message, original_name=name, content_type=mime, size=len(data)
-        )
-        attachment.file.save(f"{ALLOWED_TYPES[mime]}", ContentFile(data), save=False)
-        attachment.save()
+    for name, mime, data in uploads_prepare(files):
+        attachment = Attachment(message=message, original_name=name)
+        private_file_save(attachment, mime=mime, data=data)
         stored.append(attachment)
     return stored

@@ -26,15 +26,11 @@ are shown to the user as they are; the task writes them under the Dutch locale.
 
 from __future__ import annotations
 
-import http.client
-import json
-import urllib.error
-import urllib.request
 import uuid
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,15 +53,9 @@ from conversations.models import Conversation
 from network.access import Actor, sees_own_practice_patients
 from network.access_log import access_log_write
 from network.models import AccessAction, AccessOutcome, AccessRelationship, DataCategory
+from regiozorg.fhir_delivery import DeliveryRetryable, DeliveryTexts, deliver, give_up
 
-TIMEOUT_SECONDS = 10
-REASON_MAX_CHARS = 200
-# A HIS that is busy or briefly away answers these; trying again later may well work.
-RETRYABLE_STATUSES = {408, 429}
-
-
-class HisDeliveryRetryable(Exception):
-    """The HIS did not take the note this time (5xx, timeout, network); try again later."""
+HisDeliveryRetryable = DeliveryRetryable  # the HIS did not take the note this time
 
 
 # --- Who may ----------------------------------------------------------------------------------
@@ -266,52 +256,15 @@ def his_note_file(*, actor: Actor, patient, export: HisExport, data: str, name: 
 
 # --- Delivery ---------------------------------------------------------------------------------
 
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect would resend the note as a GET without a body: treat it as an answer."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _post(endpoint: HisEndpoint, export: HisExport) -> tuple[int, str]:
-    """POST the FHIR resource; (HTTP status, start of the body for a non-2xx answer)."""
-    request = urllib.request.Request(  # noqa: S310 (the address is validated: https only)
-        endpoint.url,
-        data=json.dumps(export.fhir_json, ensure_ascii=False).encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/fhir+json",
-            "Accept": "application/fhir+json",
-            "Authorization": f"Bearer {endpoint.token}",
-            "Idempotency-Key": str(export.idempotency_key),
-        },
-    )
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as answer:
-        with answer:
-            try:
-                body = answer.read(4 * REASON_MAX_CHARS).decode("utf-8", "replace")
-            except (OSError, http.client.HTTPException):
-                body = ""
-        return answer.code, body
-
-
-def _reason(status: int, body: str) -> str:
-    text = " ".join(body.split())[:REASON_MAX_CHARS]
-    return f"HTTP {status}: {text}" if text else f"HTTP {status}"
-
-
-def _retry_later(export_id: int, reason: str) -> HisDeliveryRetryable:
-    HisExport.objects.filter(pk=export_id, status=HisExport.Status.PENDING).update(
-        last_error=_("Not delivered yet (%(reason)s); trying again.") % {"reason": reason}
-    )
-    return HisDeliveryRetryable(reason)
+HIS_TEXTS = DeliveryTexts(
+    bad_address=lambda: _("The practice's HIS address is not valid; the helpdesk can correct it."),
+    refused=lambda reason: _("The HIS refused the note (%(reason)s).") % {"reason": reason},
+    retrying=lambda reason: _("Not delivered yet (%(reason)s); trying again.") % {"reason": reason},
+    gave_up=lambda attempts, reason: (
+        _("The HIS did not take the note after %(attempts)d attempts (%(reason)s).")
+        % {"attempts": attempts, "reason": reason}
+    ),
+)
 
 
 def his_export_deliver(*, export_id: int) -> HisExport:
@@ -322,42 +275,9 @@ def his_export_deliver(*, export_id: int) -> HisExport:
     endpoint = his_endpoint_for(practice_id=export.practice_id)
     if endpoint is None:
         return export  # the connection was switched off meanwhile: the download remains
-    pending = HisExport.objects.filter(pk=export.pk, status=HisExport.Status.PENDING)
-    try:
-        validate_his_url(endpoint.url)
-    except ValidationError:
-        pending.update(
-            status=HisExport.Status.FAILED,
-            last_error=_("The practice's HIS address is not valid; the helpdesk can correct it."),
-        )
-        export.refresh_from_db()
-        return export
-    pending.update(attempts=F("attempts") + 1)
-    try:
-        status, body = _post(endpoint, export)
-    except (OSError, http.client.HTTPException) as exc:
-        raise _retry_later(
-            export.pk, str(getattr(exc, "reason", exc)) or type(exc).__name__
-        ) from exc
-    if 200 <= status < 300:
-        pending.update(status=HisExport.Status.SENT, sent_at=timezone.now(), last_error="")
-    elif status >= 500 or status in RETRYABLE_STATUSES:
-        raise _retry_later(export.pk, _reason(status, body))
-    else:
-        pending.update(
-            status=HisExport.Status.FAILED,
-            last_error=_("The HIS refused the note (%(reason)s).")
-            % {"reason": _reason(status, body)},
-        )
-    export.refresh_from_db()
-    return export
+    return deliver(export, endpoint=endpoint, validate_url=validate_his_url, texts=HIS_TEXTS)
 
 
 def his_export_fail(*, export_id: int, reason: str) -> None:
     """The task gave up: mark a still-pending export failed, saying why."""
-    export = HisExport.objects.get(pk=export_id)
-    HisExport.objects.filter(pk=export_id, status=HisExport.Status.PENDING).update(
-        status=HisExport.Status.FAILED,
-        last_error=_("The HIS did not take the note after %(attempts)d attempts (%(reason)s).")
-        % {"attempts": export.attempts, "reason": reason},
-    )
+    give_up(HisExport, export_id, reason=reason, texts=HIS_TEXTS)

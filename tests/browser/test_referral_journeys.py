@@ -1,7 +1,7 @@
 """Referral journey in a real Chromium: the GP refers a patient to the district nursing with the
-preview of what they will see; a nurse takes it into treatment and adds a colleague to the care
-network in the same step; she sends start feedback; the GP reads it, reports it back to the HIS
-and closes the referral.
+preview of what they will see and her letter attached; a nurse opens the letter, takes the
+referral into treatment and adds a colleague to the care network in the same step; she sends
+start feedback; the GP reads it, reports it back to the HIS and closes the referral.
 
 The practice here has no HIS connection, so reporting back means downloading the SOEP note
 (delivery to a connected HIS is tested in ``tests/referrals/test_his.py`` against a real
@@ -22,6 +22,7 @@ from tests.browser.test_patient_journeys import (
     main_menu,
     restrict_district_nursing_to_no_measurements,
 )
+from tests.conversations.conftest import PDF_BYTES
 from tests.factories import EpisodeFactory, MedicationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,6 +50,9 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
     expect(preview).to_contain_text("Ulcus cruris")
     assert_accessible(page)
     page.get_by_label(dutch("Question or reason")).fill(QUESTION)
+    page.get_by_label(dutch("Attachments (optional)")).set_input_files(
+        {"name": "verwijsbrief.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
     page.get_by_role("button", name=dutch("Send referral")).click()
     expect(page.locator("#messages")).to_contain_text(dutch("The referral was sent."))
     referral = Referral.objects.get()
@@ -63,6 +67,9 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
     nurse_page.get_by_role("link", name=re.compile(re.escape(QUESTION[:20]))).click()
     expect(nurse_page.locator("#main")).to_contain_text("Ulcus cruris")
     assert_accessible(nurse_page)
+    with nurse_page.expect_download() as letter:
+        nurse_page.get_by_role("link", name="verwijsbrief.pdf").click()
+    assert letter.value.path().read_bytes() == PDF_BYTES
     nurse_page.get_by_role("button", name=dutch("Accept (in treatment)")).click()
 
     # 3. The same step offers the care network: she adds her colleague.

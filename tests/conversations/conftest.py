@@ -10,11 +10,10 @@ import io
 import uuid
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from conversations.models import Attachment, SharedInbox, SharedInboxMember
+from conversations.models import SharedInbox, SharedInboxMember
 from conversations.services.messages import conversation_start, message_send
 from network.access import Actor, patient_access_for
 from network.models import Membership
@@ -95,29 +94,9 @@ def send(author, conversation, body="Graag gedaan.", *, client_key=None, files=(
 
 
 @pytest.fixture(autouse=True)
-def private_files(tmp_path, settings):
-    """Attachments go to a directory of this test only.
-
-    ``Attachment.file`` takes its storage from a callable, but Django calls that callable once,
-    when the model class is built: overriding ``STORAGES`` (which resets the storage handler's
-    cache) is not enough, the field keeps the storage it was given at import. So the settings
-    are pointed at ``tmp_path`` *and* the field's storage is swapped for the test.
-    """
-    location = tmp_path / "private"
-    location.mkdir()
-    settings.PRIVATE_FILES_DIR = location
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": location, "base_url": None},
-        },
-    }
-    field = Attachment._meta.get_field("file")
-    original = field.storage
-    field.storage = FileSystemStorage(location=location, base_url=None)
-    yield location
-    field.storage = original
+def _private_files_here(private_files):
+    """Every conversation test keeps its attachments in its own directory."""
+    return private_files
 
 
 @pytest.fixture

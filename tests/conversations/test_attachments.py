@@ -247,7 +247,7 @@ def test_at_most_five_files_per_message(login, nurse, about_patient, private_fil
     response = post_files(login(nurse), about_patient, *files)
 
     assert response.status_code == 422
-    assert "Maximaal 5 bestanden per bericht." in response.content.decode()
+    assert "Maximaal 5 bestanden tegelijk." in response.content.decode()
     assert Attachment.objects.count() == 0
     assert stored_files(private_files) == []
 

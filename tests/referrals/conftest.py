@@ -11,7 +11,12 @@ from network.access import patient_access_for
 from referrals.services import referral_create
 from tests.conversations.conftest import actor_for, login  # noqa: F401  (login: a fixture)
 from tests.conversations.test_consumers import cookie_of  # noqa: F401  (fixture)
-from tests.conversations.test_his_export import endpoint, his  # noqa: F401  (fixtures)
+from tests.conversations.test_his_export import (  # noqa: F401  (fixtures)
+    admin_client_2fa,
+    endpoint,
+    his,
+    worker_like_retries,
+)
 
 
 def refer(gp, patient, organisation, *, send=True, team=None, question="Wondzorg na opname."):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from referrals.models import Feedback
 from referrals.services import feedback_add, referral_transition
-from tests.conversations.conftest import actor_for
+from tests.conversations.conftest import PDF_BYTES, actor_for
 from tests.factories import PatientFactory
 from tests.referrals.conftest import refer
 
@@ -17,9 +18,10 @@ pytestmark = pytest.mark.django_db
 PAGE = 8
 LIST_BUDGET = PAGE + 3  # count, one page with patient, organisations and acceptor, tab counts
 # The referral, the patient's access (visible, then with the referral as relationship), the
-# access-log write (3), the shared data (4 categories), events, feedback, and the transitions
-# the viewer may make (team membership).
-DETAIL_BUDGET = PAGE + 1 + 3 + 3 + 4 + 2 + 2
+# access-log write (3), the shared data (4 categories), events, feedback, attachments, the
+# latest delivery to the receiver's system, and the transitions the viewer may make (team
+# membership).
+DETAIL_BUDGET = PAGE + 1 + 3 + 3 + 4 + 2 + 2 + 2
 
 
 @pytest.mark.parametrize("n", [10, 100])
@@ -39,13 +41,17 @@ def test_the_nurses_referral_inbox(
 @pytest.mark.parametrize("viewer", ["nurse", "gp"])
 @pytest.mark.parametrize("n", [10, 100])
 def test_a_referral_page_with_its_feedback(
-    n, viewer, login, gp, nurse, patient, nursing, django_assert_max_num_queries
+    n, viewer, login, gp, nurse, patient, nursing, django_assert_max_num_queries, private_files
 ):
     referral = refer(gp, patient, nursing)
     referral_transition(actor=actor_for(nurse), referral=referral, action="accept")
     for i in range(n):
         feedback_add(
-            actor=actor_for(nurse), referral=referral, kind=Feedback.Kind.INTERIM, findings=f"{i}"
+            actor=actor_for(nurse),
+            referral=referral,
+            kind=Feedback.Kind.INTERIM,
+            findings=f"{i}",
+            files=[SimpleUploadedFile(f"verslag-{i}.pdf", PDF_BYTES)],
         )
     client = login({"nurse": nurse, "gp": gp}[viewer])
     url = reverse("referrals:detail", args=[referral.pk])
@@ -56,3 +62,4 @@ def test_a_referral_page_with_its_feedback(
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count("tussentijds") >= n
+    assert response.content.decode().count(".pdf</a>") == n  # each feedback's report

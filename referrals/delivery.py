@@ -1,0 +1,90 @@
+"""Delivering a referral to the receiving organisation's own system, as FHIR.
+
+When the receiving organisation has an active :class:`ReferralEndpoint`, each step the practice
+takes — sending, cancelling, closing — stores the referral's Bundle (ServiceRequest + Task, with
+the Task's status at that step) as a :class:`ReferralDelivery` in the step's transaction, and
+queues its delivery after commit. The Bundle carries only what the matrix lets the receiver see
+(``referrals.fhir``), and storing it is logged as an export of the patient's data.
+
+Delivery is ``regiozorg.fhir_delivery.deliver``: safe to repeat, one idempotency key per
+delivery, retried with backoff on 5xx and network errors; the practice sees the status on the
+referral page. Without an endpoint nothing is queued: the referral lives in Regiozorg and can
+still be downloaded as FHIR.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from conversations.his_models import validate_his_url
+from network.access import Actor
+from network.access_log import access_log_write
+from network.models import AccessAction, AccessRelationship, DataCategory
+from referrals.fhir import referral_bundle
+from referrals.models import Referral, ReferralDelivery, ReferralEndpoint, ReferralEvent
+from regiozorg.fhir_delivery import DeliveryTexts, deliver, give_up
+
+# The practice's steps the receiver's system must hear of.
+DELIVERED_ACTIONS = ("send", "cancel", "close")
+
+TEXTS = DeliveryTexts(
+    bad_address=lambda: _(
+        "The receiver's address for referrals is not valid; the helpdesk can correct it."
+    ),
+    refused=lambda reason: (
+        _("The receiver's system refused the referral (%(reason)s).") % {"reason": reason}
+    ),
+    retrying=lambda reason: _("Not delivered yet (%(reason)s); trying again.") % {"reason": reason},
+    gave_up=lambda attempts, reason: (
+        _(
+            "The receiver's system did not take the referral after %(attempts)d attempts "
+            "(%(reason)s)."
+        )
+        % {"attempts": attempts, "reason": reason}
+    ),
+)
+
+
+def referral_endpoint_for(*, organisation_id: int) -> ReferralEndpoint | None:
+    return ReferralEndpoint.objects.filter(organisation_id=organisation_id, is_active=True).first()
+
+
+def referral_delivery_queue(
+    *, actor: Actor, referral: Referral, event: ReferralEvent
+) -> ReferralDelivery | None:
+    """Inside the step's transaction: store the Bundle as it is now and queue its delivery."""
+    if event.action not in DELIVERED_ACTIONS:
+        return None
+    if referral_endpoint_for(organisation_id=referral.to_organisation_id) is None:
+        return None
+    delivery = ReferralDelivery.objects.create(
+        referral=referral, event=event, fhir_json=referral_bundle(referral)
+    )
+    access_log_write(
+        actor=actor,
+        action=AccessAction.EXPORT,
+        relationship=AccessRelationship.OWN_PRACTICE,
+        patient=referral.patient,
+        data=[DataCategory.IDENTITY, DataCategory.EPISODES, "referral"],
+        object_ref=f"referral-delivery:{delivery.pk}",
+    )
+    from referrals.tasks import referral_deliver_task
+
+    transaction.on_commit(lambda: referral_deliver_task.delay(delivery.pk))
+    return delivery
+
+
+def referral_deliver(*, delivery_id: int) -> ReferralDelivery:
+    """Post one stored delivery to the receiver's system. Safe to repeat."""
+    delivery = ReferralDelivery.objects.select_related("referral").get(pk=delivery_id)
+    if delivery.status != ReferralDelivery.Status.PENDING:
+        return delivery  # sent, or given up: never post again
+    endpoint = referral_endpoint_for(organisation_id=delivery.referral.to_organisation_id)
+    if endpoint is None:
+        return delivery  # switched off meanwhile: the referral is in Regiozorg all the same
+    return deliver(delivery, endpoint=endpoint, validate_url=validate_his_url, texts=TEXTS)
+
+
+def referral_delivery_fail(*, delivery_id: int, reason: str) -> None:
+    give_up(ReferralDelivery, delivery_id, reason=reason, texts=TEXTS)

@@ -1,0 +1,18 @@
+"""Serving a checked private file (a conversation or referral attachment) to someone the access
+rule already let through: never sniffed, never cached, photos inline unless asked otherwise."""
+
+from __future__ import annotations
+
+from django.http import FileResponse
+
+
+def private_file_response(request, stored) -> FileResponse:
+    response = FileResponse(
+        stored.file.open("rb"),
+        as_attachment=not stored.is_image or request.GET.get("download") == "1",
+        filename=stored.original_name,
+        content_type=stored.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
