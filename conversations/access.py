@@ -15,9 +15,9 @@ from django.http import Http404
 
 from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
 from network.access import Actor, collaborates, patients_visible_to
-from network.access_log import access_log_write
+from network.access_log import LogLine, access_log_write, access_log_write_many
 from network.levels import Capability
-from network.models import AccessAction, AccessRelationship
+from network.models import AccessAction, AccessRelationship, DataCategory
 
 __all__ = ["Actor", "can_message", "conversation_get_for", "conversations_visible_to"]
 
@@ -71,24 +71,44 @@ def conversation_get_for(*, actor: Actor, pk, log: bool = True) -> Conversation:
     return conversation
 
 
+def _relationship(actor: Actor, conversation: Conversation) -> str:
+    own = (
+        actor.membership.organisation_id == conversation.patient.practice_id
+        and actor.membership.has_patient_data_access
+    )
+    return AccessRelationship.OWN_PRACTICE if own else AccessRelationship.CARE_NETWORK
+
+
 def conversation_log_read(
     *, actor: Actor, conversation: Conversation, object_ref: str = ""
 ) -> None:
     """Looking at a conversation about a patient is looking at patient data (NEN 7513)."""
     if conversation.patient_id:
-        own = (
-            actor.membership.organisation_id == conversation.patient.practice_id
-            and actor.membership.has_patient_data_access
-        )
         access_log_write(
             actor=actor,
             action=AccessAction.READ,
-            relationship=AccessRelationship.OWN_PRACTICE
-            if own
-            else AccessRelationship.CARE_NETWORK,
+            relationship=_relationship(actor, conversation),
             patient=conversation.patient,
             object_ref=object_ref or f"conversation:{conversation.pk}",
         )
+
+
+def conversations_log_listed(*, actor: Actor, conversations, object_ref: str) -> None:
+    """An inbox page names the patient of each conversation about one: one entry per patient
+    shown, in one write (``conversations`` come with their patient)."""
+    lines = [
+        LogLine(
+            action=AccessAction.READ,
+            relationship=_relationship(actor, conversation),
+            patient_id=conversation.patient_id,
+            data=[DataCategory.IDENTITY, "conversation"],
+            object_ref=object_ref,
+        )
+        for conversation in conversations
+        if conversation.patient_id
+    ]
+    if lines:
+        access_log_write_many(actor=actor, lines=lines)
 
 
 def can_manage_inboxes(actor: Actor) -> bool:

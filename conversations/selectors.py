@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.presence import absences_today_prefetch, with_presence
-from conversations.access import Actor, conversations_visible_to
+from conversations.access import Actor, conversations_log_listed, conversations_visible_to
 from conversations.models import (
     Conversation,
     Message,
@@ -186,6 +186,9 @@ def inbox_page(
     )
     by_pk = {row.pk: row for row in rows}
     shown.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
+    conversations_log_listed(
+        actor=actor, conversations=shown.object_list, object_ref=f"{kind}_list:page={shown.number}"
+    )
     return shown
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import dataclasses
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess, patient_get_for
-from network.models import AccessRelationship, AuthorisationRule, Episode
+from network.access import Actor, PatientAccess, patient_get_for, patients_visible_to
+from network.access_log import LogLine, access_log_write_many
+from network.models import (
+    AccessAction,
+    AccessRelationship,
+    AuthorisationRule,
+    DataCategory,
+    Episode,
+)
 from referrals.access import referrals_visible_to
 from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
 
@@ -53,8 +60,15 @@ TAB_STATES = {
 
 def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
     """Received referrals of the actor's organisation by state, or (``sent``) the practice's
-    own referrals — one page, a fixed number of queries."""
-    referrals = referrals_visible_to(actor)
+    own referrals — one page, a fixed number of queries.
+
+    Each row knows whether the actor sees its patient now (``patient_visible``): the receivers
+    of an ended referral keep the row but no longer the patient's name. Every patient whose
+    name the page shows gets an access-log entry (one write for the page).
+    """
+    referrals = referrals_visible_to(actor).annotate(
+        patient_visible=Exists(patients_visible_to(actor).filter(pk=OuterRef("patient_id")))
+    )
     organisation_id = actor.membership.organisation_id
     if tab == "sent":
         referrals = referrals.filter(practice_id=organisation_id).order_by("-created_at", "-pk")
@@ -65,7 +79,30 @@ def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
     referrals = referrals.select_related(
         "patient", "to_organisation", "to_team", "care_pathway", "accepted_by", "practice"
     )
-    return Paginator(referrals, REFERRALS_PER_PAGE).get_page(page)
+    shown = Paginator(referrals, REFERRALS_PER_PAGE).get_page(page)
+    _log_names_shown(actor, shown, object_ref=f"referral_list:{tab}:page={shown.number}")
+    return shown
+
+
+def _log_names_shown(actor: Actor, referrals, *, object_ref: str) -> None:
+    organisation_id = actor.membership.organisation_id
+    lines = [
+        LogLine(
+            action=AccessAction.READ,
+            relationship=AccessRelationship.OWN_PRACTICE
+            if referral.practice_id == organisation_id
+            else AccessRelationship.REFERRAL
+            if referral.is_open
+            else AccessRelationship.CARE_NETWORK,
+            patient_id=referral.patient_id,
+            data=[DataCategory.IDENTITY, "referral"],
+            object_ref=object_ref,
+        )
+        for referral in referrals
+        if referral.patient_visible
+    ]
+    if lines:
+        access_log_write_many(actor=actor, lines=lines)
 
 
 def referral_counts_for(*, actor: Actor) -> dict[str, int]:

@@ -100,11 +100,12 @@ def referral_create(request, pk):
             )
         except ValidationError as error:
             form.add_error(None, error)
-            if form.cleaned_data["files"]:
-                form.add_error(None, _("Nothing was sent. Choose the files again."))
         else:
             messages.success(request, _("The referral was sent."))
             return redirect("referrals:detail", pk=referral.pk)
+    if request.method == "POST" and request.FILES:
+        # A browser never fills a file field in again: say so, next to the reason above.
+        form.add_error(None, _("Nothing was sent. Choose the files again."))
     preview = (
         selectors.receiver_preview(access=access, to_organisation=to_organisation)
         if to_organisation

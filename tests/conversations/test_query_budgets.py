@@ -22,11 +22,12 @@ pytestmark = pytest.mark.django_db
 
 PAGE = 4
 ACCESS_LOG = 4
-# Inbox: the people for the person filter, the ordered ids of all matches, and the rows of one
-# page (unread count and flag are subqueries of it).
-INBOX_BUDGET = PAGE + 3
+# Inbox: the people for the person filter, the ordered ids of all matches, the rows of one
+# page (unread count and flag are subqueries of it), and one access-log write for the patients
+# the page names.
+INBOX_BUDGET = PAGE + 3 + ACCESS_LOG
 # Consultations: the same, and one query for the counts per state.
-CONSULTATIONS_BUDGET = PAGE + 4
+CONSULTATIONS_BUDGET = PAGE + 4 + ACCESS_LOG
 # Navigation badge: one grouped count.
 BADGE_BUDGET = PAGE + 1
 # A conversation: the conversation with its patient (1), the access log, participants with

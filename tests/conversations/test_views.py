@@ -428,6 +428,20 @@ def test_filters_with_and_without_patient(login, gp, nurse, shared_patient):
     assert "Over Dijkstra, S." in row
 
 
+def test_the_inbox_logs_each_patient_it_names(login, gp, nurse, shared_patient):
+    """The inbox names the patient a conversation is about: a look at patient data, logged for
+    that patient (NEN 7513) — the patient's "who looked" list shows it."""
+    from network.models import AccessLogEntry
+
+    start(gp, nurse, subject="Over een patiënt", patient=shared_patient)
+    start(gp, nurse, subject="Algemeen")
+
+    login(nurse).get(reverse("conversations:inbox"))
+
+    [entry] = AccessLogEntry.objects.filter(user=nurse, object_ref="conversation_list:page=1")
+    assert (entry.patient_id, entry.relationship) == (shared_patient.pk, "care_network")
+
+
 def test_filter_on_one_patient_from_the_patient_page(login, gp, nurse, shared_patient, practice):
     from tests.factories import PatientFactory
 

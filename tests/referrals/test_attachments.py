@@ -117,6 +117,16 @@ def test_too_large_and_too_many_files_are_refused(
     assert stored_files(private_files) == []
 
 
+def test_a_form_error_asks_for_the_files_again(login, gp, patient, nursing, private_files):
+    response = send_referral(
+        login(gp), patient, nursing, SimpleUploadedFile("brief.pdf", PDF_BYTES), question=""
+    )
+
+    assert response.status_code == 422
+    assert "Er is niets verstuurd. Kies de bestanden opnieuw." in text(response)
+    assert not Referral.objects.exists() and stored_files(private_files) == []
+
+
 def test_pressing_send_twice_gives_one_referral(login, gp, patient, nursing, private_files):
     client, key = login(gp), uuid.uuid4()
     letter = SimpleUploadedFile("brief.pdf", PDF_BYTES)

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 # Session, user, memberships, second-factor checks and the active organisation.
 PAGE = 8
-LIST_BUDGET = PAGE + 3  # count, one page with patient, organisations and acceptor, tab counts
+# Count, one page with patient, organisations and acceptor, tab counts, and the access-log
+# write for the names shown (lock, chain head, one insert).
+LIST_BUDGET = PAGE + 3 + 3
 # The referral, the patient's access (visible, then with the referral as relationship), the
 # access-log write (3), the shared data (4 categories), events, feedback, attachments, the
 # latest delivery to the receiver's system, and the transitions the viewer may make (team

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -239,3 +240,41 @@ def test_two_nurses_accepting_at_the_same_moment_give_one_acceptance(
     assert referral.state == Referral.State.ACCEPTED
     assert referral.events.filter(action="accept").count() == 1
     assert CareNetworkMember.objects.filter(patient=patient, reason="referral").count() == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite serialises writers; races need PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_the_same_moment_gives_one_referral(gp, patient, nursing):
+    """A double click: two requests with one client key race to insert; the second waits for
+    the first to commit, hits the unique key and hands back the first referral."""
+    key = uuid.uuid4()
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def send():
+        try:
+            actor = actor_for(gp)
+            barrier.wait(5)
+            referral = referral_create(
+                actor=actor,
+                patient_access=patient_access_for(actor=actor, pk=patient.pk),
+                to_organisation=nursing,
+                question="Wondzorg.",
+                send=True,
+                client_key=key,
+            )
+            results.append(referral.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+
+    referral = Referral.objects.get()
+    assert results == [referral.pk, referral.pk]
+    assert referral.events.filter(action="send").count() == 1

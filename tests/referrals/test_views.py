@@ -12,7 +12,7 @@ from pytest_django.asserts import assertContains, assertNotContains
 
 from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember, OrganisationKind
 from referrals.models import Feedback, Referral
-from tests.factories import EpisodeFactory, MedicationFactory
+from tests.factories import EpisodeFactory, MedicationFactory, PatientFactory
 from tests.referrals.conftest import refer
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,29 @@ def test_the_receiver_of_an_ended_referral_keeps_its_history_but_not_the_patient
     assertNotContains(detail, patient.formal_name)
     patient_page = login(team_nurse).get(reverse("network:patient-detail", args=[patient.pk]))
     assert patient_page.status_code == 404
+    ended = login(team_nurse).get(reverse("referrals:list"), {"tab": "ended"})
+    assertContains(ended, "Wondzorg na opname.")
+    assertContains(ended, "Patiënt niet meer met je gedeeld")
+    assertNotContains(ended, patient.formal_name)
+    assert not AccessLogEntry.objects.filter(
+        user=team_nurse, object_ref__startswith="referral_list:"
+    ).exists()
+
+
+def test_every_name_on_the_referral_list_is_logged_for_that_patient(
+    login, nurse, gp, practice, nursing
+):
+    patients = [PatientFactory(practice=practice, his_id=f"lijst-{i}") for i in range(3)]
+    for patient in patients:
+        refer(gp, patient, nursing)
+
+    page = login(nurse).get(reverse("referrals:list"))
+
+    for patient in patients:
+        assertContains(page, patient.formal_name)
+    logged = AccessLogEntry.objects.filter(user=nurse, object_ref="referral_list:new:page=1")
+    assert sorted(logged.values_list("patient_id", flat=True)) == sorted(p.pk for p in patients)
+    assert {entry.relationship for entry in logged} == {"referral"}
 
 
 def test_the_practice_reads_the_feedback_on_the_patient_page(login, gp, nurse, patient, nursing):
