@@ -15,7 +15,7 @@ from django.http import Http404
 
 from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
 from network.access import Actor, collaborates, patients_visible_to
-from network.access_log import LogLine, access_log_write, access_log_write_many
+from network.access_log import access_log_names_shown, access_log_write
 from network.levels import Capability
 from network.models import AccessAction, AccessRelationship, DataCategory
 
@@ -96,19 +96,12 @@ def conversation_log_read(
 def conversations_log_listed(*, actor: Actor, conversations, object_ref: str) -> None:
     """An inbox page names the patient of each conversation about one: one entry per patient
     shown, in one write (``conversations`` come with their patient)."""
-    lines = [
-        LogLine(
-            action=AccessAction.READ,
-            relationship=_relationship(actor, conversation),
-            patient_id=conversation.patient_id,
-            data=[DataCategory.IDENTITY, "conversation"],
-            object_ref=object_ref,
-        )
-        for conversation in conversations
-        if conversation.patient_id
-    ]
-    if lines:
-        access_log_write_many(actor=actor, lines=lines)
+    access_log_names_shown(
+        actor=actor,
+        shown=[(c.patient_id, _relationship(actor, c)) for c in conversations if c.patient_id],
+        data=[DataCategory.IDENTITY, "conversation"],
+        object_ref=object_ref,
+    )
 
 
 def can_manage_inboxes(actor: Actor) -> bool:

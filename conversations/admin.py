@@ -47,20 +47,30 @@ class HisEndpointForm(forms.ModelForm):
         raise ValidationError(self.token_missing)
 
 
-@admin.register(HisEndpoint)
-class HisEndpointAdmin(admin.ModelAdmin):
-    form = HisEndpointForm
-    list_display = ["practice", "url", "is_active", "token_hint", "updated_at"]
+class EndpointAdmin(admin.ModelAdmin):
+    """A connection to another system: its owner (``owner``), address, write-only token."""
+
+    owner = "practice"
     list_filter = ["is_active"]
-    search_fields = ["practice__name", "practice__agb_code", "url"]
-    list_select_related = ["practice"]
-    autocomplete_fields = ["practice"]
     readonly_fields = ["token_hint", "created_at", "updated_at"]
-    fields = ["practice", "url", "token", "token_hint", "is_active", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        owner = self.owner
+        self.list_display = [owner, "url", "is_active", "token_hint", "updated_at"]
+        self.search_fields = [f"{owner}__name", f"{owner}__agb_code", "url"]
+        self.list_select_related = [owner]
+        self.autocomplete_fields = [owner]
+        self.fields = [owner, "url", "token", "token_hint", "is_active", "created_at", "updated_at"]
+        super().__init__(*args, **kwargs)
 
     @admin.display(description=_("current token"))
     def token_hint(self, obj):
         return token_masked(obj.token) if obj else "–"
+
+
+@admin.register(HisEndpoint)
+class HisEndpointAdmin(EndpointAdmin):
+    form = HisEndpointForm
 
 
 # --- Shared inboxes ---------------------------------------------------------------------------

@@ -37,16 +37,38 @@ def validate_icpc_code(value: str) -> None:
         )
 
 
-def validate_his_url(value: str) -> None:
+def _is_safe_address(value: str) -> bool:
     parts = urlsplit(value or "")
     if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname in HTTP_ALLOWED_HOSTS:
-        return
-    raise ValidationError(_("The HIS address must start with https://."), code="his_url")
+        return True
+    return parts.scheme == "http" and parts.hostname in HTTP_ALLOWED_HOSTS
 
 
-class HisEndpoint(models.Model):
+def validate_his_url(value: str) -> None:
+    if not _is_safe_address(value):
+        raise ValidationError(_("The HIS address must start with https://."), code="his_url")
+
+
+def validate_fhir_url(value: str) -> None:
+    """Another system's address: https only, since what goes there carries patient data."""
+    if not _is_safe_address(value):
+        raise ValidationError(_("The address must start with https://."), code="fhir_url")
+
+
+class FhirEndpoint(models.Model):
+    """Another system's FHIR endpoint, reached with a bearer token; kept by the helpdesk."""
+
+    # Sent as "Authorization: Bearer <token>"; the admin never shows it back.
+    token = models.CharField(_("token"), max_length=500)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class HisEndpoint(FhirEndpoint):
     """Where a practice's HIS receives notes: a FHIR endpoint with a bearer token."""
 
     practice = models.OneToOneField(
@@ -57,11 +79,6 @@ class HisEndpoint(models.Model):
         limit_choices_to={"kind": OrganisationKind.GP_PRACTICE},
     )
     url = models.URLField(_("HIS address"), max_length=500, validators=[validate_his_url])
-    # Sent as "Authorization: Bearer <token>"; the admin never shows it back.
-    token = models.CharField(_("token"), max_length=500)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("HIS connection")

@@ -173,6 +173,25 @@ def access_log_write(
     return access_log_write_many(actor=actor, lines=[line])[0]
 
 
+def access_log_names_shown(
+    *, actor, shown: Iterable[tuple[int, str]], data: Sequence[str], object_ref: str
+) -> None:
+    """A list page names patients: one read per (patient id, relationship) shown, all in one
+    write for the page."""
+    lines = [
+        LogLine(
+            action=AccessAction.READ,
+            relationship=relationship,
+            patient_id=patient_id,
+            data=tuple(data),
+            object_ref=object_ref,
+        )
+        for patient_id, relationship in shown
+    ]
+    if lines:
+        access_log_write_many(actor=actor, lines=lines)
+
+
 @dataclass(frozen=True)
 class ChainReport:
     checked: int
@@ -210,6 +229,7 @@ __all__ = [
     "AccessLogUnavailable",
     "ChainReport",
     "LogLine",
+    "access_log_names_shown",
     "access_log_verify",
     "access_log_write",
     "access_log_write_many",

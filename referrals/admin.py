@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from conversations.admin import HisEndpointForm, token_masked
+from conversations.admin import EndpointAdmin, HisEndpointForm
 from referrals.models import ICPC_PREFIX_RE, CarePathway, ReferralEndpoint
 
 
@@ -62,18 +62,8 @@ class ReferralEndpointForm(HisEndpointForm):
 
 
 @admin.register(ReferralEndpoint)
-class ReferralEndpointAdmin(admin.ModelAdmin):
+class ReferralEndpointAdmin(EndpointAdmin):
     """Where a network organisation's own system takes referrals (FHIR ServiceRequest + Task)."""
 
     form = ReferralEndpointForm
-    list_display = ["organisation", "url", "is_active", "token_hint", "updated_at"]
-    list_filter = ["is_active"]
-    search_fields = ["organisation__name", "organisation__agb_code", "url"]
-    list_select_related = ["organisation"]
-    autocomplete_fields = ["organisation"]
-    readonly_fields = ["token_hint", "created_at", "updated_at"]
-    fields = ["organisation", "url", "token", "token_hint", "is_active", "created_at", "updated_at"]
-
-    @admin.display(description=_("current token"))
-    def token_hint(self, obj):
-        return token_masked(obj.token) if obj else "–"
+    owner = "organisation"

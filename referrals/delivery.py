@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from conversations.his_models import validate_his_url
+from conversations.his_models import validate_fhir_url
 from network.access import Actor
 from network.access_log import access_log_write
 from network.models import AccessAction, AccessRelationship, DataCategory
@@ -83,7 +83,7 @@ def referral_deliver(*, delivery_id: int) -> ReferralDelivery:
     endpoint = referral_endpoint_for(organisation_id=delivery.referral.to_organisation_id)
     if endpoint is None:
         return delivery  # switched off meanwhile: the referral is in Regiozorg all the same
-    return deliver(delivery, endpoint=endpoint, validate_url=validate_his_url, texts=TEXTS)
+    return deliver(delivery, endpoint=endpoint, validate_url=validate_fhir_url, texts=TEXTS)
 
 
 def referral_delivery_fail(*, delivery_id: int, reason: str) -> None:

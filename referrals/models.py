@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from conversations.his_models import FhirDelivery, validate_his_url
+from conversations.his_models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from conversations.models import PrivateFile
 from network.models import Organisation, Patient, Team
 
@@ -225,7 +225,7 @@ class ReferralAttachment(PrivateFile):
         return f"referrals/{self.referral_id}"
 
 
-class ReferralEndpoint(models.Model):
+class ReferralEndpoint(FhirEndpoint):
     """Where a network organisation's own system receives referrals (FHIR, with a bearer
     token), kept by the helpdesk. Without one the referral lives in Regiozorg only, and the
     practice can still download it as FHIR."""
@@ -236,12 +236,9 @@ class ReferralEndpoint(models.Model):
         related_name="referral_endpoint",
         verbose_name=_("organisation"),
     )
-    url = models.URLField(_("address for referrals"), max_length=500, validators=[validate_his_url])
-    # Sent as "Authorization: Bearer <token>"; the admin never shows it back.
-    token = models.CharField(_("token"), max_length=500)
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    url = models.URLField(
+        _("address for referrals"), max_length=500, validators=[validate_fhir_url]
+    )
 
     class Meta:
         verbose_name = _("referral connection")

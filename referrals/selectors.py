@@ -10,9 +10,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from network.access import Actor, PatientAccess, patient_get_for, patients_visible_to
-from network.access_log import LogLine, access_log_write_many
+from network.access_log import access_log_names_shown
 from network.models import (
-    AccessAction,
     AccessRelationship,
     AuthorisationRule,
     DataCategory,
@@ -86,23 +85,18 @@ def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
 
 def _log_names_shown(actor: Actor, referrals, *, object_ref: str) -> None:
     organisation_id = actor.membership.organisation_id
-    lines = [
-        LogLine(
-            action=AccessAction.READ,
-            relationship=AccessRelationship.OWN_PRACTICE
-            if referral.practice_id == organisation_id
-            else AccessRelationship.REFERRAL
-            if referral.is_open
-            else AccessRelationship.CARE_NETWORK,
-            patient_id=referral.patient_id,
-            data=[DataCategory.IDENTITY, "referral"],
-            object_ref=object_ref,
-        )
-        for referral in referrals
-        if referral.patient_visible
-    ]
-    if lines:
-        access_log_write_many(actor=actor, lines=lines)
+
+    def relationship(referral: Referral) -> str:
+        if referral.practice_id == organisation_id:
+            return AccessRelationship.OWN_PRACTICE
+        return AccessRelationship.REFERRAL if referral.is_open else AccessRelationship.CARE_NETWORK
+
+    access_log_names_shown(
+        actor=actor,
+        shown=[(r.patient_id, relationship(r)) for r in referrals if r.patient_visible],
+        data=[DataCategory.IDENTITY, "referral"],
+        object_ref=object_ref,
+    )
 
 
 def referral_counts_for(*, actor: Actor) -> dict[str, int]:

@@ -19,7 +19,10 @@ from tests.conversations.test_his_export import (  # noqa: F401  (fixtures)
 )
 
 
-def refer(gp, patient, organisation, *, send=True, team=None, question="Wondzorg na opname."):
+def refer(
+    gp, patient, organisation, *, send=True, team=None, question="Wondzorg na opname.", **more
+):
+    """``gp`` refers ``patient``; ``more``: files, client_key, urgency, care_pathway."""
     actor = actor_for(gp)
     return referral_create(
         actor=actor,
@@ -28,4 +31,5 @@ def refer(gp, patient, organisation, *, send=True, team=None, question="Wondzorg
         to_team=team,
         question=question,
         send=send,
+        **more,
     )

@@ -12,10 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from network.access import patient_access_for
 from network.models import AccessLogEntry
 from referrals.models import Feedback, Referral, ReferralAttachment, ReferralEvent
-from referrals.services import referral_create, referral_transition
+from referrals.services import referral_transition
 from tests.conversations.conftest import GPS_TAG, PDF_BYTES, actor_for, jpeg_with_gps
 from tests.conversations.test_attachments import EXE_BYTES, stored_files
 from tests.factories import CareNetworkMemberFactory
@@ -41,6 +40,10 @@ def send_referral(client, patient, organisation, *files, key=None, question="Won
             "files": list(files),
         },
     )
+
+
+def letter_pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("verwijsbrief.pdf", PDF_BYTES, content_type="application/pdf")
 
 
 def attachment_url(attachment: ReferralAttachment) -> str:
@@ -184,15 +187,7 @@ def test_an_organisation_not_referred_to_gets_404_even_seeing_the_patient(
         physio_client.get(reverse("network:patient-detail", args=[shared_patient.pk])).status_code
         == 200
     )
-    actor = actor_for(gp)
-    referral = referral_create(
-        actor=actor,
-        patient_access=patient_access_for(actor=actor, pk=shared_patient.pk),
-        to_organisation=nursing,
-        question="Wondzorg.",
-        send=True,
-        files=[SimpleUploadedFile("verwijsbrief.pdf", PDF_BYTES)],
-    )
+    referral = refer(gp, shared_patient, nursing, files=[letter_pdf()])
     letter = referral.attachments.get()
 
     assert physio_client.get(attachment_url(letter)).status_code == 404
@@ -204,15 +199,7 @@ def test_after_a_decline_the_receiver_no_longer_opens_the_letter(
 ):
     """A declined referral stays in the receiver's history, but its patient data — the letter
     included — is no longer theirs to open."""
-    actor = actor_for(gp)
-    referral = referral_create(
-        actor=actor,
-        patient_access=patient_access_for(actor=actor, pk=patient.pk),
-        to_organisation=nursing,
-        question="Wondzorg.",
-        send=True,
-        files=[SimpleUploadedFile("verwijsbrief.pdf", PDF_BYTES)],
-    )
+    referral = refer(gp, patient, nursing, files=[letter_pdf()])
     letter = referral.attachments.get()
     client = login(nurse)
     assert client.get(attachment_url(letter)).status_code == 200

@@ -12,18 +12,18 @@ import json
 import uuid
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
-from network.access import patient_access_for
 from network.models import AccessLogEntry, AuthorisationRule, OrganisationKind
 from referrals.models import ReferralDelivery, ReferralEndpoint
-from referrals.services import referral_create, referral_transition
+from referrals.services import referral_transition
 from referrals.tasks import referral_deliver_task
 from tests.conversations.conftest import PDF_BYTES, actor_for
 from tests.conversations.test_his_export import Answer
 from tests.factories import EpisodeFactory
+from tests.referrals.conftest import refer
+from tests.referrals.test_attachments import letter_pdf
 from tests.referrals.test_views import text
 
 pytestmark = pytest.mark.django_db
@@ -43,15 +43,7 @@ def connected(nursing, his):
 
 
 def refer_with_letter(gp, patient, organisation):
-    actor = actor_for(gp)
-    return referral_create(
-        actor=actor,
-        patient_access=patient_access_for(actor=actor, pk=patient.pk),
-        to_organisation=organisation,
-        question="Wondzorg 2x per week.",
-        send=True,
-        files=[SimpleUploadedFile("verwijsbrief.pdf", PDF_BYTES)],
-    )
+    return refer(gp, patient, organisation, question="Wondzorg 2x per week.", files=[letter_pdf()])
 
 
 def resources(request) -> dict[str, list[dict]]:

@@ -255,17 +255,8 @@ def test_the_same_form_sent_twice_at_the_same_moment_gives_one_referral(gp, pati
 
     def send():
         try:
-            actor = actor_for(gp)
             barrier.wait(5)
-            referral = referral_create(
-                actor=actor,
-                patient_access=patient_access_for(actor=actor, pk=patient.pk),
-                to_organisation=nursing,
-                question="Wondzorg.",
-                send=True,
-                client_key=key,
-            )
-            results.append(referral.pk)
+            results.append(refer(gp, patient, nursing, client_key=key).pk)
         finally:
             connections.close_all()
 
