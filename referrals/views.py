@@ -96,12 +96,17 @@ def referral_create(request, pk):
                 question=form.cleaned_data["question"],
                 files=form.cleaned_data["files"],
                 client_key=form.cleaned_data["client_key"],
-                send=True,
+                send=request.POST.get("save") != "draft",
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The referral was sent."))
+            if referral.state == Referral.State.DRAFT:
+                messages.success(
+                    request, _("Saved as a draft: nobody else sees it until you send it.")
+                )
+            else:
+                messages.success(request, _("The referral was sent."))
             return redirect("referrals:detail", pk=referral.pk)
     if request.method == "POST" and request.FILES:
         # A browser never fills a file field in again: say so, next to the reason above.

@@ -238,3 +238,29 @@ def test_questions_go_through_a_conversation_linked_to_the_referral(
     # The GP finds it on the referral.
     page = gp_client.get(reverse("referrals:detail", args=[referral.pk]))
     assertContains(page, reverse("conversations:detail", args=[conversation.pk]))
+
+
+def test_a_draft_stays_with_the_practice_until_it_is_sent(login, gp, nurse, patient, nursing):
+    gp_client = login(gp)
+    saved = gp_client.post(
+        reverse("referrals:create", args=[patient.pk]),
+        {
+            "to_organisation": nursing.pk,
+            "urgency": "routine",
+            "question": "Nog even overleggen met de POH.",
+            "save": "draft",
+        },
+        follow=True,
+    )
+    referral = Referral.objects.get()
+    assert referral.state == Referral.State.DRAFT
+    assert "Opgeslagen als concept" in text(saved)
+    nurse_client = login(nurse)
+    assert nurse_client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
+    assert "Nog even overleggen" not in text(nurse_client.get(reverse("referrals:list")))
+
+    gp_client.post(reverse("referrals:transition", args=[referral.pk, "send"]))
+
+    referral.refresh_from_db()
+    assert referral.state == Referral.State.SENT
+    assert nurse_client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
