@@ -7,12 +7,14 @@ import json
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember, OrganisationKind
 from referrals.models import Feedback, Referral
 from tests.factories import EpisodeFactory, MedicationFactory, PatientFactory
+from tests.network.test_matrix_admin import _changelist_post
 from tests.referrals.conftest import refer
 
 pytestmark = pytest.mark.django_db
@@ -115,15 +117,23 @@ def test_a_second_acceptance_is_told_who_was_first(login, gp, nurse, team_nurse,
     assert "Deze verwijzing is al in behandeling genomen door Nynke Wiersma." in text(response)
 
 
-def test_a_change_of_the_matrix_shows_at_the_next_request(login, gp, nurse, record, nursing):
+def test_a_change_of_the_matrix_in_the_admin_shows_at_the_next_request(
+    login, gp, nurse, helpdesk, record, nursing
+):
     referral = refer(gp, record, nursing)
     client = login(nurse)
     url = reverse("referrals:detail", args=[referral.pk])
     assert "Ulcus cruris" in text(client.get(url))
 
-    rule = AuthorisationRule.objects.get(organisation_kind=OrganisationKind.DISTRICT_NURSING)
-    rule.episodes = False
-    rule.save()
+    # The helpdesk switches episodes off for district nursing in the admin's matrix.
+    helpdesk_client = Client()
+    helpdesk_client.force_login(helpdesk)
+    rules = list(AuthorisationRule.objects.order_by("organisation_kind"))
+    saved = helpdesk_client.post(
+        reverse("admin:network_authorisationrule_changelist"),
+        _changelist_post(rules, district_nursing={"episodes": False}),
+    )
+    assert saved.status_code == 302
 
     page = text(client.get(url))
     assert "Ulcus cruris" not in page
