@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from network.access import Actor, patient_access_for, patients_visible_to
 from network.models import Membership, Team
 from referrals.models import CarePathway, Feedback, Referral
@@ -18,6 +20,42 @@ QUESTION = (
     "Graag wondzorg rechter onderbeen na ontslag uit het ziekenhuis: verbandwissel 2x per week, "
     "let op tekenen van infectie."
 )
+
+
+def letter_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with ``lines`` of text (ASCII): the demo's discharge letter."""
+    text = " ".join(
+        f"({line}) Tj 0 -18 Td" for line in (x.replace("(", "[").replace(")", "]") for x in lines)
+    )
+    stream = f"BT /F1 12 Tf 56 780 Td {text} ET".encode()
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</Font<</F1 4 0 R>>>>"
+        b"/Contents 5 0 R>>",
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(stream), stream),
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+LETTER = [
+    "Ontslagbrief chirurgie (demo)",
+    "Patient: G. van der Meer, geb. 1944",
+    "Opname 12 t/m 19 november: ulcus cruris rechts, debridement.",
+    "Beleid: verbandwissel 2x per week, controle polikliniek over 6 weken.",
+]
 
 
 def demo_referrals(*, organisations, email, actor_for) -> None:
@@ -43,6 +81,11 @@ def demo_referrals(*, organisations, email, actor_for) -> None:
         question=QUESTION,
         urgency=Referral.Urgency.SOON,
         send=True,
+        files=[
+            SimpleUploadedFile(
+                "ontslagbrief.pdf", letter_pdf(LETTER), content_type="application/pdf"
+            )
+        ],
     )
     referral_transition(actor=nurse, referral=referral, action="accept")
     feedback_add(

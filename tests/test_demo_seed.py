@@ -20,6 +20,12 @@ from regiozorg.navigation import sections_for
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _files_here(private_files):
+    """The demo referral's letter goes to this test's directory, not the developer's."""
+    return private_files
+
+
 def _counts() -> dict[str, int]:
     return {
         "organisations": Organisation.objects.count(),
@@ -181,3 +187,6 @@ def test_demo_has_care_pathways_and_a_referral_in_treatment_with_feedback(db):
     assert referral.state == Referral.State.ACCEPTED
     assert referral.accepted_by.email == demo_email("wijkverpleegkundige")
     assert referral.feedback.count() == 1
+    [letter] = referral.attachments.all()
+    assert letter.original_name == "ontslagbrief.pdf"
+    assert letter.file.read().startswith(b"%PDF-1.4")

@@ -206,7 +206,9 @@ def test_after_a_decline_the_receiver_no_longer_opens_the_letter(
 
     referral_transition(actor=actor_for(nurse), referral=referral, action="decline", reason="Vol")
 
-    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+    detail = client.get(reverse("referrals:detail", args=[referral.pk]))
+    assert detail.status_code == 200
+    assert "verwijsbrief.pdf" not in text(detail)  # not even the file's name
     assert client.get(attachment_url(letter)).status_code == 404
     assert AccessLogEntry.objects.filter(
         user=nurse, object_ref=f"referral-attachment:{letter.pk}", outcome="denied"
