@@ -111,7 +111,7 @@ def test_conversation_pages_stay_within_their_query_budget(
     client.get(url)
     # A new message since the last look: the page moves the read mark (the usual case).
     send(nurse if who == "gp" else gp, conversation, "Nieuw")
-    if url_name == "conversations:detail":
+    if url_name != "conversations:unread-badge":  # every page but the badge writes the log
         budget += _lock()
     with django_assert_max_num_queries(budget):
         response = client.get(url)
