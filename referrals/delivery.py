@@ -14,7 +14,9 @@ still be downloaded as FHIR.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from conversations.his_models import validate_fhir_url
@@ -23,6 +25,7 @@ from network.access_log import access_log_write
 from network.models import AccessAction, AccessRelationship, DataCategory
 from referrals.fhir import referral_bundle
 from referrals.models import Referral, ReferralDelivery, ReferralEndpoint, ReferralEvent
+from referrals.states import Party, parties_of
 from regiozorg.fhir_delivery import DeliveryTexts, deliver, give_up
 
 # The practice's steps the receiver's system must hear of.
@@ -61,6 +64,39 @@ def referral_delivery_queue(
     delivery = ReferralDelivery.objects.create(
         referral=referral, event=event, fhir_json=referral_bundle(referral)
     )
+    access_log_write(
+        actor=actor,
+        action=AccessAction.EXPORT,
+        relationship=AccessRelationship.OWN_PRACTICE,
+        patient=referral.patient,
+        data=[DataCategory.IDENTITY, DataCategory.EPISODES, "referral"],
+        object_ref=f"referral-delivery:{delivery.pk}",
+    )
+    from referrals.tasks import referral_deliver_task
+
+    transaction.on_commit(lambda: referral_deliver_task.delay(delivery.pk))
+    return delivery
+
+
+@transaction.atomic
+def referral_delivery_retry(*, actor: Actor, referral: Referral, pk) -> ReferralDelivery:
+    """*Opnieuw proberen* by the practice: a delivery that failed for good goes out again —
+    the same Bundle with the same idempotency key, so a receiver that did store it keeps one."""
+    if Party.SENDER not in parties_of(actor, referral):
+        raise PermissionDenied
+    try:
+        delivery = referral.deliveries.select_for_update().get(pk=pk)
+    except (ReferralDelivery.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if delivery.status != ReferralDelivery.Status.FAILED:
+        raise ValidationError(_("This delivery has not failed."), code="state")
+    if referral_endpoint_for(organisation_id=referral.to_organisation_id) is None:
+        raise ValidationError(
+            _("The receiver no longer has a referral connection; download the referral instead."),
+            code="endpoint",
+        )
+    delivery.status, delivery.last_error = ReferralDelivery.Status.PENDING, ""
+    delivery.save(update_fields=["status", "last_error"])
     access_log_write(
         actor=actor,
         action=AccessAction.EXPORT,

@@ -17,6 +17,11 @@ urlpatterns = [
         name="feedback-his",
     ),
     path(
+        "verwijzingen/<int:pk>/aflevering/<int:delivery_pk>/opnieuw/",
+        views.delivery_retry,
+        name="delivery-retry",
+    ),
+    path(
         "verwijzingen/<int:pk>/bijlagen/<int:attachment_pk>/",
         views.attachment_download,
         name="attachment",

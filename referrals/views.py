@@ -20,6 +20,7 @@ from network.access import Actor, collaborates, patient_get_for
 from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
 from referrals import selectors, services
 from referrals.access import referral_get_for, referral_patient_get_for
+from referrals.delivery import referral_delivery_retry
 from referrals.fhir import referral_bundle
 from referrals.forms import (
     FeedbackForm,
@@ -270,6 +271,20 @@ def attachment_download(request, pk, attachment_pk):
     actor, referral = _open(request, pk)
     attachment = selectors.referral_attachment_get(actor=actor, referral=referral, pk=attachment_pk)
     return private_file_response(request, attachment)
+
+
+@secure_session_required
+@require_POST
+def delivery_retry(request, pk, delivery_pk):
+    """*Opnieuw proberen*: the practice sends a failed delivery to the receiver's system again."""
+    actor, referral = _open(request, pk)
+    try:
+        referral_delivery_retry(actor=actor, referral=referral, pk=delivery_pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The referral is being delivered again."))
+    return redirect("referrals:detail", pk=referral.pk)
 
 
 @secure_session_required

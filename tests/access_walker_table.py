@@ -102,6 +102,7 @@ class World:
     referral: object
     referral_feedback: object  # the pharmacy took it into treatment and reported back
     referral_attachment: object  # the gp's letter with the referral (a PDF)
+    referral_delivery: object  # its delivery to the pharmacy's system, failed
     referral_export: object  # the gp's SOEP note of that feedback (no HIS connected)
 
     def aimed_at(self, target: str) -> World:
@@ -512,6 +513,11 @@ TABLE: dict[str, Rule] = {
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:delivery-retry": Rule(
+        kwargs=lambda w: {"pk": w.referral.pk, "delivery_pk": w.referral_delivery.pk},
+        methods=(POST,),
+        refused=REFERRAL_REFUSED,
+    ),
     "referrals:attachment": Rule(
         kwargs=lambda w: {"pk": w.referral.pk, "attachment_pk": w.referral_attachment.pk},
         refused=REFERRAL_REFUSED,

@@ -58,7 +58,13 @@ from network.models import (
 from network.models.patients import PatientSource
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 from referrals.his import feedback_his_export_create
-from referrals.models import Feedback, Referral, ReferralAttachment, ReferralEvent
+from referrals.models import (
+    Feedback,
+    Referral,
+    ReferralAttachment,
+    ReferralDelivery,
+    ReferralEvent,
+)
 from referrals.services import feedback_add, referral_create, referral_transition
 from tests.access_walker_table import (
     ADMIN,
@@ -280,6 +286,14 @@ def world(
         referral=referral,
         referral_feedback=feedback,
         referral_attachment=referral.attachments.get(feedback=None),
+        # A delivery to the pharmacy's system that failed (the gp may try it again).
+        referral_delivery=ReferralDelivery.objects.create(
+            referral=referral,
+            event=referral.events.get(action="send"),
+            fhir_json={"resourceType": "Bundle"},
+            status=ReferralDelivery.Status.FAILED,
+            last_error="HTTP 500",
+        ),
         referral_export=feedback_his_export_create(actor=gp_actor, feedback=feedback),
         practice=practice,
         patient=patient,
@@ -365,6 +379,7 @@ def state(client: Client) -> dict:
         "referral_events": list(ReferralEvent.objects.order_by("pk").values()),
         "feedback": list(Feedback.objects.order_by("pk").values()),
         "referral_attachments": list(ReferralAttachment.objects.order_by("pk").values()),
+        "referral_deliveries": list(ReferralDelivery.objects.order_by("pk").values()),
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 

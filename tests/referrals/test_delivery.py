@@ -193,3 +193,41 @@ def test_the_admin_keeps_the_token_out_of_sight(admin_client_2fa, nursing):
         {"organisation": nursing.pk, "url": "http://zorg.example/fhir", "token": str(uuid.uuid4())},
     )
     assert "url" in plain.context["adminform"].form.errors
+
+
+def test_the_gp_tries_a_failed_delivery_again_and_the_receiver_keeps_one(
+    login,
+    gp,
+    nurse,
+    patient,
+    nursing,
+    connected,
+    his,
+    worker_like_retries,
+    django_capture_on_commit_callbacks,
+):
+    # Down through every retry: the task gives up and says why.
+    his.script = [Answer(503, "Onderhoud", stores=False) for _ in range(7)]
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = refer_with_letter(gp, patient, nursing)
+    delivery = ReferralDelivery.objects.get(referral=referral)
+    assert (delivery.status, delivery.attempts) == ("failed", 7)
+    assert "na 7 pogingen niet aangenomen (HTTP 503: Onderhoud)" in delivery.last_error
+    url = reverse("referrals:delivery-retry", args=[referral.pk, delivery.pk])
+
+    assert login(nurse).post(url).status_code == 403  # the receiver does not resend
+    gp_client = login(gp)
+    page = text(gp_client.get(reverse("referrals:detail", args=[referral.pk])))
+    assert "Opnieuw proberen" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = gp_client.post(url, follow=True)
+
+    assert "De verwijzing wordt opnieuw afgeleverd." in text(retried)
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert {r["headers"]["Idempotency-Key"] for r in his.requests} == {
+        str(delivery.idempotency_key)
+    }
+    assert len(his.notes) == 1
+    again = gp_client.post(url, follow=True)  # nothing failed any more
+    assert "Deze aflevering is niet mislukt." in text(again)
