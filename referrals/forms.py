@@ -98,3 +98,26 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
     client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+
+class DraftForm(forms.Form):
+    """A draft's changeable parts: the receiving organisation stays."""
+
+    to_team = forms.ModelChoiceField(
+        label=_("Team (optional)"), queryset=Team.objects.none(), required=False
+    )
+    care_pathway = ReferralForm.base_fields["care_pathway"]
+    urgency = ReferralForm.base_fields["urgency"]
+    question = ReferralForm.base_fields["question"]
+    files = MultipleFileField(
+        label=_("Add attachments (optional)"),
+        required=False,
+        help_text=_("Letters, reports or photos: PDF, JPEG, PNG or WebP, at most 5 files."),
+    )
+
+    def __init__(self, *args, referral, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].queryset = Team.objects.filter(
+            organisation_id=referral.to_organisation_id
+        )
+        self.fields["care_pathway"].queryset = CarePathway.objects.filter(is_active=True)

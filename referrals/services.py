@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conversations.models import Conversation
-from conversations.services.attachments import private_file_save, uploads_prepare
+from conversations.services.attachments import MAX_FILES, private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
 from network.access import Actor, PatientAccess, patient_access_for
 from network.access_log import access_log_write
@@ -132,6 +132,47 @@ def referral_create(
     if send:
         referral = referral_transition(actor=actor, referral=referral, action="send")
     return referral
+
+
+@transaction.atomic
+def referral_draft_update(
+    *,
+    actor: Actor,
+    referral: Referral,
+    question: str,
+    urgency: str,
+    care_pathway: CarePathway | None = None,
+    to_team: Team | None = None,
+    files=(),
+) -> Referral:
+    """Change a draft before it is sent (the receiving organisation stays: to refer elsewhere,
+    cancel the draft). More attachments can be added."""
+    locked = Referral.objects.select_for_update(of=("self",)).get(pk=referral.pk)
+    if Party.SENDER not in parties_of(actor, locked):
+        raise PermissionDenied
+    if locked.state != Referral.State.DRAFT:
+        raise ValidationError(_("Only a draft can be changed."), code="state")
+    locked.question = _clean_question(question)
+    if urgency not in Referral.Urgency.values:
+        raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
+    if to_team is not None and to_team.organisation_id != locked.to_organisation_id:
+        raise ValidationError(_("This team does not belong to that organisation."), code="to")
+    if care_pathway is not None and not care_pathway.is_active:
+        raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
+    uploads = uploads_prepare(files)
+    if locked.attachments.count() + len(uploads) > MAX_FILES:
+        raise ValidationError(_("At most %(n)s files at a time.") % {"n": MAX_FILES})
+    locked.urgency, locked.care_pathway, locked.to_team = urgency, care_pathway, to_team
+    locked.save(update_fields=["question", "urgency", "care_pathway", "to_team"])
+    _attachments_store(actor=actor, referral=locked, uploads=uploads)
+    access_log_write(
+        actor=actor,
+        action=AccessAction.UPDATE,
+        relationship=AccessRelationship.OWN_PRACTICE,
+        patient=locked.patient,
+        object_ref=f"referral:{locked.pk}",
+    )
+    return locked
 
 
 def _earlier_referral(actor: Actor, client_key: uuid.UUID) -> Referral | None:

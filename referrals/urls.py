@@ -9,6 +9,7 @@ urlpatterns = [
     path("patienten/<int:pk>/verwijzen/", views.referral_create, name="create"),
     path("verwijzingen/<int:pk>/", views.referral_detail, name="detail"),
     path("verwijzingen/<int:pk>/terugkoppeling/", views.feedback_create, name="feedback"),
+    path("verwijzingen/<int:pk>/bewerken/", views.referral_edit, name="edit"),
     path("verwijzingen/<int:pk>/fhir/", views.referral_fhir, name="fhir"),
     path("verwijzingen/<int:pk>/vraag/", views.referral_question, name="question"),
     path(

@@ -23,6 +23,7 @@ from referrals.access import referral_get_for, referral_patient_get_for
 from referrals.delivery import referral_delivery_retry
 from referrals.fhir import referral_bundle
 from referrals.forms import (
+    DraftForm,
     FeedbackForm,
     QuestionForm,
     ReferralForm,
@@ -187,6 +188,52 @@ def referral_detail(request, pk):
                 else {"his_connected": False}
             ),
         },
+    )
+
+
+@secure_session_required
+@require_http_methods(["GET", "POST"])
+def referral_edit(request, pk):
+    """*Aanpassen*: the practice changes its draft before sending it."""
+    actor, referral = _open(request, pk)
+    if Party.SENDER not in parties_of(actor, referral):
+        raise PermissionDenied
+    if referral.state != Referral.State.DRAFT:
+        messages.error(request, _("Only a draft can be changed."))
+        return redirect("referrals:detail", pk=referral.pk)
+    access = referral_patient_get_for(actor=actor, referral=referral, data=[DataCategory.IDENTITY])
+    if request.method == "POST":
+        form = DraftForm(request.POST, request.FILES, referral=referral)
+    else:
+        form = DraftForm(
+            referral=referral,
+            initial={
+                "to_team": referral.to_team_id,
+                "care_pathway": referral.care_pathway_id,
+                "urgency": referral.urgency,
+                "question": referral.question,
+            },
+        )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_draft_update(actor=actor, referral=referral, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The draft was saved."))
+            return redirect("referrals:detail", pk=referral.pk)
+    if request.method == "POST" and request.FILES:
+        form.add_error(None, _("Nothing was saved. Choose the files again."))
+    return render(
+        request,
+        "referrals/edit.html",
+        {
+            "referral": referral,
+            "patient": access.patient,
+            "form": form,
+            "warnings": selectors.pathway_warnings(access=access, pathway=referral.care_pathway),
+        },
+        status=422 if request.method == "POST" else 200,
     )
 
 

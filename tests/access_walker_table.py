@@ -513,6 +513,13 @@ TABLE: dict[str, Rule] = {
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
+    "referrals:edit": Rule(
+        kwargs=referral_pk,
+        methods=(GET, POST),
+        body=lambda w: {"question": "Walker: aangepast", "urgency": "routine"},
+        refused=REFERRAL_REFUSED,
+        note="only a draft changes; the world's referral is in treatment, so the gp is sent back",
+    ),
     "referrals:delivery-retry": Rule(
         kwargs=lambda w: {"pk": w.referral.pk, "delivery_pk": w.referral_delivery.pk},
         methods=(POST,),

@@ -7,12 +7,14 @@ import json
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember, OrganisationKind
 from referrals.models import Feedback, Referral
+from tests.conversations.conftest import PDF_BYTES
 from tests.factories import EpisodeFactory, MedicationFactory, PatientFactory
 from tests.network.test_matrix_admin import _changelist_post
 from tests.referrals.conftest import refer
@@ -274,3 +276,51 @@ def test_a_draft_stays_with_the_practice_until_it_is_sent(login, gp, nurse, pati
     referral.refresh_from_db()
     assert referral.state == Referral.State.SENT
     assert nurse_client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+
+
+def test_the_gp_changes_her_draft_and_adds_a_letter_before_sending(
+    login, gp, nurse, patient, nursing, private_files
+):
+    referral = refer(gp, patient, nursing, send=False, question="Eerste versie.")
+    client = login(gp)
+    url = reverse("referrals:edit", args=[referral.pk])
+    assert "Concept aanpassen" in text(client.get(reverse("referrals:detail", args=[referral.pk])))
+    assert login(nurse).get(url).status_code == 404  # drafts stay with the practice
+
+    refused = client.post(
+        url,
+        {
+            "question": "Tweede versie.",
+            "urgency": "soon",
+            "files": [SimpleUploadedFile("x.pdf", b"MZ")],
+        },
+    )
+    assert refused.status_code == 422
+    assert "x.pdf is geen foto" in text(refused)
+    referral.refresh_from_db()
+    assert referral.question == "Eerste versie."
+
+    saved = client.post(
+        url,
+        {
+            "question": "Tweede versie.",
+            "urgency": "soon",
+            "files": [SimpleUploadedFile("brief.pdf", PDF_BYTES)],
+        },
+        follow=True,
+    )
+    assert "Het concept is opgeslagen." in text(saved)
+    referral.refresh_from_db()
+    assert (referral.question, referral.urgency, referral.state) == (
+        "Tweede versie.",
+        "soon",
+        "draft",
+    )
+    assert referral.attachments.get().original_name == "brief.pdf"
+    assert AccessLogEntry.objects.filter(
+        user=gp, action="update", object_ref=f"referral:{referral.pk}"
+    ).exists()
+
+    client.post(reverse("referrals:transition", args=[referral.pk, "send"]))
+    after = client.get(url, follow=True)
+    assert "Alleen een concept kan worden aangepast." in text(after)
