@@ -52,6 +52,18 @@ def _notify_after_commit(event: ReferralEvent) -> None:
     transaction.on_commit(after_commit)
 
 
+def _clean_details(*, question, urgency, to_team, to_organisation_id, care_pathway) -> str:
+    """Check what the practice wrote and chose (create and draft alike); the cleaned question."""
+    question = _clean_question(question)
+    if urgency not in Referral.Urgency.values:
+        raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
+    if to_team is not None and to_team.organisation_id != to_organisation_id:
+        raise ValidationError(_("This team does not belong to that organisation."), code="to")
+    if care_pathway is not None and not care_pathway.is_active:
+        raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
+    return question
+
+
 def _clean_question(question: str) -> str:
     question = (question or "").strip()
     if not question:
@@ -87,9 +99,13 @@ def referral_create(
         earlier = _earlier_referral(actor, client_key)
         if earlier is not None:
             return earlier
-    question = _clean_question(question)
-    if urgency not in Referral.Urgency.values:
-        raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
+    question = _clean_details(
+        question=question,
+        urgency=urgency,
+        to_team=to_team,
+        to_organisation_id=to_organisation.pk,
+        care_pathway=care_pathway,
+    )
     if (
         to_organisation.pk == actor.membership.organisation_id
         or to_organisation.kind in NOT_REFERRED_TO
@@ -97,10 +113,6 @@ def referral_create(
         or to_organisation.awaits_confirmation
     ):
         raise ValidationError(_("Choose a network organisation to refer to."), code="to")
-    if to_team is not None and to_team.organisation_id != to_organisation.pk:
-        raise ValidationError(_("This team does not belong to that organisation."), code="to")
-    if care_pathway is not None and not care_pathway.is_active:
-        raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
     uploads = uploads_prepare(files)  # every file checked before anything is written
     try:
         with transaction.atomic():
@@ -152,16 +164,18 @@ def referral_draft_update(
         raise PermissionDenied
     if locked.state != Referral.State.DRAFT:
         raise ValidationError(_("Only a draft can be changed."), code="state")
-    locked.question = _clean_question(question)
-    if urgency not in Referral.Urgency.values:
-        raise ValidationError(_("Choose how urgent the referral is."), code="urgency")
-    if to_team is not None and to_team.organisation_id != locked.to_organisation_id:
-        raise ValidationError(_("This team does not belong to that organisation."), code="to")
-    if care_pathway is not None and not care_pathway.is_active:
-        raise ValidationError(_("This care pathway is no longer in use."), code="pathway")
+    locked.question = _clean_details(
+        question=question,
+        urgency=urgency,
+        to_team=to_team,
+        to_organisation_id=locked.to_organisation_id,
+        care_pathway=care_pathway,
+    )
     uploads = uploads_prepare(files)
     if locked.attachments.count() + len(uploads) > MAX_FILES:
-        raise ValidationError(_("At most %(n)s files at a time.") % {"n": MAX_FILES})
+        raise ValidationError(
+            _("A referral has at most %(n)s attachments.") % {"n": MAX_FILES}, code="files"
+        )
     locked.urgency, locked.care_pathway, locked.to_team = urgency, care_pathway, to_team
     locked.save(update_fields=["question", "urgency", "care_pathway", "to_team"])
     _attachments_store(actor=actor, referral=locked, uploads=uploads)
