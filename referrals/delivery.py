@@ -64,6 +64,13 @@ def referral_delivery_queue(
     delivery = ReferralDelivery.objects.create(
         referral=referral, event=event, fhir_json=referral_bundle(referral)
     )
+    _log_and_queue(actor=actor, referral=referral, delivery=delivery)
+    return delivery
+
+
+def _log_and_queue(*, actor: Actor, referral: Referral, delivery: ReferralDelivery) -> None:
+    """Sending the Bundle out is an export of the patient's data: log it, then queue the post
+    for after the commit."""
     access_log_write(
         actor=actor,
         action=AccessAction.EXPORT,
@@ -75,7 +82,6 @@ def referral_delivery_queue(
     from referrals.tasks import referral_deliver_task
 
     transaction.on_commit(lambda: referral_deliver_task.delay(delivery.pk))
-    return delivery
 
 
 @transaction.atomic
@@ -97,17 +103,7 @@ def referral_delivery_retry(*, actor: Actor, referral: Referral, pk) -> Referral
         )
     delivery.status, delivery.last_error = ReferralDelivery.Status.PENDING, ""
     delivery.save(update_fields=["status", "last_error"])
-    access_log_write(
-        actor=actor,
-        action=AccessAction.EXPORT,
-        relationship=AccessRelationship.OWN_PRACTICE,
-        patient=referral.patient,
-        data=[DataCategory.IDENTITY, DataCategory.EPISODES, "referral"],
-        object_ref=f"referral-delivery:{delivery.pk}",
-    )
-    from referrals.tasks import referral_deliver_task
-
-    transaction.on_commit(lambda: referral_deliver_task.delay(delivery.pk))
+    _log_and_queue(actor=actor, referral=referral, delivery=delivery)
     return delivery
 
 
