@@ -15,9 +15,11 @@ and again whenever the user's access changes (a shared inbox membership ends, sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from types import SimpleNamespace
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
@@ -133,6 +135,13 @@ def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bo
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def send_json(self, content, close=False):
+        """A frame for a browser that has just gone away is dropped, not an application error:
+        it closed between its own frame and our answer (a page left while its ping was being
+        answered), and its next page opens a new socket and catches up."""
+        with contextlib.suppress(Disconnected):
+            await super().send_json(content, close=close)
+
     async def connect(self):
         self.actor = await database_sync_to_async(_actor_for)(self.scope)
         if self.actor is None:

@@ -620,3 +620,20 @@ def test_conversation_page_opens_with_the_redis_cache_away(gp, conversation, sec
     with override_settings(CACHES=caches):
         response = client.get(reverse("conversations:detail", args=[conversation.pk]))
     assert response.status_code == 200
+
+
+def test_an_answer_to_a_browser_that_just_left_is_dropped_quietly():
+    """A page sends its ping and is gone before the pong: Daphne's protocol refuses the frame
+    ('Attempt to send on a closed protocol'). That must not surface as an application error
+    (logged by Daphne, and the consumer's task ended) — the next page catches up."""
+    from autobahn.exception import Disconnected
+
+    from conversations.consumers import LiveConsumer
+
+    consumer = LiveConsumer()
+
+    async def closed_protocol(message):
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer.base_send = closed_protocol
+    async_to_sync(consumer.send_json)({"type": "pong"})  # no exception
