@@ -21,6 +21,12 @@ def network_organisations():
     )
 
 
+def teams_of(organisation_id: int):
+    """The teams one can refer to within an organisation, with the organisation their label
+    names (one query for the whole list)."""
+    return Team.objects.filter(organisation_id=organisation_id).select_related("organisation")
+
+
 class ReferralForm(forms.Form):
     to_organisation = forms.ModelChoiceField(
         label=_("Refer to"), queryset=network_organisations(), empty_label=_("Choose…")
@@ -52,7 +58,7 @@ class ReferralForm(forms.Form):
         self.fields["to_organisation"].queryset = network_organisations()
         chosen = self.data.get("to_organisation") or self.initial.get("to_organisation")
         with contextlib.suppress(TypeError, ValueError):
-            self.fields["to_team"].queryset = Team.objects.filter(organisation_id=int(chosen))
+            self.fields["to_team"].queryset = teams_of(int(chosen))
 
 
 class TransitionForm(forms.Form):
@@ -117,7 +123,5 @@ class DraftForm(forms.Form):
 
     def __init__(self, *args, referral, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_team"].queryset = Team.objects.filter(
-            organisation_id=referral.to_organisation_id
-        )
+        self.fields["to_team"].queryset = teams_of(referral.to_organisation_id)
         self.fields["care_pathway"].queryset = CarePathway.objects.filter(is_active=True)

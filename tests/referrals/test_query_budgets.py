@@ -65,3 +65,53 @@ def test_a_referral_page_with_its_feedback(
     assert response.status_code == 200
     assert response.content.decode().count("tussentijds") >= n
     assert response.content.decode().count(".pdf</a>") == n  # each feedback's report
+
+
+# The referral, the sender check, the patient's access and its log write, the pathways and the
+# teams for the choices, and whether a team exists.
+EDIT_BUDGET = PAGE + 1 + 1 + 3 + 3 + 3
+
+
+@pytest.mark.parametrize("n", [10, 100])
+def test_the_draft_page_with_many_pathways_and_teams(
+    n, login, gp, patient, nursing, django_assert_max_num_queries
+):
+    from referrals.models import CarePathway
+    from tests.factories import TeamFactory
+
+    for i in range(n):
+        CarePathway.objects.create(name=f"Zorgpad {i}")
+        TeamFactory(organisation=nursing, name=f"Team {i}")
+    referral = refer(gp, patient, nursing, send=False)
+    client = login(gp)
+    url = reverse("referrals:edit", args=[referral.pk])
+
+    with django_assert_max_num_queries(EDIT_BUDGET):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count("Zorgpad ") >= n
+
+
+# The patient and the access-log write (5 on PostgreSQL), the chosen organisation and its
+# matrix row, the organisations, pathways and teams to choose from, and the preview's medical
+# data — 21 queries on PostgreSQL with 10 and with 100 pathways and teams.
+CREATE_BUDGET = PAGE + 13
+
+
+@pytest.mark.parametrize("n", [10, 100])
+def test_the_referral_form_with_its_preview_and_many_pathways_and_teams(
+    n, login, gp, patient, nursing, django_assert_max_num_queries
+):
+    from referrals.models import CarePathway
+    from tests.factories import TeamFactory
+
+    for i in range(n):
+        CarePathway.objects.create(name=f"Zorgpad {i}")
+        TeamFactory(organisation=nursing, name=f"Team {i}")
+    client = login(gp)
+    url = reverse("referrals:create", args=[patient.pk])
+
+    with django_assert_max_num_queries(CREATE_BUDGET):
+        response = client.get(url, {"to_organisation": nursing.pk})
+    assert response.status_code == 200
+    assert response.content.decode().count("Team ") >= n
