@@ -31,6 +31,15 @@ class ExportPatient:
     bsn: str = ""
     his_id: str = ""
 
+    @classmethod
+    def of(cls, patient) -> ExportPatient:
+        return cls(
+            formal_name=patient.formal_name,
+            birth_date=patient.birth_date,
+            bsn=patient.bsn,
+            his_id=patient.his_id,
+        )
+
 
 @dataclass(frozen=True)
 class ExportMessage:

@@ -86,12 +86,7 @@ def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportCon
         started_at=feedback.created_at,
         practice_name=referral.practice.name,
         practice_agb=referral.practice.agb_code,
-        patient=ExportPatient(
-            formal_name=patient.formal_name,
-            birth_date=patient.birth_date,
-            bsn=patient.bsn,
-            his_id=patient.his_id,
-        ),
+        patient=ExportPatient.of(patient),
         participants=((feedback.author.full_name, feedback.organisation.name),),
         messages=(
             ExportMessage(

@@ -138,12 +138,7 @@ def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> E
         started_at=conversation.created_at,
         practice_name=patient.practice.name,
         practice_agb=patient.practice.agb_code,
-        patient=ExportPatient(
-            formal_name=patient.formal_name,
-            birth_date=patient.birth_date,
-            bsn=patient.bsn,
-            his_id=patient.his_id,
-        ),
+        patient=ExportPatient.of(patient),
         participants=participants,
         messages=messages,
         is_consultation=conversation.is_consultation,
