@@ -2,24 +2,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from conversations.services.his import HisDeliveryRetryable, his_export_deliver, his_export_fail
-from regiozorg.fhir_delivery import run_delivery_task
+from conversations.services.his import his_export_deliver, his_export_fail
+from regiozorg.fhir_delivery import DELIVERY_TASK_OPTIONS, run_delivery_task
 
-HIS_MAX_RETRIES = 6
-# Seconds: retries wait up to 30 s, 1, 2, 4, 8 and 10 minutes (jittered), so a HIS that is
-# away for a restart or a short maintenance window still gets the note; 1 s would give up in
-# about a minute.
-HIS_RETRY_BACKOFF = 30
+HIS_MAX_RETRIES = DELIVERY_TASK_OPTIONS["max_retries"]
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(HisDeliveryRetryable,),
-    retry_backoff=HIS_RETRY_BACKOFF,
-    retry_backoff_max=600,
-    max_retries=HIS_MAX_RETRIES,
-    acks_late=True,
-)
+@shared_task(**DELIVERY_TASK_OPTIONS)
 def his_export_deliver_task(self, export_id: int) -> str:
     """Deliver one HIS export; 5xx and network errors retry with backoff, and when the retries
     are used up the export is marked failed with the last reason. Safe to repeat: only a pending

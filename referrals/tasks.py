@@ -5,7 +5,7 @@ from django.db import OperationalError
 
 from referrals.delivery import referral_deliver, referral_delivery_fail
 from referrals.notifications import referral_event_notify
-from regiozorg.fhir_delivery import DeliveryRetryable, run_delivery_task
+from regiozorg.fhir_delivery import DELIVERY_TASK_OPTIONS, run_delivery_task
 
 
 @shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
@@ -14,14 +14,7 @@ def referral_notify_task(self, event_id: int) -> list[int]:
     return referral_event_notify(event_id=event_id)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(DeliveryRetryable,),
-    retry_backoff=30,
-    retry_backoff_max=600,
-    max_retries=6,
-    acks_late=True,
-)
+@shared_task(**DELIVERY_TASK_OPTIONS)
 def referral_deliver_task(self, delivery_id: int) -> str:
     """Deliver a referral to the receiver's system; retried like a HIS export (30 s up to 10
     minutes between tries), then marked failed with the last reason."""

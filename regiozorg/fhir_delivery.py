@@ -21,10 +21,12 @@ import http.client
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import override
 
 TIMEOUT_SECONDS = 10
 REASON_MAX_CHARS = 200
@@ -36,15 +38,28 @@ class DeliveryRetryable(Exception):
     """The receiver did not take it this time (5xx, timeout, network); try again later."""
 
 
+# For every delivery task: retries wait up to 30 s, 1, 2, 4, 8 and 10 minutes (jittered), so a
+# system that is away for a restart or a short maintenance window still gets it; 1 s would
+# give up in about a minute. The message is acknowledged only after the task ran.
+DELIVERY_TASK_OPTIONS = {
+    "bind": True,
+    "autoretry_for": (DeliveryRetryable,),
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 6,
+    "acks_late": True,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class DeliveryTexts:
     """What the user reads about a delivery, each a callable giving the translated text (the
     reason or attempts filled in), so the words fit what is delivered to whom."""
 
-    bad_address: callable
-    refused: callable  # (reason) -> text
-    retrying: callable  # (reason) -> text
-    gave_up: callable  # (attempts, reason) -> text
+    bad_address: Callable[[], str]
+    refused: Callable[[str], str]  # (reason) -> text
+    retrying: Callable[[str], str]  # (reason) -> text
+    gave_up: Callable[[int, str], str]  # (attempts, reason) -> text
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -134,8 +149,6 @@ def run_delivery_task(task, deliver_one, fail, pk: int) -> str:
     """The body of a delivery task: deliver under the Dutch locale (the stored reasons are read
     by Dutch users); on a retryable failure with the retries used up, mark it failed, and raise
     so Celery retries (or records the end)."""
-    from django.utils.translation import override
-
     with override("nl"):
         try:
             return deliver_one(pk).status

@@ -16,12 +16,11 @@ new export. What happens next depends on the practice:
 
 :func:`his_export_deliver` is idempotent: it posts only a ``pending`` export, and sends the
 same ``Idempotency-Key`` header (and FHIR identifier) on every attempt, so a HIS that dedupes
-on it stores one note even when a timeout hid our first success. 2xx → ``sent``; 5xx, 408,
-429 and network errors raise :class:`HisDeliveryRetryable` (the task retries with backoff and
-calls :func:`his_export_fail` when it gives up); any other answer — other 4xx, or a redirect,
-which is never followed — → ``failed`` at once, with the status and the start of the HIS's
-answer as the reason. Messages stored in ``last_error``
-are shown to the user as they are; the task writes them under the Dutch locale.
+on it stores one note even when a timeout hid our first success. How answers are handled
+(retried, sent, failed with the reason) is ``regiozorg.fhir_delivery``'s, shared with the
+delivery of referrals; :func:`his_export_fail` marks an export failed when the task gives up.
+Messages stored in ``last_error`` are shown to the user as they are; the task writes them
+under the Dutch locale.
 """
 
 from __future__ import annotations
@@ -53,10 +52,7 @@ from conversations.models import Conversation
 from network.access import Actor, sees_own_practice_patients
 from network.access_log import access_log_write
 from network.models import AccessAction, AccessOutcome, AccessRelationship, DataCategory
-from regiozorg.fhir_delivery import DeliveryRetryable, DeliveryTexts, deliver, give_up
-
-HisDeliveryRetryable = DeliveryRetryable  # the HIS did not take the note this time
-
+from regiozorg.fhir_delivery import DeliveryTexts, deliver, give_up
 
 # --- Who may ----------------------------------------------------------------------------------
 
