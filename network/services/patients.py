@@ -7,13 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.access import (
-    Actor,
-    PatientAccess,
-    collaborates,
-    open_referrals_received_by,
-    sees_own_practice_patients,
-)
+from network.access import Actor, PatientAccess, patient_access_for, sees_own_practice_patients
 from network.access_log import access_log_write
 from network.levels import Capability
 from network.models import (
@@ -184,22 +178,12 @@ def care_network_add(
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,
-        relationship=_relationship_of(actor, patient),
+        # The caller's access to the patient, as the access rule sees it (one place decides).
+        relationship=patient_access_for(actor=actor, pk=patient.pk).relationship,
         patient=patient,
         object_ref=f"care_network_member:{member.pk}",
     )
     return member
-
-
-def _relationship_of(actor: Actor, patient: Patient) -> str:
-    if (
-        sees_own_practice_patients(actor)
-        and actor.membership.organisation_id == patient.practice_id
-    ):
-        return AccessRelationship.OWN_PRACTICE
-    if collaborates(actor) and open_referrals_received_by(actor).filter(patient=patient).exists():
-        return AccessRelationship.REFERRAL
-    return AccessRelationship.CARE_NETWORK
 
 
 def can_end_network_member(
