@@ -198,8 +198,6 @@ CORRESPONDENTS_LIMIT = 200
 def correspondents_for(*, actor: Actor, kind: str) -> list:
     """People the actor shares open or closed conversations of this kind with, by name — the
     choices of the inbox's person filter. One query; capped for people in very many."""
-    from accounts.models import User
-
     shared = Participant.objects.filter(
         user_id=OuterRef("pk"),
         left_at__isnull=True,
