@@ -27,17 +27,20 @@ COPY . .
 # (hashed + compressed by WhiteNoise). The variables below exist only for this RUN line.
 RUN DEBUG=false \
     SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
+    ACCESS_LOG_HMAC_KEY=build-only-collectstatic-key-not-used-at-runtime-0123 \
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 
 # Unprivileged runtime user: the code stays root-owned and read-only for it; only
-# /app/var/media and /app/var/private (uploaded files and attachments, volumes in
-# docker-compose.yml) are writable.
+# /app/var/media, /app/var/private (uploaded files and attachments) and
+# /app/var/access-log-seals (the access log's seals, the worker's) are writable: volumes in
+# docker-compose.yml, which take this owner when they are first created.
 RUN groupadd --system regiozorg \
     && useradd --system --gid regiozorg --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin regiozorg \
-    && mkdir -p /app/var/media /app/var/private \
-    && chown regiozorg:regiozorg /app/var/media /app/var/private
+    && mkdir -p /app/var/media /app/var/private /app/var/access-log-seals \
+    && chown regiozorg:regiozorg /app/var/media /app/var/private /app/var/access-log-seals \
+    && chmod 750 /app/var/access-log-seals
 
 USER regiozorg
 

@@ -5,10 +5,14 @@ import time
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from django.contrib.sites.requests import RequestSite
+from django.core.exceptions import PermissionDenied
 
+from accounts.client_ip import client_ip
 from accounts.email import email_queue
 from accounts.middleware import SESSION_STARTED_KEY
+from accounts.signals import session_ended_send
 
 PRODUCT_NAME = "Regiozorg"
 
@@ -29,6 +33,14 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(template_prefix, email, ctx)
         email_queue(message)
 
+    def get_client_ip(self, request) -> str:
+        """The address rate limits and sessions count by: the one ``accounts.client_ip``
+        gives the access log too (proxy-aware only when configured)."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """A password entered at login a moment ago counts as recent re-authentication.
 
@@ -46,3 +58,11 @@ class AccountAdapter(DefaultAccountAdapter):
         moments.append(request.session.get(SESSION_STARTED_KEY, 0))
         latest = max(moments)
         return time.time() - latest >= account_settings.REAUTHENTICATION_TIMEOUT
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions) -> None:
+        """Sessions ended from the sessions list: their open websockets close too."""
+        for session in sessions:
+            session.end()
+            session_ended_send(user_id=session.user_id, session_key=session.session_key)

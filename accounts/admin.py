@@ -1,12 +1,33 @@
+"""The helpdesk's admin for people and their memberships.
+
+The helpdesk never reaches patient data, directly or by becoming someone: no page shows or sets
+a password, a TOTP secret or recovery codes (it resets a second factor and sends a reset link to
+the person's own address), e-mail addresses are read-only, it gives no membership to itself or
+another helpdesk account, and patient-data access is read-only here for everyone.
+"""
+
+from functools import partial
+
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Absence, StaffChange, User
+from accounts.models import Absence, User
+from accounts.staff_access import may_keep_memberships_of
 from network.models import Membership
+
+# allauth's own admin shows every authenticator's ``data``: the TOTP secret and the recovery-code
+# seed, enough to log in as anyone whose password is known. A second factor is only ever reset.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
 
 
 class AbsenceInline(admin.TabularInline):
@@ -16,7 +37,13 @@ class AbsenceInline(admin.TabularInline):
 
 
 class MembershipAdminForm(forms.ModelForm):
-    """Who and where are fixed once a membership exists: end it and add a new one instead."""
+    """Who and where are fixed once a membership exists: end it and add a new one instead.
+
+    ``actor`` (set by the admins from the request) never gives a membership to itself or to
+    another helpdesk account; the services refuse it again (``require_membership_keeper``).
+    """
+
+    actor = None
 
     class Meta:
         model = Membership
@@ -40,7 +67,31 @@ class MembershipAdminForm(forms.ModelForm):
                         field,
                         _("This cannot be changed; end this membership and add a new one."),
                     )
+        self._refuse_helpdesk_accounts(cleaned)
         return cleaned
+
+    def _refuse_helpdesk_accounts(self, cleaned) -> None:
+        if self.actor is None or not self.has_changed():
+            return
+        user = cleaned.get("user") or (self.instance.user if self.instance.user_id else None)
+        if user is None or may_keep_memberships_of(self.actor, user):
+            return
+        only_ends = self.instance.pk and set(self.changed_data) == {"is_active"}
+        if only_ends and not cleaned.get("is_active"):
+            return  # ending one is always allowed: it takes rights away
+        raise ValidationError(
+            _(
+                "The helpdesk gives no place in an organisation to itself or to another "
+                "helpdesk account (%(email)s)."
+            )
+            % {"email": user.email},
+            code="helpdesk_membership",
+        )
+
+
+def membership_form_for(request, form_class):
+    """The admin form class with the acting user attached, for the check above."""
+    return type(form_class.__name__, (form_class,), {"actor": request.user})
 
 
 class MembershipInline(admin.TabularInline):
@@ -52,9 +103,41 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["organisation"]
     can_delete = False
     show_change_link = True
+    # Level A of the practice ticks it in the product; the admin only shows it (to everyone).
+    readonly_fields = ["has_patient_data_access"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["has_patient_data_access"]
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = membership_form_for(request, self.form)
+        return super().get_formset(request, obj, **kwargs)
+
+
+class UserAdminChangeForm(forms.ModelForm):
+    """No password field (Django's has one, with a link to set it); the admin picks the fields
+    from its fieldsets, this only adds help texts."""
+
+    class Meta:
+        model = User
+        fields = ["email", "initials", "last_name"]
+        help_texts = {
+            "email": _(
+                "Read-only: password-reset links go to this address, so the helpdesk does not "
+                "change it. A change comes from the person themselves and is confirmed from the "
+                "new address."
+            ),
+        }
+
+
+class UserAddForm(forms.ModelForm):
+    """A new account has no password: the person chooses one through the link they are sent."""
+
+    class Meta:
+        model = User
+        fields = ["email", "initials", "last_name"]
+        help_texts = {
+            "email": _(
+                "The person receives an e-mail here with a link to choose their own password."
+            ),
+        }
 
 
 @admin.register(User)
@@ -69,20 +152,23 @@ class UserAdmin(DjangoUserAdmin):
         "agb_code",
         "memberships__organisation__name",
     ]
-    readonly_fields = ["last_login", "date_joined", "is_demo_account", "is_active"]
-    actions = ["deactivate", "reactivate"]
+    readonly_fields = [
+        "last_login",
+        "date_joined",
+        "is_demo_account",
+        "is_active",
+        "second_factors",
+    ]
+    actions = ["deactivate", "reactivate", "second_factor_reset", "password_reset_link_send"]
     inlines = [MembershipInline, AbsenceInline]
+    form = UserAdminChangeForm
+    add_form = UserAddForm
+    add_form_template = None  # Django's carries the password fields' script; ours has none
     add_fieldsets = [
-        (
-            None,
-            {
-                "classes": ["wide"],
-                "fields": ["email", "initials", "last_name", "password1", "password2"],
-            },
-        ),
+        (None, {"classes": ["wide"], "fields": ["email", "initials", "last_name"]}),
     ]
     base_fieldsets = [
-        (None, {"fields": ["email", "password"]}),
+        (None, {"fields": ["email"]}),
         (
             _("Personal details"),
             {
@@ -110,7 +196,18 @@ class UserAdmin(DjangoUserAdmin):
                 ]
             },
         ),
-        (_("Status"), {"fields": ["is_active", "last_login", "date_joined", "is_demo_account"]}),
+        (
+            _("Status"),
+            {
+                "fields": [
+                    "is_active",
+                    "last_login",
+                    "date_joined",
+                    "is_demo_account",
+                    "second_factors",
+                ]
+            },
+        ),
     ]
     superuser_fieldsets = [
         (
@@ -122,6 +219,47 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, obj):
         return obj.full_name
+
+    @admin.display(description=_("second factor"))
+    def second_factors(self, obj):
+        """Which kinds and when: never an authenticator's ``data`` (secret, seed, key)."""
+        rows = (
+            Authenticator.objects.filter(user=obj)
+            .order_by("type")
+            .values_list("type", "created_at", "last_used_at")
+        )
+        labels = dict(Authenticator.Type.choices)
+        shown = [
+            (
+                labels.get(kind, kind),
+                _("set up %(date)s") % {"date": _when(created)},
+                _("last used %(date)s") % {"date": _when(used)} if used else _("never used"),
+            )
+            for kind, created, used in rows
+        ]
+        if not shown:
+            return _("none")
+        return format_html_join("", "<div>{} ({}, {})</div>", shown)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # E-mail: where reset links go. Changing it would hand the account to whoever owns the
+        # new address, so nobody changes it here, not even a superuser.
+        return [*self.readonly_fields, "email"]
+
+    def user_change_password(self, request, id, form_url=""):
+        # The helpdesk never sets a password: it sends a reset link (an action) instead. A
+        # superuser (an emergency, outside the product) keeps Django's page.
+        if not request.user.is_superuser:
+            raise Http404
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        services.account_create(actor=request.user, account=obj)
+        return None
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -163,32 +301,53 @@ class UserAdmin(DjangoUserAdmin):
     def reactivate(self, request, queryset):
         self._each(request, queryset, services.user_reactivate, _("%(n)d account(s) reactivated."))
 
+    @admin.action(
+        description=_("Reset second factor (set up again at the next login)"),
+        permissions=["change"],
+    )
+    def second_factor_reset(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.second_factor_reset,
+            _("Second factor reset for %(n)d account(s); they have been e-mailed."),
+        )
+
+    @admin.action(description=_("Send password reset link"), permissions=["change"])
+    def password_reset_link_send(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            partial(services.password_reset_link_send, request=request),
+            _("Password reset link sent to %(n)d account(s), each to their own address."),
+        )
+
     def _each(self, request, queryset, service, done_message):
         done = 0
         for user in queryset:
             try:
                 service(actor=request.user, user=user)
                 done += 1
-            except (ValidationError, PermissionDenied):
+            except PermissionDenied:
                 self.message_user(
                     request, _("%(user)s: not allowed.") % {"user": user}, messages.WARNING
                 )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.WARNING)
         self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
 
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
 def membership_save_from_admin(request, membership, form) -> None:
-    """Admin edits of memberships go through the services, so they are recorded."""
+    """Admin edits of memberships go through the services, so they are checked and recorded.
+
+    Patient-data access is never among them: it is read-only in the admin.
+    """
     if membership.pk is None:
-        membership.save()
-        services.staff_change_record(
-            actor=request.user,
-            action=StaffChange.Action.MEMBERSHIP_CREATED,
-            subject=membership.user,
-            organisation=membership.organisation,
-            level=membership.level,
-            role=membership.role,
-            patient_data_access=membership.has_patient_data_access,
-        )
+        services.membership_create(actor=request.user, membership=membership)
         return
     current = Membership.objects.get(pk=membership.pk)
     changed = set(form.changed_data)
@@ -198,10 +357,6 @@ def membership_save_from_admin(request, membership, form) -> None:
         level=membership.level if "level" in changed else None,
         role=membership.role if "role" in changed else None,
         is_active=membership.is_active if "is_active" in changed else None,
-        # Only editable (so only ever changed) for a superuser; see the admins' readonly fields.
-        has_patient_data_access=(
-            membership.has_patient_data_access if "has_patient_data_access" in changed else None
-        ),
     )
     membership.refresh_from_db()
 

@@ -20,6 +20,15 @@ LAST_ACTIVITY_KEY = "rz_last_activity"
 ACTIVITY_WRITE_INTERVAL = 60
 
 
+def session_ends_at(session) -> float:
+    """Unix time at which ``session`` ends by its clocks: idle or absolute, whichever comes
+    first. A session without them (no login went through ``start_session_clock``) has ended.
+    For whatever reads a session outside a page request (the live websocket)."""
+    started = session.get(SESSION_STARTED_KEY, 0)
+    last = session.get(LAST_ACTIVITY_KEY, 0)
+    return min(last + settings.SESSION_IDLE_TIMEOUT, started + settings.SESSION_ABSOLUTE_LIFETIME)
+
+
 class SessionTimeoutMiddleware:
     """Ends a session after ``SESSION_IDLE_TIMEOUT`` idle or ``SESSION_ABSOLUTE_LIFETIME`` old."""
 

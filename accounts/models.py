@@ -460,6 +460,9 @@ class StaffChange(models.Model):
         ORGANISATION_CONFIRMED = "organisation_confirmed", _("Organisation confirmed")
         USER_DEACTIVATED = "user_deactivated", _("Account deactivated")
         USER_REACTIVATED = "user_reactivated", _("Account reactivated")
+        USER_CREATED = "user_created", _("Account created")
+        SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
+        PASSWORD_RESET_SENT = "password_reset_sent", _("Password reset link sent")
         IMPORT_APPLIED = "import_applied", _("Network partner overview imported")
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

@@ -11,9 +11,10 @@ invitations they can reach. Views and services ask here; nothing else decides it
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accounts.models import Invitation
 from network.levels import Capability
@@ -122,3 +123,48 @@ def require_account_keeper(actor, user) -> None:
     require_helpdesk(actor, "accounts.change_user")
     if user.pk == actor.pk or (user.is_superuser and not actor.is_superuser):
         raise PermissionDenied
+
+
+def may_keep_memberships_of(actor, user) -> bool:
+    """Whether ``actor`` may create or change ``user``'s memberships at all.
+
+    Helpdesk staff act through the admin, not through a membership: whoever is staff never gives
+    a place in an organisation (a level, a role, the step to patient data) to themselves or to
+    another staff account. Everyone else (a level A in the product, someone accepting an
+    invitation) is checked by the capability rules above.
+    """
+    if actor is None or not actor.is_staff:
+        return True
+    return user.pk != actor.pk and not user.is_staff
+
+
+def require_membership_keeper(actor, user) -> None:
+    if not may_keep_memberships_of(actor, user):
+        raise ValidationError(
+            _(
+                "%(email)s is a helpdesk account: the helpdesk gives no place in an organisation "
+                "to itself or to another helpdesk account."
+            )
+            % {"email": user.email},
+            code="helpdesk_membership",
+        )
+
+
+def patient_data_access_granter(actor, organisation: Organisation) -> Membership:
+    """The actor's active membership of ``organisation`` that may tick patient-data access.
+
+    Only a level-A member of that practice with the right to manage its staff decides who sees
+    its patients; never the helpdesk (not even one holding a membership) and never a superuser
+    (superusers are for emergencies, outside the product). Anyone else: 403.
+    """
+    if actor is None or actor.is_staff or not actor.is_active:
+        raise PermissionDenied
+    membership = (
+        Membership.objects.active()
+        .select_related("organisation")
+        .filter(user=actor, organisation=organisation)
+        .first()
+    )
+    if not can_manage_staff(membership):
+        raise PermissionDenied
+    return membership

@@ -108,9 +108,13 @@ def patient_data_access(request, pk: int):
     form = PatientDataAccessForm(request.POST)
     form.is_valid()
     granted = form.cleaned_data.get("granted", False)
-    services.patient_data_access_set(
-        manager=request.membership, membership=membership, granted=granted
-    )
+    try:
+        services.patient_data_access_set(
+            manager=request.membership, membership=membership, granted=granted
+        )
+    except ValidationError as refused:
+        messages.error(request, " ".join(refused.messages))
+        return redirect("accounts:staff-list")
     if granted:
         text = _(
             "%(name)s now has access to patient data, after logging in again with a second factor."
@@ -222,6 +226,14 @@ def invitation_accept(request, token: str):
                     "accounts/invitations/unusable.html",
                     {"message": exc.messages[0]},
                     status=410,
+                )
+            except ValidationError as exc:
+                # E.g. a helpdesk account, which never joins an organisation this way.
+                return render(
+                    request,
+                    "accounts/invitations/unusable.html",
+                    {"message": exc.messages[0]},
+                    status=403,
                 )
             messages.success(
                 request,

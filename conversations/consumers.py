@@ -10,6 +10,16 @@ Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts 
 The user comes from the session (AuthMiddlewareStack); the origin is checked by
 AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before joining a group,
 and again whenever the user's access changes (a shared inbox membership ends, say).
+
+A socket follows its session and its user's rights, as a page request does: before acting on a
+frame or sending a push it makes sure it checked them (``_grant``: the session row, its idle and
+absolute clocks, the user, the second-factor policy, the memberships) at most ``RECHECK_SECONDS``
+ago, and not before the session's own deadline; without traffic a timer looks at that deadline.
+The socket closes with 4401 when the session is over (logout, ended, timed out, user gone) and
+with 4403 when the user's memberships or rights differ from when it opened (the page reconnects
+and gets the new ones). Logout, ended sessions and changed rights are pushed to the user's group
+(``session.ended``, ``access.changed``), so they take effect at once. Socket frames are no
+session activity: only page requests keep a session alive.
 """
 
 from __future__ import annotations
@@ -17,16 +27,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
+import time
+from dataclasses import dataclass
+from importlib import import_module
 from types import SimpleNamespace
 
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.http import Http404
+from django.utils.crypto import constant_time_compare
 
+from accounts.client_ip import client_ip_from_scope
 from accounts.mfa_policy import has_second_factor, second_factor_required
+from accounts.middleware import session_ends_at
 from accounts.presence import online_touch
 from accounts.secure_session import secure_session_active
 from conversations import realtime, selectors
@@ -36,7 +62,15 @@ from conversations.services.messages import read_up_to
 from network.access import Actor
 from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 
+logger = logging.getLogger(__name__)
+
 MAX_SUBSCRIPTIONS = 20
+# How long a socket trusts its last look at the session and the rights. Changes made through
+# the services arrive at once over the channel layer; this bounds anything else (an edit in
+# the database, a session row deleted) and costs a handful of queries per socket per window.
+RECHECK_SECONDS = 3.0
+CLOSE_SESSION_OVER = 4401  # logged out, ended, timed out, deactivated: the page reloads
+CLOSE_RIGHTS_CHANGED = 4403  # memberships or rights differ: the page reconnects
 
 
 def database_sync_to_async(func):
@@ -78,35 +112,99 @@ class FrameForm(forms.Form):
         return data
 
 
-def _actor_for(scope) -> Actor | None:
-    user = scope.get("user")
+@dataclass(frozen=True)
+class Grant:
+    """What a socket may do now: who acts for which organisation, the session it read that
+    from, when that session ends by its clocks, and the rights it compares later checks with."""
+
+    actor: Actor
+    session: object
+    ends_at: float
+    rights: tuple
+
+
+def _grant(scope, session, user) -> Grant | None:
+    """The socket's grant for this session and user, or None when the session is over or the
+    user may not be here (the same rules as the middleware for pages)."""
     if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    ends_at = session_ends_at(session)
+    if ends_at <= time.time():
         return None
     memberships = memberships_for(user=user)
     if second_factor_required(user=user, memberships=memberships) and not has_second_factor(user):
         return None  # the same policy as RequireSecondFactorMiddleware for pages
     membership = membership_active(
         memberships=memberships,
-        organisation_id=scope["session"].get(ACTIVE_ORGANISATION_SESSION_KEY),
+        organisation_id=session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     )
-    client = scope.get("client") or (None, None)
     headers = dict(scope.get("headers") or [])
-    return Actor(
+    actor = Actor(
         user=user,
         membership=membership,
-        ip_address=client[0],
+        ip_address=client_ip_from_scope(scope),
         user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:300],
         request_id="websocket",
     )
+    rights = (
+        user.pk,
+        user.is_staff,
+        user.is_superuser,
+        membership.pk if membership else None,
+        tuple(
+            sorted(
+                (m.pk, m.organisation_id, m.level, m.role, m.has_patient_data_access, m.acts_for_id)
+                for m in memberships
+            )
+        ),
+    )
+    return Grant(actor=actor, session=session, ends_at=ends_at, rights=rights)
 
 
-def _authorise(actor: Actor, scope, conversation_id: int) -> None:
-    """404 unless the actor may see it; patient conversations need a secure session too."""
-    conversation = conversation_get_for(actor=actor, pk=conversation_id)
-    if conversation.patient_id and not secure_session_active(
-        SimpleNamespace(session=scope["session"], user=actor.user)
+def _session_user(session):
+    """The session's user as ``django.contrib.auth.get_user`` finds it, without its side
+    effects (a socket only reads its session; a page request flushes or cycles it)."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None or not constant_time_compare(
+        session.get(HASH_SESSION_KEY) or "", user.get_session_auth_hash()
     ):
+        return None  # deactivated, or the password changed since (other sessions end)
+    return user
+
+
+def _grant_again(
+    scope, session_key: str, subscribed: set[int], about_patients: set[int]
+) -> tuple[Grant | None, set[int]]:
+    """Read the session afresh (a page request may have moved its idle clock on, a logout
+    deleted it); with it the grant and which subscriptions are still visible."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    grant = _grant(scope, session, _session_user(session))
+    if grant is None or not subscribed:
+        return grant, set()
+    keep = _still_visible(grant.actor, subscribed)
+    if keep & about_patients and not _secure(grant):
+        keep -= about_patients
+    return grant, keep
+
+
+def _secure(grant: Grant) -> bool:
+    return secure_session_active(SimpleNamespace(session=grant.session, user=grant.actor.user))
+
+
+def _authorise(grant: Grant, conversation_id: int) -> bool:
+    """404 unless the actor may see it; patient conversations need a secure session too.
+    True when the conversation is about a patient."""
+    conversation = conversation_get_for(actor=grant.actor, pk=conversation_id)
+    if conversation.patient_id and not _secure(grant):
         raise Http404
+    return conversation.patient_id is not None
 
 
 def _missed(actor: Actor, conversation_id: int, after: int) -> list[dict]:
@@ -135,36 +233,127 @@ def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bo
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    grant: Grant | None = None
+    ended = False  # closed by us: nothing more is sent, whatever is still on its way
+    watch_task: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if self.watch_task is not None:
+                self.watch_task.cancel()
+
+    @property
+    def actor(self) -> Actor:
+        return self.grant.actor
+
     async def send_json(self, content, close=False):
         """A frame for a browser that has just gone away is dropped, not an application error:
         it closed between its own frame and our answer (a page left while its ping was being
         answered), and its next page opens a new socket and catches up."""
+        if self.ended:
+            return
         with contextlib.suppress(Disconnected):
             await super().send_json(content, close=close)
 
     async def connect(self):
-        self.actor = await database_sync_to_async(_actor_for)(self.scope)
-        if self.actor is None:
-            await self.close(code=4401)
+        session = self.scope["session"]
+        self.grant = await database_sync_to_async(_grant)(self.scope, session, self.scope["user"])
+        if self.grant is None:
+            await self.close(code=CLOSE_SESSION_OVER)
             return
+        self.session_key = session.session_key
+        self.session_tag = realtime.session_tag(self.session_key)
+        self.checked_until = min(time.time() + RECHECK_SECONDS, self.grant.ends_at)
+        self.check_lock = asyncio.Lock()
         self.subscribed: set[int] = set()
+        self.about_patients: set[int] = set()  # subscribed and about a patient
         self.pending_reads: dict[int, int] = {}
         self.read_task: asyncio.Task | None = None
         self.user_group = realtime.user_group(self.actor.user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
+        self.watch_task = asyncio.create_task(self._watch())
         await database_sync_to_async(online_touch)(self.actor.user.pk)
 
     async def disconnect(self, code):
-        if getattr(self, "actor", None) is None:
+        if self.grant is None:
             return
+        if self.watch_task is not None:
+            self.watch_task.cancel()
+        await self._leave_groups()
+        # No "offline" here: another tab or the next page may already be connected; the
+        # presence key simply expires when no page pings any more.
+
+    async def _leave_groups(self):
         await self.channel_layer.group_discard(self.user_group, self.channel_name)
         for conversation_id in self.subscribed:
             await self.channel_layer.group_discard(
                 realtime.conversation_group(conversation_id), self.channel_name
             )
-        # No "offline" here: another tab or the next page may already be connected; the
-        # presence key simply expires when no page pings any more.
+
+    # --- the session and the rights --------------------------------------------------------
+
+    async def _end(self, code: int) -> None:
+        """Close now; from here on nothing is sent, also not what is already on its way."""
+        if self.ended:
+            return
+        self.ended = True
+        with contextlib.suppress(Disconnected):
+            await self.close(code=code)
+        await self._leave_groups()
+
+    async def _granted(self, *, now: bool = False) -> bool:
+        """True while the socket may go on; otherwise it is closed. Looks at the session and
+        the rights again when the last look is older than ``RECHECK_SECONDS`` or the session
+        reached its deadline — or ``now``: something changed (``access.changed``)."""
+        if self.ended:
+            return False
+        if not now and time.time() < self.checked_until:
+            return True
+        async with self.check_lock:
+            if self.ended:
+                return False
+            if not now and time.time() < self.checked_until:
+                return True  # looked at while this one waited
+            subscribed = set(self.subscribed)
+            grant, keep = await database_sync_to_async(_grant_again)(
+                self.scope, self.session_key, subscribed, self.about_patients & subscribed
+            )
+            if grant is None:
+                await self._end(CLOSE_SESSION_OVER)
+                return False
+            if grant.rights != self.grant.rights:
+                await self._end(CLOSE_RIGHTS_CHANGED)
+                return False
+            # No await before the subscriptions are trimmed: a push handled meanwhile must
+            # not find a revoked conversation still subscribed within a fresh window.
+            revoked = subscribed - keep
+            self.subscribed -= revoked
+            self.about_patients -= revoked
+            self.grant = grant
+            self.checked_until = min(time.time() + RECHECK_SECONDS, grant.ends_at)
+        for conversation_id in revoked:
+            await self.channel_layer.group_discard(
+                realtime.conversation_group(conversation_id), self.channel_name
+            )
+            await self.send_json({"type": "revoked", "conversation": conversation_id})
+        return True
+
+    async def _watch(self):
+        """Close within moments of the session's idle or absolute deadline, traffic or not.
+        The session is read again then: a page request may have moved its idle clock on."""
+        try:
+            while not self.ended:
+                await asyncio.sleep(max(self.grant.ends_at - time.time(), 0) + 0.05)
+                await self._granted(now=True)
+        except Exception:
+            # Fail closed: a socket that cannot look at its session does not stay open.
+            logger.warning("live socket: session check failed", exc_info=True)
+            await self._end(1011)
+
+    # --- frames from the browser -----------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         """Only JSON text frames; anything else is refused like an invalid frame."""
@@ -179,6 +368,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
+        if not await self._granted():
+            return
         form = FrameForm(content if isinstance(content, dict) else {})
         if not form.is_valid():
             await self.send_json({"type": "error", "error": "invalid frame"})
@@ -186,6 +377,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         frame = form.cleaned_data
         if frame["type"] == "ping":
+            # Presence only: a ping is no session activity, or an open page would keep its
+            # session alive past the idle timeout.
             await database_sync_to_async(online_touch)(self.actor.user.pk, away=frame["away"])
             await self.send_json({"type": "pong"})
         elif frame["type"] == "subscribe":
@@ -221,39 +414,51 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             # Authorise first; only then join the group, then send what was missed. A message
             # stored between the two arrives twice at most; the page drops duplicates by id.
-            await database_sync_to_async(_authorise)(self.actor, self.scope, conversation_id)
+            about_patient = await database_sync_to_async(_authorise)(self.grant, conversation_id)
         except Http404:
             await self.send_json(
                 {"type": "error", "error": "not found", "conversation": conversation_id}
             )
             return
+        if self.ended:
+            return
         await self.channel_layer.group_add(
             realtime.conversation_group(conversation_id), self.channel_name
         )
         self.subscribed.add(conversation_id)
+        if about_patient:
+            self.about_patients.add(conversation_id)
         missed = await database_sync_to_async(_missed)(self.actor, conversation_id, after)
         await self.send_json({"type": "messages", "conversation": conversation_id, "items": missed})
 
-    # --- events from the channel layer -----------------------------------------------------
+    # --- events from the channel layer: each checked against the rights before it is sent ---
 
     async def message_created(self, event):
-        if event["conversation"] in self.subscribed:
+        conversation_id = event["conversation"]
+        if (
+            conversation_id in self.subscribed
+            and await self._granted()
+            and conversation_id in self.subscribed  # not revoked by that look
+        ):
             await self.send_json({**event, "type": "message"})
 
     async def conversation_changed(self, event):
-        await self.send_json({"type": "conversation"})
+        if await self._granted():
+            await self.send_json({"type": "conversation"})
 
     async def inbox_changed(self, event):
-        await self.send_json({"type": "inbox", "conversation": event["conversation"]})
+        if await self._granted():
+            await self.send_json({"type": "inbox", "conversation": event["conversation"]})
 
     async def referrals_changed(self, event):
-        await self.send_json({"type": "referrals", "referral": event["referral"]})
+        if await self._granted():
+            await self.send_json({"type": "referrals", "referral": event["referral"]})
 
     async def access_changed(self, event):
-        keep = await database_sync_to_async(_still_visible)(self.actor, set(self.subscribed))
-        for conversation_id in self.subscribed - keep:
-            await self.channel_layer.group_discard(
-                realtime.conversation_group(conversation_id), self.channel_name
-            )
-            await self.send_json({"type": "revoked", "conversation": conversation_id})
-        self.subscribed &= keep
+        """Memberships, rights or patient access changed: look again now."""
+        await self._granted(now=True)
+
+    async def session_ended(self, event):
+        """A logout or an ended session: this socket's own, or (``None``) all of the user's."""
+        if event.get("session") in (None, self.session_tag):
+            await self._end(CLOSE_SESSION_OVER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -243,6 +244,26 @@ def _private_storage():
     return storages["private"]
 
 
+# The file name extensions of each type an upload may have (the first is the usual one).
+FILE_EXTENSIONS = {
+    "image/jpeg": ("jpg", "jpeg"),
+    "image/png": ("png",),
+    "image/webp": ("webp",),
+    "image/heic": ("heic",),
+    "application/pdf": ("pdf",),
+}
+
+
+def file_name_for(name: str, content_type: str) -> str:
+    """``name`` with the extension of the type found in the file's bytes: a PDF uploaded as
+    ``uitslag.html`` is ``uitslag.pdf``, so a saved download never opens as a web page."""
+    path = PurePath(name)
+    extensions = FILE_EXTENSIONS.get(content_type, ("bin",))
+    if path.suffix[1:].lower() in extensions:
+        return path.name
+    return f"{path.stem or 'bijlage'}.{extensions[0]}"
+
+
 class PrivateFile(models.Model):
     """A checked upload (see ``conversations.services.attachments``) in private storage; only
     served by a view that asked the access rule first."""
@@ -263,6 +284,12 @@ class PrivateFile(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """The name a download gets: always the extension of the stored type (also for files
+        stored before names were corrected on upload)."""
+        return file_name_for(self.original_name, self.content_type)
 
     def storage_directory(self) -> str:
         raise NotImplementedError

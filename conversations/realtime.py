@@ -18,6 +18,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.crypto import salted_hmac
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +166,20 @@ def conversation_changed(conversation_id: int) -> None:
 
 
 def access_changed(user_id: int) -> None:
-    """Tell the user's open websockets to re-check what they are subscribed to."""
+    """Tell the user's open websockets to authorise again at once: a socket whose user or
+    memberships changed closes (4403), subscriptions no longer visible are revoked."""
     _publish([(user_group(user_id), {"type": "access.changed"})])
+
+
+def session_tag(session_key: str) -> str:
+    """Names a session on the channel layer without handing its key to Redis."""
+    return salted_hmac("conversations.realtime.session", session_key).hexdigest()
+
+
+def session_ended(user_id: int, session_key: str | None) -> None:
+    """Close the user's websockets of this session (``None``: of every session) at once."""
+    tag = session_tag(session_key) if session_key else None
+    _publish([(user_group(user_id), {"type": "session.ended", "session": tag})])
 
 
 def referrals_changed(user_ids, referral_id: int) -> None:

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from accounts.client_ip import client_ip
 from network.access_log import access_log_write
 from network.levels import Capability
 from network.models import (
@@ -56,7 +57,7 @@ class Actor:
         return cls(
             user=request.user,
             membership=getattr(request, "membership", None),
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             request_id=getattr(request, "request_id", ""),
         )

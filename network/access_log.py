@@ -1,9 +1,13 @@
 """Writing and verifying the access log (NEN 7513).
 
-Every entry's ``hash`` is SHA-256 over its content and the previous entry's hash, so editing,
-removing or reordering rows breaks the chain and ``manage.py verify_access_log`` names the first
-broken entry. Writes take a transaction-scoped advisory lock on PostgreSQL so concurrent writers
-(more Daphne processes, Celery workers) still form one chain.
+Every entry's ``hash`` is an HMAC-SHA256 over its content and the previous entry's hash, with a
+key that is not in the database (``network.access_log_chain``), so editing, removing or
+reordering rows breaks the chain, and whoever owns the database cannot recompute it.
+``manage.py verify_access_log`` names the first broken entry and checks the chain against its
+last seal (``network.access_log_seals``): a signed copy of the chain's newest entry kept outside
+the database, which also catches deleting the newest entries or emptying the log. Writes take a
+transaction-scoped advisory lock on PostgreSQL so concurrent writers (more processes, Celery
+workers) still form one chain; sealing never takes it.
 
 A failing write raises :class:`AccessLogUnavailable`; callers let it propagate, so patient data
 is never shown without its log entry (fail closed).
@@ -11,10 +15,7 @@ is never shown without its log entry (fail closed).
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import ipaddress
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,14 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.ipv6 import clean_ipv6_address
 
+from network.access_log_chain import (
+    GENESIS_HASH,
+    ROW_FIELDS,
+    ChainWalk,
+    access_log_keys,
+    entry_digest,
+)
+from network.access_log_seals import Seal, access_log_seals_read
 from network.models import (
     AccessAction,
     AccessLogEntry,
@@ -30,46 +39,12 @@ from network.models import (
     Patient,
 )
 
-GENESIS_HASH = "0" * 64
 # Any constant: the key of the advisory lock that serialises writers of the chain.
 _ADVISORY_LOCK_KEY = 7513
-
-HASHED_FIELDS = (
-    "at",
-    "user_id",
-    "user_label",
-    "organisation_id",
-    "organisation_label",
-    "responsible_user_id",
-    "role",
-    "patient_id",
-    "data",
-    "object_ref",
-    "action",
-    "relationship",
-    "outcome",
-    "query",
-    "ip_address",
-    "user_agent",
-    "request_id",
-)
 
 
 class AccessLogUnavailable(Exception):
     """The access log could not be written; the data must not be shown."""
-
-
-def _canonical(value):
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    return value
-
-
-def entry_digest(content: dict, prev_hash: str) -> str:
-    payload = {name: _canonical(content.get(name)) for name in HASHED_FIELDS}
-    payload["prev_hash"] = prev_hash
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 def _clean_ip(value: str | None) -> str | None:
@@ -116,9 +91,15 @@ class LogLine:
 
 
 def access_log_write_many(*, actor, lines: Iterable[LogLine]) -> list[AccessLogEntry]:
-    """Append ``lines`` for ``actor`` to the chain, in order, atomically."""
+    """Append ``lines`` for ``actor`` to the chain, in order, atomically.
+
+    Ids are taken inside the advisory lock, which is held until commit: entries become visible
+    in id order, so every snapshot sees a prefix of the chain (what ``access_log_seal`` relies on
+    to read the newest entry without the lock).
+    """
     now = timezone.now()
     base = _actor_fields(actor)
+    keys = access_log_keys()
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -141,8 +122,12 @@ def access_log_write_many(*, actor, lines: Iterable[LogLine]) -> list[AccessLogE
                     "outcome": str(line.outcome),
                     "query": line.query[:200],
                 }
-                digest = entry_digest(content, prev_hash)
-                entries.append(AccessLogEntry(**content, prev_hash=prev_hash, hash=digest))
+                digest = entry_digest(content, prev_hash, keys.current)
+                entries.append(
+                    AccessLogEntry(
+                        **content, prev_hash=prev_hash, hash=digest, key_id=keys.current_id
+                    )
+                )
                 prev_hash = digest
             return AccessLogEntry.objects.bulk_create(entries)
     except DatabaseError as exc:
@@ -194,37 +179,87 @@ def access_log_names_shown(
 
 @dataclass(frozen=True)
 class ChainReport:
-    checked: int
+    checked: int  # entries before the first break (all of them when the chain holds)
     broken_id: int | None = None
     problem: str = ""
-    # The newest entry: keep it elsewhere (the nightly task logs it) so that deleting the
-    # newest entries, which leaves a shorter but valid chain, is noticed too.
     head_id: int | None = None
     head_hash: str = ""
+    total: int = 0
+    legacy: int = 0  # entries from before the chain had a key (plain SHA-256)
+    # The last seal whose signature holds, and what does not hold against it or in the seals.
+    sealed: Seal | None = None
+    seal_problems: tuple[str, ...] = ()
+    # Not a break, but a risk: e.g. the application's database role could rewrite the log.
+    warnings: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.seal_problems
 
 
 def access_log_verify(*, chunk_size: int = 2000) -> ChainReport:
-    """Walk the whole chain in id order; report the first entry that does not hold."""
-    prev_hash = GENESIS_HASH
-    checked = 0
-    head_id = None
-    rows = AccessLogEntry.objects.order_by("id").values("id", "prev_hash", "hash", *HASHED_FIELDS)
+    """Walk the whole chain in id order; report the first entry that does not hold, and what
+    does not hold against the last seal (deleted newest entries, an emptied log, a chain
+    recomputed from some entry on)."""
+    # Seals first: a seal written during the walk may name entries the walk does not see.
+    seals = access_log_seals_read()
+    sealed = seals.last
+    walk = ChainWalk(access_log_keys())
+    sealed_hash = None
+    up_to_seal = 0
+    rows = AccessLogEntry.objects.order_by("id").values(*ROW_FIELDS)
     for row in rows.iterator(chunk_size=chunk_size):
-        if row["prev_hash"] != prev_hash:
-            return ChainReport(checked, row["id"], "previous hash does not match")
-        if entry_digest(row, prev_hash) != row["hash"]:
-            return ChainReport(checked, row["id"], "content does not match its hash")
-        prev_hash = row["hash"]
-        head_id = row["id"]
-        checked += 1
-    return ChainReport(checked, head_id=head_id, head_hash=prev_hash if checked else "")
+        walk.add(row)
+        if sealed is not None and sealed.head_id is not None and row["id"] <= sealed.head_id:
+            up_to_seal += 1
+            if row["id"] == sealed.head_id:
+                sealed_hash = row["hash"]
+    seal_problems = list(seals.problems)
+    if sealed is not None:
+        mismatch = sealed.mismatch(
+            found_hash=sealed_hash, newest_id=walk.head_id, entries_up_to_head=up_to_seal
+        )
+        if mismatch:
+            seal_problems.append(mismatch)
+    return ChainReport(
+        walk.checked,
+        walk.broken_id,
+        walk.problem,
+        head_id=walk.head_id,
+        head_hash=walk.prev_hash if walk.total else "",
+        total=walk.total,
+        legacy=walk.legacy,
+        sealed=sealed,
+        seal_problems=tuple(seal_problems),
+        warnings=_privilege_warnings(),
+    )
+
+
+def _privilege_warnings() -> tuple[str, ...]:
+    """The application should connect as a role that can only add to the log and read it."""
+    if connection.vendor != "postgresql":
+        return ()
+    table = AccessLogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, rolsuper, has_table_privilege(%s, 'UPDATE'),"
+            " has_table_privilege(%s, 'DELETE'), has_table_privilege(%s, 'TRUNCATE')"
+            " FROM pg_roles WHERE rolname = current_user",
+            [table] * 3,
+        )
+        role, superuser, *rights = cursor.fetchone()
+    can = [name for name, has in zip(("UPDATE", "DELETE", "TRUNCATE"), rights, strict=True) if has]
+    if not (superuser or can):
+        return ()
+    what = "is a superuser" if superuser else f"may {', '.join(can)} the access log"
+    return (
+        f"the database role {role} {what}; connect the application as the role that "
+        "manage.py db_app_role makes (INSERT and SELECT on the log only)",
+    )
 
 
 __all__ = [
+    "GENESIS_HASH",
     "AccessAction",
     "AccessLogUnavailable",
     "ChainReport",
@@ -233,4 +268,5 @@ __all__ = [
     "access_log_verify",
     "access_log_write",
     "access_log_write_many",
+    "entry_digest",
 ]

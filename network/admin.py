@@ -80,9 +80,9 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
-        from accounts.admin import MembershipAdminForm
+        from accounts.admin import MembershipAdminForm, membership_form_for
 
-        kwargs["form"] = MembershipAdminForm
+        kwargs["form"] = membership_form_for(request, MembershipAdminForm)
         return super().get_form(request, obj, change, **kwargs)
 
     list_display = [
@@ -105,9 +105,9 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "organisation", "acts_for"]
     filter_horizontal = ["teams"]
 
-    def get_readonly_fields(self, request, obj=None):
-        # Only a level-A colleague of the practice ticks patient-data access (in the product).
-        return [] if request.user.is_superuser else ["has_patient_data_access"]
+    # Only a level-A colleague of the practice ticks patient-data access (in the product): here
+    # it is read-only for everyone, superusers included, and a new membership starts without.
+    readonly_fields = ["has_patient_data_access"]
 
     def save_model(self, request, obj, form, change):
         from accounts.admin import membership_save_from_admin

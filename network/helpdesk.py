@@ -1,9 +1,12 @@
 """The helpdesk group: exactly the model permissions the care group's helpdesk needs.
 
 Helpdesk staff are ``is_staff`` users in this group, never superusers. They maintain
-organisations, teams, users and memberships and can remove a lost second factor. They cannot
-delete users (history stays attributed; accounts are deactivated), change groups or
-permissions, or make anyone staff or superuser (see ``accounts.admin``).
+organisations, teams, users and memberships, reset a lost second factor and send password-reset
+links (actions on users, ``accounts.change_user``). They cannot delete users (history stays
+attributed; accounts are deactivated), change groups or permissions, make anyone staff or
+superuser, see or set passwords and authenticators (no ``mfa`` permissions: allauth's
+authenticator admin is not even registered), or grant patient-data access (see
+``accounts.admin``).
 """
 
 from __future__ import annotations
@@ -57,8 +60,6 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "referrals.view_referralendpoint",
     "referrals.add_referralendpoint",
     "referrals.change_referralendpoint",
-    "mfa.view_authenticator",
-    "mfa.delete_authenticator",
 )
 
 

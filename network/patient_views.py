@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -21,6 +19,7 @@ from network.access import (
     patient_get_for,
     sees_own_practice_patients,
 )
+from network.csv_export import csv_writer
 from network.forms import (
     AccessLogFilterForm,
     NetworkAddForm,
@@ -387,7 +386,7 @@ def patient_access_log_export(request, pk):
         f'attachment; filename="inzage-{access.patient.his_id or access.patient.pk}.csv"'
     )
     response.write("\ufeff")  # so Excel reads UTF-8
-    writer = csv.writer(response, delimiter=";")
+    writer = csv_writer(response, delimiter=";")  # no formulas from user-chosen names
     writer.writerow(
         [
             _("Time"),

@@ -1,6 +1,8 @@
 import re
 import uuid
 
+from django.utils.cache import patch_cache_control
+
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
@@ -19,4 +21,23 @@ class RequestIdMiddleware:
         request.request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every response this process makes: patient pages, the
+    access-log CSV, FHIR exports, attachments — and every other page too, because pages name
+    colleagues, patients in lists and messages, and a rule per view would be forgotten on the
+    next one. Nothing dynamic here is worth caching.
+
+    Static files keep their long caching: WhiteNoise, placed before this middleware, answers
+    them without ever reaching it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, no_store=True)
         return response

@@ -11,8 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from regiozorg.env import Env
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "regiozorg.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise, so static files keep their caching; every other response: no-store.
+    "regiozorg.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,11 +150,18 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis; while Redis does not answer, a database table (accounts.cache), so that
+            # login and its rate limits keep working.
+            "BACKEND": "accounts.cache.FailoverCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "regiozorg",
-            # A hanging Redis must not hang pages: fail fast, callers degrade.
-            "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+            # A hanging Redis must not hang pages: fail fast, then use the database for
+            # CACHE_FALLBACK_SECONDS before asking Redis again.
+            "OPTIONS": {
+                "socket_timeout": 1,
+                "socket_connect_timeout": 1,
+                "COOLDOWN": env.int("CACHE_FALLBACK_SECONDS", 30, minimum=1),
+            },
         }
     }
     # "pubsub" (Redis PUB/SUB) or "core" (lists). pubsub: half the one-hop latency measured
@@ -165,12 +176,43 @@ if REDIS_URL:
                 if _LAYER == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "regiozorg"},
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", "regiozorg")},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Access log (NEN 7513) -------------------------------------------------------------
+# The hash chain is an HMAC with this key, which must never be stored in the database: whoever
+# owns the database can then still edit rows but not recompute the chain (network.access_log).
+# Replaced keys stay listed in ACCESS_LOG_HMAC_OLD_KEYS so older entries and seals still verify.
+if DEBUG:
+    ACCESS_LOG_HMAC_KEY = env.str(
+        "ACCESS_LOG_HMAC_KEY", "embedded-development-access-log-key-not-for-production"
+    )
+else:
+    ACCESS_LOG_HMAC_KEY = env.str("ACCESS_LOG_HMAC_KEY")
+ACCESS_LOG_HMAC_OLD_KEYS = env.list("ACCESS_LOG_HMAC_OLD_KEYS", [])
+for _name, _key in [
+    ("ACCESS_LOG_HMAC_KEY", ACCESS_LOG_HMAC_KEY),
+    *(("ACCESS_LOG_HMAC_OLD_KEYS", key) for key in ACCESS_LOG_HMAC_OLD_KEYS),
+]:
+    if len(_key) < 32 or len(set(_key)) < 5:
+        raise ImproperlyConfigured(f"{_name} must be at least 32 random characters.")
+# The chain's newest entry is sealed (signed) into a file here, outside the database: a separate
+# volume that only the Celery worker mounts (docker-compose.yml). One file per day.
+ACCESS_LOG_SEAL_DIR = Path(env.str("ACCESS_LOG_SEAL_DIR", str(DATA_DIR / "access-log-seals")))
+ACCESS_LOG_SEAL_MINUTES = env.int("ACCESS_LOG_SEAL_MINUTES", 5, minimum=1)
+# The security officer: receives the daily seal by e-mail (a copy out of the operators' reach).
+ACCESS_LOG_SEAL_EMAIL = env.list("ACCESS_LOG_SEAL_EMAIL", [])
+for _address in ACCESS_LOG_SEAL_EMAIL:
+    try:
+        validate_email(_address)
+    except ValidationError:
+        raise ImproperlyConfigured(
+            f"ACCESS_LOG_SEAL_EMAIL: {_address!r} is not an e-mail address."
+        ) from None
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -198,10 +240,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions_task",
         "schedule": 60 * 60,
     },
-    # NEN 7513: check the access log's hash chain every night; a break is logged as an error.
+    # NEN 7513: check the access log's hash chain, against its last seal, every night; a break
+    # is logged as an error.
     "verify-access-log": {
         "task": "network.tasks.access_log_verify_task",
         "schedule": 24 * 60 * 60,
+    },
+    # Seal the chain's newest entry outside the database every few minutes, and every morning
+    # (that seal also goes to ACCESS_LOG_SEAL_EMAIL).
+    "seal-access-log": {
+        "task": "network.tasks.access_log_seal_task",
+        "schedule": ACCESS_LOG_SEAL_MINUTES * 60,
+    },
+    "seal-access-log-daily": {
+        "task": "network.tasks.access_log_seal_task",
+        "schedule": crontab(hour=6, minute=0),
+        "kwargs": {"daily": True},
     },
 }
 
@@ -261,12 +315,18 @@ ACCOUNT_RATE_LIMITS = {
 # Sessions are tracked per user so that deactivation or a new grant of patient-data
 # access can end them at once.
 USERSESSIONS_TRACK_ACTIVITY = False
+USERSESSIONS_ADAPTER = "accounts.adapters.UserSessionsAdapter"  # ending one closes its websockets
 INVITATION_VALID_DAYS = 14
 ACCOUNT_REQUEST_MAX_REMARKS = 1000
 PARTNER_IMPORT_MAX_BYTES = env.int("PARTNER_IMPORT_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
 # A FHIR extraction of a large practice (5,000 patients) is about 30 MB.
 MESSAGE_MAX_CHARS = env.int("MESSAGE_MAX_CHARS", 10_000, minimum=100)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+# A photo is decoded into memory at 4 bytes a pixel before its metadata is stripped: 25
+# megapixels (a 24-MP phone photo; 6,000 x 4,000) are 100 MiB, briefly twice that while an upright
+# copy is made. Bigger ones are refused from the file's header, before any decoding; one photo
+# at a time is decoded per process (conversations.services.attachments).
+ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 25_000_000, minimum=1_000_000)
 # At most one e-mail per conversation per this many minutes to the same person.
 NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)
 EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
@@ -308,6 +368,25 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
 if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address for rate limits, sessions and the access log (accounts.client_ip).
+# Behind our reverse proxy every request comes from the proxy; the client is then named by a
+# header the proxy *overwrites* (TRUSTED_CLIENT_IP_HEADER, e.g. X-Real-IP, deploy/nginx.conf)
+# or by the Nth entry from the right of X-Forwarded-For that N proxies of ours append to
+# (TRUSTED_PROXY_COUNT). Neither set: X-Forwarded-For is ignored, the peer address counts.
+TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", None)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+if TRUSTED_CLIENT_IP_HEADER and TRUSTED_PROXY_COUNT:
+    raise ImproperlyConfigured("Set TRUSTED_CLIENT_IP_HEADER or TRUSTED_PROXY_COUNT, not both.")
+if TRUSTED_CLIENT_IP_HEADER and not all(
+    c.isascii() and (c.isalnum() or c == "-") for c in TRUSTED_CLIENT_IP_HEADER
+):
+    raise ImproperlyConfigured(
+        f"TRUSTED_CLIENT_IP_HEADER={TRUSTED_CLIENT_IP_HEADER!r} is not a header name."
+    )
+# allauth asks accounts.adapters.AccountAdapter.get_client_ip (the function above); its own
+# settings say the same in case a code path of allauth reads them directly.
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 # Strict CSP: only our own origin, no inline script or style, no framing.
 CONTENT_SECURITY_POLICY = {

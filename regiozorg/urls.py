@@ -14,6 +14,9 @@ admin.site.login = admin_login
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/email/", views.not_offered, name="email-not-offered"
+    ),  # before allauth's own (see not_offered)
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

@@ -8,7 +8,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -103,3 +103,13 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503
     )
+
+
+def not_offered(request, *args, **kwargs):
+    """allauth pages the product does not offer: 404.
+
+    ``accounts/email/`` would let whoever holds a session make an unconfirmed address the
+    account's primary one (e-mail verification is off), and so redirect its password resets.
+    An address changes through the helpdesk's process, never from one session alone.
+    """
+    raise Http404

@@ -361,6 +361,13 @@ TABLE: dict[str, Rule] = {
     # --- regiozorg ---------------------------------------------------------------------------
     "home": Rule(refused=ANONYMOUS_ONLY),
     "healthz": Rule(public=True, control=None, note="load balancer; 200 or 503"),
+    "email-not-offered": Rule(
+        methods=(GET, POST),
+        body=lambda w: {"action_add": "", "email": "aanvaller@example.org"},
+        refused=dict.fromkeys((*VIEWPOINTS, ANONYMOUS), NOT_FOUND),
+        control=None,
+        note="allauth's e-mail page (an unconfirmed primary address) is not offered",
+    ),
     # --- accounts: own profile -------------------------------------------------------------
     "accounts:profile": Rule(refused=ANONYMOUS_ONLY),
     "accounts:absence-create": Rule(
@@ -660,6 +667,15 @@ TABLE: dict[str, Rule] = {
         methods=(POST,),
         refused=ADMIN_REFUSED,
         control=None,
+    ),
+    "admin:auth_user_password_change": Rule(
+        kwargs=lambda w: {"id": str(w.users["assistant"].pk)},
+        methods=(GET, POST),
+        body=lambda w: {"password1": "Overgenomen-99-x", "password2": "Overgenomen-99-x"},
+        refused={**ADMIN_REFUSED, "helpdesk": NOT_FOUND},
+        control=None,
+        note="accounts.admin.UserAdmin.user_change_password: the helpdesk never sets a "
+        "password (it sends a reset link); only a superuser, outside the product, has the page",
     ),
     "admin:network_partnerimport_change": Rule(
         kwargs=lambda w: {"object_id": str(w.partner_import.pk)},

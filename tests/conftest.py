@@ -47,6 +47,37 @@ def _fast_and_isolated(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _access_log_seals_per_test(settings, tmp_path):
+    """Seals belong to one database: each test starts without any (never the developer's)."""
+    settings.ACCESS_LOG_SEAL_DIR = tmp_path / "access-log-seals"
+
+
+def pytest_configure(config):
+    _flush_lifts_the_truncate_guard()
+
+
+def _flush_lifts_the_truncate_guard():
+    """Transactional tests end with a flush, a TRUNCATE of every table, which the access log's
+    trigger (migration 0005) refuses. The test database is the one place where emptying the log
+    is wanted: the flush lifts the trigger for its own transaction only."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    if getattr(original, "lifts_truncate_guard", False):
+        return
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if "network_accesslogentry" not in tables or not statements:
+            return statements
+        table = "ALTER TABLE network_accesslogentry {} TRIGGER network_accesslogentry_no_truncate"
+        return [table.format("DISABLE"), *statements, table.format("ENABLE")]
+
+    sql_flush.lifts_truncate_guard = True
+    DatabaseOperations.sql_flush = sql_flush
+
+
 @pytest.fixture
 def totp_secret():
     return {}

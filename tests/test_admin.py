@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, Permission
+from django.core import mail
 from django.urls import reverse
 
-from accounts.models import User
+from accounts.models import StaffChange, User
 from network.helpdesk import HELPDESK_GROUP, HELPDESK_PERMISSIONS, ensure_helpdesk_group
 from network.levels import Level
 from network.models import Membership, Organisation, OrganisationKind, Team
-from tests.factories import MembershipFactory, OrganisationFactory, TeamFactory
+from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -177,34 +178,46 @@ def test_helpdesk_cannot_add_an_organisation_with_a_bad_agb_code(helpdesk_client
     assert not Organisation.objects.filter(name="Apotheek Fout").exists()
 
 
-def test_helpdesk_adds_a_user_to_a_practice(helpdesk_client, practice):
-    response = helpdesk_client.post(
-        reverse("admin:accounts_user_add"),
-        {
-            "email": "nieuw@delinde.nl",
-            "initials": "N.",
-            "last_name": "Nieuwenhuis",
-            "password1": "Een-lang-wachtwoord-2026",
-            "password2": "Een-lang-wachtwoord-2026",
-            # The add page carries the inlines too: give the new user a place in the practice.
-            "memberships-TOTAL_FORMS": "1",
-            "memberships-INITIAL_FORMS": "0",
-            "memberships-0-organisation": practice.pk,
-            "memberships-0-level": Level.E,
-            "memberships-0-is_active": "on",
-            "absences-TOTAL_FORMS": "0",
-            "absences-INITIAL_FORMS": "0",
-            "is_superuser": "on",
-            "is_staff": "on",
-        },
-    )
+def test_helpdesk_adds_a_user_to_a_practice_who_chooses_their_own_password(
+    helpdesk_client, helpdesk, practice, django_capture_on_commit_callbacks
+):
+    add_page = helpdesk_client.get(reverse("admin:accounts_user_add"))
+    assert set(add_page.context["adminform"].form.fields) == {"email", "initials", "last_name"}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = helpdesk_client.post(
+            reverse("admin:accounts_user_add"),
+            {
+                "email": "nieuw@delinde.nl",
+                "initials": "N.",
+                "last_name": "Nieuwenhuis",
+                # A password sent along anyway is not taken.
+                "password1": "Een-lang-wachtwoord-2026",
+                "password2": "Een-lang-wachtwoord-2026",
+                # The add page carries the inlines too: give the new user a place in the practice.
+                "memberships-TOTAL_FORMS": "1",
+                "memberships-INITIAL_FORMS": "0",
+                "memberships-0-organisation": practice.pk,
+                "memberships-0-level": Level.E,
+                "memberships-0-is_active": "on",
+                "memberships-0-has_patient_data_access": "on",
+                "absences-TOTAL_FORMS": "0",
+                "absences-INITIAL_FORMS": "0",
+                "is_superuser": "on",
+                "is_staff": "on",
+            },
+        )
     assert response.status_code == 302, response.context["adminform"].form.errors
     user = User.objects.get(email="nieuw@delinde.nl")
-    assert user.check_password("Een-lang-wachtwoord-2026")
+    assert not user.has_usable_password()
     assert user.memberships.get().organisation == practice
     assert user.memberships.get().level == Level.E
+    assert not user.memberships.get().has_patient_data_access
     assert not user.is_staff
     assert not user.is_superuser
+    [message] = [m for m in mail.outbox if m.to == ["nieuw@delinde.nl"]]
+    assert message.subject == "Je Regiozorg-account staat klaar: kies je wachtwoord"
+    assert "/accounts/password/reset/key/" in message.body
+    assert StaffChange.objects.get(action=StaffChange.Action.USER_CREATED).actor == helpdesk
 
 
 def test_helpdesk_cannot_delete_a_user(helpdesk_client, assistant):
@@ -265,7 +278,10 @@ def test_user_change_form_has_no_rights_fields_for_the_helpdesk(helpdesk_client,
     response = helpdesk_client.get(reverse("admin:accounts_user_change", args=[assistant.pk]))
     assert response.status_code == 200
     fields = set(response.context["adminform"].form.fields)
-    assert {"email", "last_name"} <= fields
+    assert "last_name" in fields
+    # Read-only: reset links go there (tests/staff/test_helpdesk_security.py).
+    assert "email" not in fields
+    assert "password" not in fields
     # Deactivation is an action (it ends sessions and is recorded), not a tick box.
     assert "is_active" not in fields
     assert not fields & {"is_superuser", "is_staff", "groups", "user_permissions"}
@@ -311,7 +327,7 @@ def test_helpdesk_cannot_take_over_a_superuser_account(helpdesk_client):
         password_url,
         {"password1": "Overgenomen-account-99", "password2": "Overgenomen-account-99"},
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
     change_url = reverse("admin:accounts_user_change", args=[admin.pk])
     data = _form_data(helpdesk_client.get(change_url)) | {"email": "helpdesk-eigen@kzf.nl"}
     helpdesk_client.post(change_url, data)
@@ -320,22 +336,24 @@ def test_helpdesk_cannot_take_over_a_superuser_account(helpdesk_client):
     assert admin.email == "beheer@kzf.nl"
 
 
-def test_helpdesk_resets_the_password_of_an_ordinary_user(helpdesk_client, assistant):
+def test_helpdesk_cannot_set_the_password_of_an_ordinary_user(helpdesk_client, assistant):
+    """It sends a reset link to the person's own address instead (test_helpdesk_security)."""
     response = helpdesk_client.post(
         reverse("admin:auth_user_password_change", args=[assistant.pk]),
         {"password1": "Nieuw-wachtwoord-2026", "password2": "Nieuw-wachtwoord-2026"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 404
     assistant.refresh_from_db()
-    assert assistant.check_password("Nieuw-wachtwoord-2026")
+    assert assistant.check_password(PASSWORD)
 
 
-def test_helpdesk_removes_a_lost_second_factor(helpdesk_client, gp):
+def test_helpdesk_resets_a_lost_second_factor_with_the_user_action(helpdesk_client, gp):
+    """The only thing the helpdesk does with authenticators (test_helpdesk_security has more)."""
     from allauth.mfa.models import Authenticator
 
-    authenticator = Authenticator.objects.get(user=gp)
-    url = reverse("admin:mfa_authenticator_delete", args=[authenticator.pk])
-    response = helpdesk_client.post(url, {"post": "yes"})
+    response = helpdesk_client.post(
+        _changelist(User), {"action": "second_factor_reset", "_selected_action": [gp.pk]}
+    )
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=gp).exists()
 

@@ -106,6 +106,16 @@ def test_every_demo_account_logs_in_with_the_demo_password(client, local_part):
     assert home.wsgi_request.user.email == demo_email(local_part)
 
 
+def test_the_demo_has_no_superuser_and_its_helpdesk_no_patient_data_access():
+    """Superusers are for emergencies only (README, "Emergency superuser"); the demo helpdesk
+    is a helpdesk like any other: staff without a superuser's rights or a route to patients."""
+    _seed()
+    assert not User.objects.filter(is_superuser=True).exists()
+    staff = User.objects.filter(is_staff=True)
+    assert list(staff.values_list("email", flat=True)) == [demo_email("helpdesk")]
+    assert not Membership.objects.filter(user__is_staff=True, has_patient_data_access=True).exists()
+
+
 def test_demo_seed_is_refused_in_production_mode(settings):
     settings.DEMO_DATA_ALLOWED = False
     with pytest.raises(CommandError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -34,3 +35,64 @@ def test_attachments_live_on_a_volume_shared_by_web_and_worker_and_writable_in_t
     assert "private" in data["volumes"]
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert re.search(r"chown regiozorg:regiozorg [^\n]*/app/var/private", dockerfile)
+
+
+APP_SERVICES = ("web", "live", "worker", "beat")
+
+
+def _database_user(url: str) -> str:
+    """The user of a DATABASE_URL as written in the compose file (``${…}`` left unexpanded)."""
+    return urlsplit(re.sub(r"\$\{[^}]*\}", "x", url)).username
+
+
+def test_the_application_connects_as_its_own_role_and_only_migrate_as_the_owner():
+    services = compose()["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    owner_password = services["postgres"]["environment"]["POSTGRES_PASSWORD"]
+    assert owner_password.startswith("${DB_OWNER_PASSWORD:?")  # no password in the file
+
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        assert _database_user(environment["DATABASE_URL"]) == "regiozorg_app", name
+        # Not the owner, and not its password under another name either.
+        assert not any("DB_OWNER_PASSWORD" in str(value) for value in environment.values()), name
+        assert "migrate" not in str(services[name]["command"]), name
+        assert services[name]["depends_on"]["migrate"] == {
+            "condition": "service_completed_successfully"
+        }, name
+
+    migrate = services["migrate"]
+    assert _database_user(migrate["environment"]["DATABASE_URL"]) == owner != "regiozorg_app"
+    command = " ".join(migrate["command"])
+    assert re.search(
+        r"manage\.py migrate --noinput &&\s+python manage\.py db_app_role "
+        r"--role regiozorg_app --password-env APP_DB_PASSWORD$",
+        command,
+    )
+    assert migrate["environment"]["APP_DB_PASSWORD"].startswith("${APP_DB_PASSWORD:?")
+    assert migrate["restart"] == "no"  # one-shot: the others wait for it to have exited 0
+    assert "migrate" not in migrate["depends_on"]
+
+
+def test_the_access_log_key_is_required_and_the_seals_are_the_workers_alone():
+    data = compose()
+    services = data["services"]
+    for name in (*APP_SERVICES, "migrate"):
+        environment = services[name]["environment"]
+        assert environment["ACCESS_LOG_HMAC_KEY"].startswith("${ACCESS_LOG_HMAC_KEY:?"), name
+        assert environment["ACCESS_LOG_SEAL_EMAIL"] == "${ACCESS_LOG_SEAL_EMAIL:-}", name
+
+    seals = services["worker"]["environment"]["ACCESS_LOG_SEAL_DIR"]
+    assert f"access-log-seals:{seals}" in services["worker"]["volumes"]
+    assert "access-log-seals" in data["volumes"]
+    mounting = [
+        name
+        for name, service in services.items()
+        if any(str(volume).startswith("access-log-seals:") for volume in service.get("volumes", []))
+    ]
+    assert mounting == ["worker"]  # not the database, not the web processes
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(rf"chown regiozorg:regiozorg [^\n]*{seals}", dockerfile)
+    # The image's collectstatic runs with production settings, which need a log key too.
+    collectstatic = re.search(r"RUN (?:[^\n]*\\\n)*[^\n]*collectstatic", dockerfile).group(0)
+    assert "ACCESS_LOG_HMAC_KEY=" in collectstatic

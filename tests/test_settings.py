@@ -18,7 +18,9 @@ PRODUCTION = {
     "DEBUG": "false",
     "SECRET_KEY": "p" * 20 + "r0duct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-xyz",
     "ALLOWED_HOSTS": "regiozorg.example.nl",
+    "ACCESS_LOG_HMAC_KEY": "4cc3ss-l0g-hm4c-k3y-0f-m0r3-th4n-32-ch4r4ct3rs",
 }
+PRODUCTION_WITHOUT_LOG_KEY = {k: v for k, v in PRODUCTION.items() if k != "ACCESS_LOG_HMAC_KEY"}
 PROBE = (
     "import json, django; from django.conf import settings; django.setup();"
     "print(json.dumps({k: getattr(settings, k, None) for k in %r}, default=str))"
@@ -53,6 +55,10 @@ def settings_values(env: dict, *names: str) -> dict:
         ({"DEBUG": "false", "ALLOWED_HOSTS": "x.nl"}, "SECRET_KEY"),
         ({**PRODUCTION, "SECRET_KEY": "too-short"}, "SECRET_KEY"),
         ({**PRODUCTION, "ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        # The access log's chain key never has a default in production.
+        (PRODUCTION_WITHOUT_LOG_KEY, "ACCESS_LOG_HMAC_KEY"),
+        ({**PRODUCTION, "ACCESS_LOG_HMAC_KEY": "short"}, "ACCESS_LOG_HMAC_KEY"),
+        ({**PRODUCTION, "ACCESS_LOG_HMAC_KEY": "a" * 40}, "ACCESS_LOG_HMAC_KEY"),
         ({"SESSION_IDLE_TIMEOUT_MINUTES": "half an hour"}, "SESSION_IDLE_TIMEOUT_MINUTES"),
         ({"SESSION_ABSOLUTE_LIFETIME_HOURS": "0"}, "SESSION_ABSOLUTE_LIFETIME_HOURS"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),

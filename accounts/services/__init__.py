@@ -1,5 +1,10 @@
 """Writes for accounts, split by topic; import the functions from here."""
 
+from accounts.services.credentials import (
+    account_create,
+    password_reset_link_send,
+    second_factor_reset,
+)
 from accounts.services.invitations import (
     invitation_accept,
     invitation_create,
@@ -20,6 +25,8 @@ from accounts.services.staff import (
     account_request_create,
     account_request_reject,
     level_change_request_create,
+    membership_add,
+    membership_create,
     membership_update,
     patient_data_access_set,
     staff_change_record,
@@ -30,6 +37,7 @@ from accounts.services.staff import (
 __all__ = [
     "absence_add",
     "absence_remove",
+    "account_create",
     "account_request_approve",
     "account_request_create",
     "account_request_reject",
@@ -40,10 +48,14 @@ __all__ = [
     "invitation_revoke",
     "language_set",
     "level_change_request_create",
+    "membership_add",
+    "membership_create",
     "membership_update",
     "organisation_confirm",
+    "password_reset_link_send",
     "patient_data_access_set",
     "profile_update",
+    "second_factor_reset",
     "staff_change_record",
     "support_request_send",
     "user_deactivate",

@@ -15,9 +15,12 @@ from django.utils.translation import gettext as _
 
 from accounts.email import email_send
 from accounts.models import AccountRequest, Invitation, StaffChange, User
+from accounts.signals import rights_changed_send, session_ended_send
 from accounts.staff_access import (
+    patient_data_access_granter,
     require_account_keeper,
     require_helpdesk,
+    require_membership_keeper,
     require_staff_manager,
 )
 from network.levels import Level
@@ -40,10 +43,11 @@ def staff_change_record(
 
 
 def sessions_end(user: User) -> int:
-    """Log ``user`` out everywhere, at once."""
+    """Log ``user`` out everywhere, at once: open websockets of theirs close after commit."""
     sessions = list(UserSession.objects.filter(user=user))
     for session in sessions:
         session.end()
+    session_ended_send(user_id=user.pk)
     return len(sessions)
 
 
@@ -258,7 +262,12 @@ def membership_add(
     has_patient_data_access: bool = False,
     notify: bool = True,
 ) -> Membership:
-    """Add (or re-activate) ``user``'s membership of ``organisation``; idempotent."""
+    """Add (or re-activate) ``user``'s membership of ``organisation``; idempotent.
+
+    Never for the helpdesk itself or another helpdesk account (``require_membership_keeper``):
+    this is the one door of account-request approval, the partner import and invitations.
+    """
+    require_membership_keeper(actor, user)
     membership, created = Membership.objects.get_or_create(
         user=user,
         organisation=organisation,
@@ -292,6 +301,32 @@ def membership_add(
 
 
 @transaction.atomic
+def membership_create(*, actor, membership: Membership) -> Membership:
+    """Save a new membership the helpdesk filled in on an admin form, recorded.
+
+    Takes the unsaved instance because the admin saves the form's teams onto that very object
+    afterwards. It always starts without patient-data access (that is level A's to tick, in the
+    product) and never belongs to the helpdesk itself or another helpdesk account.
+    """
+    require_helpdesk(actor, "network.add_membership")
+    require_membership_keeper(actor, membership.user)
+    membership.has_patient_data_access = False
+    membership.full_clean()
+    membership.save()
+    staff_change_record(
+        actor=actor,
+        action=A.MEMBERSHIP_CREATED,
+        subject=membership.user,
+        organisation=membership.organisation,
+        level=membership.level,
+        role=membership.role,
+        patient_data_access=False,
+    )
+    rights_changed_send(user_ids=[membership.user_id])
+    return membership
+
+
+@transaction.atomic
 def membership_update(
     *,
     actor,
@@ -303,12 +338,21 @@ def membership_update(
 ) -> Membership:
     """Change a level, role or whether the membership is active (helpdesk), recorded.
 
-    Patient-data access is level A's to tick in the product; here only a superuser may (the
-    admin shows it editable to them alone), and a grant ends the person's sessions as
+    Staff never change their own memberships or another staff account's, except to end one
+    (``require_membership_keeper``). Patient-data access is only ever changed by an active level
+    A of the practice who manages its staff (``patient_data_access_granter``), never by the
+    helpdesk or a superuser; a grant ends the person's sessions as
     :func:`patient_data_access_set` does.
     """
-    if has_patient_data_access is not None and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied
+    if has_patient_data_access is not None and (
+        has_patient_data_access != membership.has_patient_data_access
+    ):
+        patient_data_access_granter(actor, membership.organisation)
+        if has_patient_data_access and membership.user.is_staff:
+            raise PermissionDenied
+    only_ends = is_active is False and level is None and role is None
+    if not only_ends:
+        require_membership_keeper(actor, membership.user)
     changes = {}
     for field, value, action in (
         ("level", level, A.LEVEL_CHANGED),
@@ -340,7 +384,23 @@ def membership_update(
         )
     if membership.has_patient_data_access and "has_patient_data_access" in changes:
         sessions_end(membership.user)
+    rights_changed_send(user_ids=[membership.user_id])
     return membership
+
+
+def _other_keeper_exists(membership: Membership) -> bool:
+    """Another active level-A member of the practice, with patient-data access."""
+    return (
+        Membership.objects.filter(
+            organisation_id=membership.organisation_id,
+            level=Level.A,
+            is_active=True,
+            has_patient_data_access=True,
+            user__is_active=True,
+        )
+        .exclude(user_id=membership.user_id)
+        .exists()
+    )
 
 
 @transaction.atomic
@@ -350,15 +410,30 @@ def patient_data_access_set(
     """Only level A of the same practice ticks "toegang tot patiëntdata".
 
     On grant the colleague's sessions end: they log in again and must set up a second factor
-    (the secure session) before any patient data. On revoke nothing else is needed: every
-    request reads the flag afresh, so it takes effect at their next request.
+    (the secure session) before any patient data. On revoke every request reads the flag afresh,
+    so it takes effect at their next request; their open websockets are told after commit
+    (``rights_changed``) and close.
     """
     practice = require_staff_manager(manager)
     if membership.organisation_id != practice.pk:
         raise Http404
+    # The helpdesk never decides who sees patients, not even holding a level-A membership, and
+    # a helpdesk account never gets the access.
+    if manager.user.is_staff or (granted and membership.user.is_staff):
+        raise PermissionDenied
     membership = Membership.objects.select_for_update().get(pk=membership.pk)
     if membership.has_patient_data_access == granted:
         return membership
+    if granted and membership.user_id == manager.user_id and _other_keeper_exists(membership):
+        # Four eyes: whoever the helpdesk made level A of a practice cannot open its patients
+        # alone while the practice has someone who decides that.
+        raise ValidationError(
+            _(
+                "Access to patient data for yourself is granted by another level A colleague "
+                "of your practice who has that access."
+            ),
+            code="self_grant",
+        )
     membership.has_patient_data_access = granted
     membership.save(update_fields=["has_patient_data_access"])
     staff_change_record(
@@ -367,6 +442,7 @@ def patient_data_access_set(
         subject=membership.user,
         organisation=practice,
     )
+    rights_changed_send(user_ids=[membership.user_id])
     if granted:
         if membership.user_id != manager.user_id:
             sessions_end(membership.user)

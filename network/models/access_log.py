@@ -1,8 +1,10 @@
 """The access log (NEN 7513): who did what with which patient's data, when, from where.
 
-Append-only: on PostgreSQL a trigger (migration 0004) refuses UPDATE and DELETE. Tamper-evident:
-each entry carries a SHA-256 over its content and the previous entry's hash; see
-``network.access_log`` for writing and verifying the chain.
+Append-only: on PostgreSQL triggers refuse UPDATE and DELETE (migration 0004) and TRUNCATE
+(0005), and the application's database role may only INSERT and SELECT (``manage.py
+db_app_role``). Tamper-evident: each entry carries an HMAC-SHA256 over its content and the
+previous entry's hash, with a key that is not in the database; see ``network.access_log`` for
+writing and verifying the chain and ``network.access_log_seals`` for the seals kept outside it.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class AccessLogEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which key made ``hash`` (network.access_log_keys); empty: plain SHA-256, written before
+    # the chain had a key.
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("access log entry")

@@ -11,6 +11,19 @@
   var socket = null;
   var delay = 1000;
   var pingTimer = null;
+  var steadyTimer = null;
+
+  // A socket whose session is over (4401), or a conversation on screen that is no longer
+  // ours after the rights changed: the page reloads (the server shows the login page, or the
+  // page as the rights now allow) — at most once a minute, so a refused page does not loop.
+  function reloadOnce() {
+    var key = "regiozorg-live-reload";
+    var last = 0;
+    try { last = parseInt(sessionStorage.getItem(key) || "0", 10); } catch (e) { /* private mode */ }
+    if (Date.now() - last < 60000) { return; }
+    try { sessionStorage.setItem(key, String(Date.now())); } catch (e) { /* private mode */ }
+    location.reload();
+  }
 
   function url() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -55,9 +68,14 @@
   }
 
   function connect() {
+    var opened = false;
     socket = new WebSocket(url());
     socket.onopen = function () {
-      delay = 1000;
+      opened = true;
+      // The back-off starts again only for a socket that stayed open: one that the server
+      // closes right after opening must not bring the page back every second.
+      clearTimeout(steadyTimer);
+      steadyTimer = setTimeout(function () { delay = 1000; }, 30000);
       if (conversation) { send({ type: "subscribe", conversation: conversation, after: lastId }); }
       send({ type: "ping", away: document.hidden });
       clearInterval(pingTimer);
@@ -81,10 +99,20 @@
       }
       else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }
       else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
+      else if (data.type === "error" && data.conversation && data.conversation === conversation) {
+        reloadOnce();  // no longer ours (rights changed): the page shows what is allowed now
+      }
     };
     socket.onclose = function (event) {
       clearInterval(pingTimer);
-      if (event.code === 4401 || event.code === 4400) { return; }
+      clearTimeout(steadyTimer);
+      if (event.code === 4401) {
+        // Logged out, ended or timed out (a socket refused at connect has nothing to show).
+        if (opened) { reloadOnce(); }
+        return;
+      }
+      if (event.code === 4400) { return; }
+      // 4403 (the rights changed) and anything else: a new socket, with the rights as they are.
       // Back off and reconnect; the subscribe frame asks for everything after lastId.
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);

@@ -332,3 +332,14 @@ def test_unknown_language_changes_nothing(client, gp):
     assert settings.LANGUAGE_COOKIE_NAME not in response.cookies
     gp.refresh_from_db()
     assert gp.language == "nl"
+
+
+def test_no_page_changes_the_own_email_address_without_confirmation(client, gp):
+    """allauth's e-mail page would make an unconfirmed address primary: it is not offered."""
+    client.force_login(gp)
+
+    page = client.get("/accounts/email/")
+    added = client.post("/accounts/email/", {"action_add": "", "email": "aanvaller@example.org"})
+
+    assert (page.status_code, added.status_code) == (404, 404)
+    assert User.objects.get(pk=gp.pk).email == gp.email

@@ -258,7 +258,7 @@ def test_a_picture_that_claims_to_be_enormous_is_refused(
     response = post_files(login(nurse), about_patient, SimpleUploadedFile("scan.png", png_bomb()))
 
     assert response.status_code == 422
-    assert "Deze foto is niet te lezen." in response.content.decode()
+    assert "scan.png heeft meer dan 25 megapixel." in response.content.decode()
     assert stored_files(private_files) == []
 
 

@@ -540,6 +540,7 @@ def test_nurse_ended_from_care_network_gets_no_more_pushes_about_the_patient(
         async with connected(cookie) as socket:
             await socket.subscribe(conversation.pk, after=conversation.last_message_id)
             await db(_end_care_network_membership)(gp, nurse, shared_patient)
+            assert (await socket.next("revoked"))["conversation"] == conversation.pk
             await db(send)(gp, conversation, "Uitslag lab: HbA1c 58")
             leftovers = await socket.rest()
         assert ids(leftovers) == []

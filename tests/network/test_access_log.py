@@ -30,6 +30,7 @@ from network.access_log import (
     access_log_write_many,
     entry_digest,
 )
+from network.access_log_chain import access_log_keys
 from network.models import (
     AccessAction,
     AccessLogEntry,
@@ -132,9 +133,11 @@ def test_each_action_writes_one_complete_entry(gp, practice, patient, action):
     assert entry.ip_address == "192.0.2.10"
     assert entry.user_agent == "Mozilla/5.0 test"
     assert entry.request_id == "req-12345678"
-    # Its place in the chain: the first entry follows the genesis hash.
+    # Its place in the chain: the first entry follows the genesis hash; an HMAC with the key of
+    # the settings, named by its id.
     assert entry.prev_hash == GENESIS_HASH == "0" * 64
     assert HEX64.fullmatch(entry.hash)
+    assert entry.key_id == access_log_keys().current_id
 
 
 def test_entry_names_the_responsible_user_when_working_under_someone_elses_responsibility(
@@ -284,10 +287,11 @@ def test_editing_an_entry_is_named_by_verify_access_log(gp, patient, field, valu
 
 
 def test_rewriting_an_entry_with_a_fresh_hash_breaks_the_link_to_the_next(gp, patient):
+    """Even someone who has the key cannot rewrite one entry without the next noticing."""
     _, middle, last = _three_entries(gp, patient)
     forged = AccessLogEntry.objects.filter(pk=middle.pk).values().get()
     forged["data"] = "journal"
-    forged_hash = entry_digest(forged, forged["prev_hash"])
+    forged_hash = entry_digest(forged, forged["prev_hash"], access_log_keys().current)
 
     with _append_only_lifted():
         AccessLogEntry.objects.filter(pk=middle.pk).update(data="journal", hash=forged_hash)

@@ -245,3 +245,28 @@ def test_helpdesk_cannot_tick_patient_data_access_in_the_user_admin_either(helpd
     ]
     assert "has_patient_data_access" in inline.readonly_fields
     assert all("has_patient_data_access" not in f.fields for f in inline.formset.forms)
+
+
+def test_a_new_level_a_member_cannot_grant_themselves_access_while_the_practice_has_a_keeper(
+    client, gp, practice
+):
+    """Four eyes: an account made level A (say by the helpdesk, for an address it controls)
+    does not open the practice's patients on its own; the practice's own level A decides."""
+    newcomer = UserFactory(email="nieuw.a@delinde.nl")
+    own = MembershipFactory(user=newcomer, organisation=practice, level=Level.A)
+    totp_enable(newcomer)
+    client.force_login(newcomer)
+
+    response = _set_access(client, own, granted=True)
+
+    assert response.status_code == 302
+    assert not Membership.objects.get(pk=own.pk).has_patient_data_access
+    assert "Toegang tot patiëntgegevens voor jezelf geeft een andere collega" in (
+        client.get(STAFF_LIST).content.decode()
+    )
+    assert not StaffChange.objects.filter(subject=newcomer, action=A.ACCESS_GRANTED).exists()
+
+    gp_browser = Client()
+    gp_browser.force_login(gp)
+    _set_access(gp_browser, own, granted=True)
+    assert Membership.objects.get(pk=own.pk).has_patient_data_access

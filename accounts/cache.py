@@ -1,0 +1,111 @@
+"""The cache: Redis, and while Redis does not answer, a table in the database.
+
+allauth keeps its rate limits (failed logins per address and per account) in the default cache.
+With a plain ``RedisCache`` a stopped Redis turned every login POST into a 500. Failing open
+(no limits while Redis is away) would hand an attacker who can upset Redis unlimited password
+guesses; so the limits move to the database instead, which every web process shares, and keep
+holding. Presence and the e-mail "already sent" marks follow along; they are small.
+
+When a Redis call fails with a connection error or a timeout, this process uses the database
+table for ``COOLDOWN`` seconds (``CACHE_FALLBACK_SECONDS``, 30 by default) without asking Redis
+again — so a hanging Redis costs one socket timeout per window, not one per call — and logs a
+warning once per window.
+After the window it tries Redis again. Counters written to the table while Redis was away are
+not copied back: at worst a rate-limit window starts afresh once, when Redis returns.
+
+The table (``FALLBACK_TABLE``) is created by migration ``accounts.0004``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_TABLE = "accounts_cache_fallback"
+FALLBACK_SECONDS = 30
+# Rate-limit entries must not be culled away while they still count; the table only grows by
+# what a few minutes of an outage write, and expired rows are culled.
+FALLBACK_MAX_ENTRIES = 100_000
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+
+
+class FailoverCache(RedisCache):
+    """``RedisCache`` that falls back to ``DatabaseCache`` while Redis does not answer.
+
+    ``OPTIONS`` may hold ``COOLDOWN`` (seconds); the rest goes to the Redis client as usual.
+    """
+
+    def __init__(self, server, params):
+        options = dict(params.get("OPTIONS", {}))
+        self._fallback_seconds = options.pop("COOLDOWN", FALLBACK_SECONDS)
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._fallback = DatabaseCache(
+            FALLBACK_TABLE,
+            {
+                # The same keys as in Redis, so a caller cannot tell the two apart.
+                "KEY_PREFIX": self.key_prefix,
+                "VERSION": self.version,
+                "KEY_FUNCTION": params.get("KEY_FUNCTION"),
+                "TIMEOUT": params.get("TIMEOUT", 300),
+                "OPTIONS": {"MAX_ENTRIES": FALLBACK_MAX_ENTRIES},
+            },
+        )
+        self._down_until = 0.0
+
+    @property
+    def redis_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _call(self, name: str, *args, **kwargs):
+        if not self.redis_down:
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except REDIS_DOWN as exc:
+                self._down_until = time.monotonic() + self._fallback_seconds
+                logger.warning(
+                    "Redis cache unavailable (%s): using the database for %s s",
+                    exc,
+                    self._fallback_seconds,
+                )
+        return getattr(self._fallback, name)(*args, **kwargs)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("add", key, value, timeout, version)
+
+    def get(self, key, default=None, version=None):
+        return self._call("get", key, default, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set", key, value, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("touch", key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._call("delete", key, version)
+
+    def get_many(self, keys, version=None):
+        return self._call("get_many", keys, version)
+
+    def has_key(self, key, version=None):
+        return self._call("has_key", key, version)
+
+    def incr(self, key, delta=1, version=None):
+        return self._call("incr", key, delta, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._call("set_many", data, timeout, version)
+
+    def delete_many(self, keys, version=None):
+        return self._call("delete_many", keys, version)
+
+    def clear(self):
+        return self._call("clear")

@@ -1,0 +1,91 @@
+"""No response with patient data may be kept by a browser or a proxy: ``Cache-Control: no-store``.
+
+``regiozorg.middleware.NoStoreMiddleware`` sets it on every response that is not a static file.
+The test walks the same URL table as the access walker (``tests/access_walker_table.py``) and
+requests every URL of the project — as the one who may see it and as everyone who must not — so
+a new page cannot forget the header.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from allauth.mfa import app_settings as mfa_settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.access_walker_table import TABLE, VIEWPOINTS
+from tests.test_access_walker import (  # noqa: F401 (world is a fixture)
+    ALLAUTH_PAGES,
+    TABLE_PATTERNS,
+    world,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Patient data the gp may open: each must answer 200 (and not pass by being refused).
+PATIENT_DATA = (
+    "network:patient-detail",
+    "network:patient-access-log",
+    "network:patient-access-log-export",
+    "referrals:fhir",
+    "referrals:attachment",
+    "referrals:feedback-his-download",
+    "conversations:attachment",
+    "conversations:his-export-download",
+    "conversations:detail",
+)
+
+
+def test_every_url_answers_with_no_store(world, secure_client):  # noqa: F811
+    clients: dict[str | None, Client] = {}
+
+    def as_viewpoint(viewpoint: str):
+        actor, target = VIEWPOINTS[viewpoint]
+        if actor not in clients:
+            clients[actor] = Client()
+            if actor is not None:
+                # One login per person: a TOTP code is valid once, and only in its period.
+                left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
+                if left < 1.5:
+                    time.sleep(left + 0.05)
+                secure_client(world.users[actor], client=clients[actor])
+        return clients[actor], world.aimed_at(target)
+
+    missing, answered = [], {}
+    for name in TABLE_PATTERNS:
+        rule = TABLE[name]
+        for viewpoint in dict.fromkeys([rule.control, *rule.refused]):
+            if viewpoint is None:
+                continue
+            client, seen = as_viewpoint(viewpoint)
+            url = reverse(name, kwargs=rule.kwargs(seen) if rule.kwargs else {})
+            response = client.get(url)  # GET only: nothing changes, every answer counts
+            answered[name, viewpoint] = response.status_code
+            cache_control = response.get("Cache-Control", "")
+            if "no-store" not in cache_control:
+                missing.append(
+                    f"GET {url} as {viewpoint}: {response.status_code} {cache_control!r}"
+                )
+    for pattern in ALLAUTH_PAGES:
+        response = Client().get(reverse(pattern.name))
+        if "no-store" not in response.get("Cache-Control", ""):
+            missing.append(f"GET {reverse(pattern.name)} (allauth): {response.status_code}")
+
+    assert not missing, "\n".join(missing)
+    assert {name: answered[name, "gp"] for name in PATIENT_DATA} == dict.fromkeys(PATIENT_DATA, 200)
+
+
+def test_static_files_keep_their_caching(settings, client, db):
+    """WhiteNoise answers static files before the middleware; pages get no-store."""
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    static = Client().get("/static/js/live.js")
+    page = Client().get(reverse("home"))  # to the login page
+
+    assert static.status_code == 200
+    assert "no-store" not in static.get("Cache-Control", "")
+    assert "max-age" in static["Cache-Control"]
+    assert page.status_code == 302
+    assert page["Cache-Control"] == "no-store"
