@@ -120,7 +120,3 @@ class InboxFilterForm(forms.Form):
             (person.pk, person.full_name) for person in people
         ]
         self.fields["patient"].widget.attrs["class"] = "form-select"
-
-
-class RecipientSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100)

@@ -21,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
-from accounts.presence import absences_today_prefetch, with_presence
+from accounts.presence import absences_today_prefetch
 from conversations.access import Actor, conversations_log_listed, conversations_visible_to
 from conversations.models import (
     Conversation,
@@ -348,7 +348,3 @@ def inboxes_by_ids(*, ids: list[int]) -> list[SharedInbox]:
     return list(
         SharedInbox.objects.filter(pk__in=ids, is_active=True).select_related("organisation")
     )
-
-
-def users_with_presence(ids) -> QuerySet[User]:
-    return with_presence(User.objects.filter(pk__in=ids))

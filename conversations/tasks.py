@@ -19,7 +19,3 @@ def his_export_deliver_task(self, export_id: int) -> str:
         lambda pk, reason: his_export_fail(export_id=pk, reason=reason),
         export_id,
     )
-
-
-# Registered here so that a worker's autodiscovery finds it.
-from conversations.tasks_notify import notify_new_message_task  # noqa: E402, F401

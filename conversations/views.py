@@ -24,6 +24,7 @@ from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
 from conversations.his_views import his_export_context
 from conversations.models import Attachment, Conversation, ReadState
 from conversations.services import messages as conversation_services
+from core.htmx import partial_or_page
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
 from network.selectors import patient_list_for
@@ -36,10 +37,6 @@ def _actor(request) -> Actor:
     if not can_message(actor):
         raise PermissionDenied
     return actor
-
-
-def _partial(request, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 def _inbox(request, kind: str, url_name: str):
@@ -80,7 +77,7 @@ def _inbox(request, kind: str, url_name: str):
             else None
         ),
     }
-    response = render(request, _partial(request, "conversations/list.html", "rows"), context)
+    response = render(request, partial_or_page(request, "conversations/list.html", "rows"), context)
     response["Vary"] = "HX-Request"
     return response
 

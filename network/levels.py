@@ -2,7 +2,7 @@
 
 GP-practice staff have a level (A, B, B+, C, C+, D, E) exactly as the care group's staff
 instruction describes it (``shared/seeds/002``); network partners have a role (lead provider or
-provider). Everything that gates a feature asks :func:`member_can` — never a level letter.
+provider). Everything that gates a feature asks ``Membership.can`` — never a level letter.
 """
 
 from __future__ import annotations
@@ -102,22 +102,3 @@ def capabilities_for(*, kind: str, level: str = "", role: str = "") -> frozenset
     if kind == OrganisationKind.CARE_GROUP:
         return CARE_GROUP_CAPABILITIES
     return ROLE_CAPABILITIES.get(role, frozenset())
-
-
-def member_can(user, capability: Capability, organisation) -> bool:
-    """May ``user`` do ``capability`` in ``organisation``? The one question every gate asks.
-
-    Answers from the user's active membership of that organisation; an inactive user, an
-    ended membership or another organisation all answer no.
-    """
-    from network.models import Membership
-
-    if user is None or not user.is_authenticated or not user.is_active or organisation is None:
-        return False
-    membership = (
-        Membership.objects.active()
-        .filter(user=user, organisation=organisation)
-        .select_related("organisation")
-        .first()
-    )
-    return membership is not None and membership.can(capability)

@@ -203,17 +203,6 @@ def partner_import_preview(content: str) -> Preview:
 
 
 @transaction.atomic
-def partner_import_create(*, helpdesk_user, practice: Organisation, uploaded) -> PartnerImport:
-    require_helpdesk(helpdesk_user, "network.add_partnerimport")
-    if not practice.is_gp_practice:
-        raise ValidationError(_("Choose the GP practice that delivered the overview."))
-    content = partner_import_check_file(uploaded)
-    return PartnerImport.objects.create(
-        practice=practice, file_name=uploaded.name[:255], content=content, uploaded_by=helpdesk_user
-    )
-
-
-@transaction.atomic
 def partner_import_apply(*, helpdesk_user, partner_import: PartnerImport) -> dict[str, int]:
     """Import everything or nothing. Existing organisations, people, memberships and open
     invitations are left as they are, so a second import of the same file creates nothing."""

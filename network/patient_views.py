@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.htmx import partial_or_page
 from network import selectors, services
 from network.access import (
     Actor,
@@ -47,10 +48,6 @@ def _actor(request) -> Actor:
     return actor
 
 
-def _htmx_partial(request, template: str, partial: str) -> str:
-    return f"{template}#{partial}" if request.htmx and not request.htmx.boosted else template
-
-
 @secure_session_required
 @require_GET
 def patient_list(request):
@@ -58,7 +55,7 @@ def patient_list(request):
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = selectors.patient_list_for(actor=actor, query=query, page=request.GET.get("page"))
-    template = _htmx_partial(request, "network/patients/list.html", "results")
+    template = partial_or_page(request, "network/patients/list.html", "results")
     response = render(
         request,
         template,

@@ -223,6 +223,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "regiozorg"
+# Task modules that autodiscovery (each app's ``tasks``) does not find on its own.
+CELERY_IMPORTS = ["conversations.tasks_notify"]
 CELERY_TIMEZONE = "Europe/Amsterdam"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A Redis that hangs must not hold a page for long: queueing a task gives up after a few
