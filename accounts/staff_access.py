@@ -148,23 +148,3 @@ def require_membership_keeper(actor, user) -> None:
             % {"email": user.email},
             code="helpdesk_membership",
         )
-
-
-def patient_data_access_granter(actor, organisation: Organisation) -> Membership:
-    """The actor's active membership of ``organisation`` that may tick patient-data access.
-
-    Only a level-A member of that practice with the right to manage its staff decides who sees
-    its patients; never the helpdesk (not even one holding a membership) and never a superuser
-    (superusers are for emergencies, outside the product). Anyone else: 403.
-    """
-    if actor is None or actor.is_staff or not actor.is_active:
-        raise PermissionDenied
-    membership = (
-        Membership.objects.active()
-        .select_related("organisation")
-        .filter(user=actor, organisation=organisation)
-        .first()
-    )
-    if not can_manage_staff(membership):
-        raise PermissionDenied
-    return membership

@@ -17,7 +17,6 @@ from accounts.email import email_send
 from accounts.models import AccountRequest, Invitation, StaffChange, User
 from accounts.signals import rights_changed_send, session_ended_send
 from accounts.staff_access import (
-    patient_data_access_granter,
     require_account_keeper,
     require_helpdesk,
     require_membership_keeper,
@@ -334,22 +333,13 @@ def membership_update(
     level=None,
     role=None,
     is_active=None,
-    has_patient_data_access=None,
 ) -> Membership:
     """Change a level, role or whether the membership is active (helpdesk), recorded.
 
     Staff never change their own memberships or another staff account's, except to end one
-    (``require_membership_keeper``). Patient-data access is only ever changed by an active level
-    A of the practice who manages its staff (``patient_data_access_granter``), never by the
-    helpdesk or a superuser; a grant ends the person's sessions as
-    :func:`patient_data_access_set` does.
+    (``require_membership_keeper``). Patient-data access is not changed here: only level A of
+    the practice ticks it, in the product (:func:`patient_data_access_set`).
     """
-    if has_patient_data_access is not None and (
-        has_patient_data_access != membership.has_patient_data_access
-    ):
-        patient_data_access_granter(actor, membership.organisation)
-        if has_patient_data_access and membership.user.is_staff:
-            raise PermissionDenied
     only_ends = is_active is False and level is None and role is None
     if not only_ends:
         require_membership_keeper(actor, membership.user)
@@ -358,7 +348,6 @@ def membership_update(
         ("level", level, A.LEVEL_CHANGED),
         ("role", role, A.ROLE_CHANGED),
         ("is_active", is_active, A.MEMBERSHIP_ENDED),
-        ("has_patient_data_access", has_patient_data_access, A.ACCESS_REVOKED),
     ):
         before = getattr(membership, field)
         if value is None or value == before:
@@ -372,8 +361,6 @@ def membership_update(
     for _field, (action, before, after) in changes.items():
         if action == A.MEMBERSHIP_ENDED and after:
             action = A.MEMBERSHIP_CREATED
-        if action == A.ACCESS_REVOKED and after:
-            action = A.ACCESS_GRANTED
         staff_change_record(
             actor=actor,
             action=action,
@@ -382,8 +369,6 @@ def membership_update(
             before=before,
             after=after,
         )
-    if membership.has_patient_data_access and "has_patient_data_access" in changes:
-        sessions_end(membership.user)
     rights_changed_send(user_ids=[membership.user_id])
     return membership
 

@@ -24,6 +24,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
@@ -538,25 +539,32 @@ def test_a_new_membership_in_the_admin_starts_without_patient_data_access(
 def test_the_services_refuse_a_grant_by_anyone_but_level_a_of_the_practice(
     helpdesk, gp, outsider, assistant, practice
 ):
+    """Patient-data access has one door, ``patient_data_access_set``; the helpdesk's
+    ``membership_update`` has no way to change it."""
     membership = membership_of(assistant)
     root = UserFactory(email="root@kzf.nl", is_staff=True, is_superuser=True)
-    for actor in (helpdesk, root, outsider):
+    with pytest.raises(TypeError):
+        services.membership_update(
+            actor=helpdesk, membership=membership, has_patient_data_access=True
+        )
+    # Level A of another practice: not theirs.
+    with pytest.raises(Http404):
+        services.patient_data_access_set(
+            manager=membership_of(outsider), membership=membership, granted=True
+        )
+    # The helpdesk or a superuser holding a level-A membership of the practice (made before this
+    # rule) still decides nothing about its patients.
+    for staff in (helpdesk, root):
+        own = MembershipFactory(user=staff, organisation=practice, level=Level.A)
         with pytest.raises(PermissionDenied):
-            services.membership_update(
-                actor=actor, membership=membership, has_patient_data_access=True
-            )
-    # The helpdesk holding a level-A membership of the practice (made before this rule) still
-    # decides nothing about its patients.
-    own = MembershipFactory(user=helpdesk, organisation=practice, level=Level.A)
-    with pytest.raises(PermissionDenied):
-        services.patient_data_access_set(manager=own, membership=membership, granted=True)
-    with pytest.raises(PermissionDenied):
-        services.patient_data_access_set(manager=own, membership=own, granted=True)
+            services.patient_data_access_set(manager=own, membership=membership, granted=True)
+        with pytest.raises(PermissionDenied):
+            services.patient_data_access_set(manager=own, membership=own, granted=True)
     membership.refresh_from_db()
     assert not membership.has_patient_data_access
 
     # Level A of the practice does, as in the product.
-    services.membership_update(actor=gp, membership=membership, has_patient_data_access=True)
+    services.patient_data_access_set(manager=membership_of(gp), membership=membership, granted=True)
     membership.refresh_from_db()
     assert membership.has_patient_data_access
     assert StaffChange.objects.get(action=A.ACCESS_GRANTED).actor == gp
