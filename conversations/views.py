@@ -25,11 +25,11 @@ from conversations.his_views import his_export_context
 from conversations.models import Attachment, Conversation, ReadState
 from conversations.services import messages as conversation_services
 from core.htmx import partial_or_page
+from core.pagination import query_without_page
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
 from network.selectors import patient_list_for
 from regiozorg.downloads import private_file_response
-from regiozorg.pagination import query_without_page
 
 
 def _actor(request) -> Actor:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.secure_session import secure_session_required
 from core.htmx import partial_or_page
+from core.pagination import query_without_page
 from network import selectors, services
 from network.access import (
     Actor,
@@ -38,7 +39,6 @@ from network.models import (
     Membership,
 )
 from referrals import selectors as referral_selectors
-from regiozorg.pagination import query_without_page
 
 
 def _actor(request) -> Actor:
