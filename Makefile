@@ -49,9 +49,10 @@ run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLi
 test: install ## Run the test suite; extra pytest arguments via ARGS="..."
 	$(VENV_BIN)/pytest $(ARGS)
 
-lint: install ## ruff check + ruff format --check
+lint: install ## ruff check + ruff format --check + lint-imports (the floors)
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
+	$(VENV_BIN)/lint-imports --no-cache
 
 fmt: install ## Fix what ruff can fix and format the code
 	$(VENV_BIN)/ruff check --fix .
