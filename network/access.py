@@ -168,7 +168,7 @@ def relationship_of(
         return AccessRelationship.NONE
     if access_granted is None:
         access_granted = _active_grants_for(actor).filter(patient_id=patient.pk).exists()
-    if access_granted:
+    if access_granted:  # every grant is an open referral's today (AccessGrantReason)
         return AccessRelationship.REFERRAL
     if patient.is_visible:
         if in_care_network is None:
