@@ -50,6 +50,7 @@ def seed(args, connection):
     from network.access import Actor
     from network.levels import Level, Role
     from network.models import (
+        AccessGrant,
         CareNetworkMember,
         Membership,
         Organisation,
@@ -130,6 +131,22 @@ def seed(args, connection):
             )
         )
     referrals = Referral.objects.bulk_create(referrals, batch_size=5_000)
+    # While a referral is open its receivers hold an access grant (referrals.services).
+    AccessGrant.objects.bulk_create(
+        (
+            AccessGrant(
+                patient_id=r.patient_id,
+                organisation_id=r.to_organisation_id,
+                team_id=r.to_team_id,
+                reason="referral",
+                source=f"referral:{r.pk}",
+                started_at=r.sent_at,
+            )
+            for r in referrals
+            if r.state in ("sent", "accepted")
+        ),
+        batch_size=5_000,
+    )
     events = []
     for referral in referrals:
         events.append(
@@ -192,6 +209,7 @@ def seed(args, connection):
             "referrals_feedback",
             "network_patient",
             "network_carenetworkmember",
+            "network_accessgrant",
         ):
             cursor.execute(f"ANALYZE {table}")
     return gp, nurse, heavy

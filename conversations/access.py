@@ -14,12 +14,24 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
-from network.access import Actor, collaborates, patients_visible_to
+from network.access import (
+    Actor,
+    collaborates,
+    patients_visible_to,
+    relationship_facts,
+    relationship_of,
+)
 from network.access_log import access_log_names_shown, access_log_write
 from network.levels import Capability
-from network.models import AccessAction, AccessRelationship, DataCategory
+from network.models import AccessAction, DataCategory
 
-__all__ = ["Actor", "can_message", "conversation_get_for", "conversations_visible_to"]
+__all__ = [
+    "Actor",
+    "can_message",
+    "conversation_get_for",
+    "conversations_visible_to",
+    "recipients_could_not_read",
+]
 
 
 def can_message(actor: Actor) -> bool:
@@ -40,6 +52,17 @@ def _inbox_ids(actor: Actor, *, organisation_only: bool = False) -> QuerySet:
     return members.values("inbox_id")
 
 
+def _via_own_inbox(actor: Actor) -> Exists:
+    """A shared inbox of the acting organisation that the actor is in takes part."""
+    return Exists(
+        Participant.objects.filter(
+            conversation=OuterRef("pk"),
+            left_at__isnull=True,
+            inbox_id__in=_inbox_ids(actor, organisation_only=True),
+        )
+    )
+
+
 def conversations_visible_to(actor: Actor) -> QuerySet[Conversation]:
     """The conversations ``actor`` may open, as one queryset filter."""
     if not can_message(actor):
@@ -48,7 +71,7 @@ def conversations_visible_to(actor: Actor) -> QuerySet[Conversation]:
     takes_part = Exists(
         current.filter(Q(user_id=actor.user.pk) | Q(inbox_id__in=_inbox_ids(actor)))
     )
-    via_own_inbox = Exists(current.filter(inbox_id__in=_inbox_ids(actor, organisation_only=True)))
+    via_own_inbox = _via_own_inbox(actor)
     patient_rule = Q(patient__isnull=True)
     if collaborates(actor):
         patient_rule |= Q(patient__in=patients_visible_to(actor).values("pk"))
@@ -56,14 +79,26 @@ def conversations_visible_to(actor: Actor) -> QuerySet[Conversation]:
     return Conversation.objects.filter(takes_part).filter(patient_rule)
 
 
+def with_relationship_facts(conversations: QuerySet[Conversation], actor: Actor) -> QuerySet:
+    """``conversations`` with what the access log needs to name the actor's relationship to
+    each one's patient, in the same query (see :func:`network.access.relationship_facts`)."""
+    if not can_message(actor):
+        return conversations
+    return conversations.annotate(
+        **relationship_facts(actor, patient="patient_id"),
+        via_shared_inbox=_via_own_inbox(actor),
+    )
+
+
 def conversation_get_for(*, actor: Actor, pk, log: bool = True) -> Conversation:
     """The conversation, or 404. Opening one about a patient is logged (NEN 7513)."""
     try:
-        conversation = (
-            conversations_visible_to(actor)
-            .select_related("patient", "patient__practice", "created_by", "picked_up_by")
-            .get(pk=pk)
-        )
+        conversation = with_relationship_facts(
+            conversations_visible_to(actor).select_related(
+                "patient", "patient__practice", "created_by", "picked_up_by"
+            ),
+            actor,
+        ).get(pk=pk)
     except (Conversation.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     if log:
@@ -72,11 +107,21 @@ def conversation_get_for(*, actor: Actor, pk, log: bool = True) -> Conversation:
 
 
 def _relationship(actor: Actor, conversation: Conversation) -> str:
-    own = (
-        actor.membership.organisation_id == conversation.patient.practice_id
-        and actor.membership.has_patient_data_access
+    """Asked of ``network.access.relationship_of``; this app only adds whether a shared inbox
+    of the actor's organisation takes part (read from :func:`with_relationship_facts`'
+    annotations when the conversation has them, else looked up)."""
+    via_inbox = getattr(conversation, "via_shared_inbox", None)
+    if via_inbox is None:
+        via_inbox = (
+            Conversation.objects.filter(pk=conversation.pk).filter(_via_own_inbox(actor)).exists()
+        )
+    return relationship_of(
+        actor,
+        conversation.patient,
+        access_granted=getattr(conversation, "access_granted", None),
+        in_care_network=getattr(conversation, "in_care_network", None),
+        via_shared_inbox=via_inbox,
     )
-    return AccessRelationship.OWN_PRACTICE if own else AccessRelationship.CARE_NETWORK
 
 
 def conversation_log_read(
@@ -102,6 +147,18 @@ def conversations_log_listed(*, actor: Actor, conversations, object_ref: str) ->
         data=[DataCategory.IDENTITY, "conversation"],
         object_ref=object_ref,
     )
+
+
+def recipients_could_not_read(*, patient_access, people, inboxes, make_visible: bool) -> bool:
+    """Whether a conversation about this patient would go to someone who could not read it:
+    the practice has not made the patient visible to network partners (nor does so now), and
+    a chosen person or shared inbox belongs to another organisation than the patient's
+    practice. ``people`` are memberships, ``inboxes`` shared inboxes."""
+    if patient_access is None or patient_access.patient.is_visible or make_visible:
+        return False
+    practice = patient_access.patient.practice_id
+    chosen = [m.organisation_id for m in people] + [i.organisation_id for i in inboxes]
+    return any(organisation != practice for organisation in chosen)
 
 
 def can_manage_inboxes(actor: Actor) -> bool:

@@ -22,7 +22,12 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from accounts.presence import absences_today_prefetch
-from conversations.access import Actor, conversations_log_listed, conversations_visible_to
+from conversations.access import (
+    Actor,
+    conversations_log_listed,
+    conversations_visible_to,
+    with_relationship_facts,
+)
 from conversations.models import (
     Conversation,
     Message,
@@ -181,9 +186,9 @@ def inbox_page(
     )
     shown = Paginator(ids, CONVERSATIONS_PER_PAGE).get_page(page)
     wanted = list(shown.object_list)
-    rows = _with_unread(Conversation.objects.filter(pk__in=wanted), actor).select_related(
-        "patient", "created_by", "picked_up_by"
-    )
+    rows = with_relationship_facts(
+        _with_unread(Conversation.objects.filter(pk__in=wanted), actor), actor
+    ).select_related("patient", "created_by", "picked_up_by")
     by_pk = {row.pk: row for row in rows}
     shown.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
     conversations_log_listed(

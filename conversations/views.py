@@ -19,6 +19,7 @@ from conversations.access import (
     can_message,
     conversation_get_for,
     conversation_log_read,
+    recipients_could_not_read,
 )
 from conversations.forms import ConversationForm, InboxFilterForm, MessageForm
 from conversations.his_views import his_export_context
@@ -356,7 +357,14 @@ def conversation_create(request):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if _would_not_reach(patient_access, data, people, inboxes):
+        chosen_people = [m for m in people if m.pk in data["people"]]
+        chosen_inboxes = [i for i in inboxes if i.pk in data["inboxes"]]
+        if recipients_could_not_read(
+            patient_access=patient_access,
+            people=chosen_people,
+            inboxes=chosen_inboxes,
+            make_visible=data["make_visible"],
+        ):
             form.add_error(
                 None,
                 _(
@@ -374,8 +382,8 @@ def conversation_create(request):
                 subject=data["subject"],
                 body=data["body"],
                 client_key=data["client_key"],
-                people=[m for m in people if m.pk in data["people"]],
-                inboxes=[i for i in inboxes if i.pk in data["inboxes"]],
+                people=chosen_people,
+                inboxes=chosen_inboxes,
                 patient_access=patient_access,
                 make_visible=data["make_visible"],
                 files=data["files"],
@@ -405,16 +413,6 @@ def conversation_create(request):
         },
         status=422 if form.errors else 200,
     )
-
-
-def _would_not_reach(patient_access, data, people, inboxes) -> bool:
-    """About a patient nobody outside the practice may see yet, to someone outside it."""
-    if patient_access is None or patient_access.patient.is_visible or data["make_visible"]:
-        return False
-    practice = patient_access.patient.practice_id
-    chosen = [m.organisation_id for m in people if m.pk in data["people"]]
-    chosen += [i.organisation_id for i in inboxes if i.pk in data["inboxes"]]
-    return any(organisation != practice for organisation in chosen)
 
 
 @login_required

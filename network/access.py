@@ -6,14 +6,17 @@
   visible *and* they are a current member of the patient's care network for the organisation
   they act for — and then only the categories the authorisation matrix allows that kind of
   organisation.
-- While a referral to their organisation (or their team) is open, its receivers see the patient,
+- While an access grant for their organisation (or their team) is active, they see the patient,
   with the categories the matrix allows, whether or not the patient is visible to the network.
-  After it ends, their access follows care-network membership only.
+  Feature apps write grants in network's own terms: an open referral holds one for its
+  receivers (``referrals.services``). After it ends, their access follows the care network only.
 - Nobody else sees anything. "Not yours" and "does not exist" get the same 404.
 
 Access is decided for the *acting* membership (the organisation chosen in the header), because
 NEN 7513 logs on behalf of which organisation someone looked. Every answer that shows patient
-data writes an access-log entry first; if that write fails, the data is not shown.
+data writes an access-log entry first; if that write fails, the data is not shown. The
+relationship that entry records (own practice, referral, care network, shared inbox) is decided
+by :func:`relationship_of` alone; every log write asks it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from network.access_log import access_log_write
 from network.levels import Capability
 from network.models import (
     AccessAction,
+    AccessGrant,
     AccessOutcome,
     AccessRelationship,
     AuthorisationRule,
@@ -93,16 +97,14 @@ def _current_network_of(actor: Actor) -> QuerySet[CareNetworkMember]:
     )
 
 
-def open_referrals_received_by(actor: Actor):
-    """Open referrals addressed to the actor's organisation — to their team, or to the whole
-    organisation. While one is open its receivers see the patient (matrix-limited), visible
-    to the network or not: the practice chose to share by referring."""
-    from referrals.models import Referral
-
+def _active_grants_for(actor: Actor) -> QuerySet[AccessGrant]:
+    """Active grants for the actor's organisation — for the whole organisation, or for a team
+    the actor is in."""
     membership = actor.membership
-    return Referral.objects.filter(
-        state__in=Referral.OPEN_STATES, to_organisation_id=membership.organisation_id
-    ).filter(Q(to_team__isnull=True) | Q(to_team__in=membership.teams.all()))
+    return AccessGrant.objects.active().filter(
+        Q(team__isnull=True) | Q(team__in=membership.teams.all()),
+        organisation_id=membership.organisation_id,
+    )
 
 
 def patients_visible_to(actor: Actor) -> QuerySet[Patient]:
@@ -110,11 +112,72 @@ def patients_visible_to(actor: Actor) -> QuerySet[Patient]:
     if not collaborates(actor):
         return Patient.objects.none()
     in_network = Exists(_current_network_of(actor).filter(patient_id=OuterRef("pk")))
-    referred = Exists(open_referrals_received_by(actor).filter(patient_id=OuterRef("pk")))
-    rule = (Q(is_visible=True) & in_network) | referred
+    granted = Exists(_active_grants_for(actor).filter(patient_id=OuterRef("pk")))
+    rule = (Q(is_visible=True) & in_network) | granted
     if sees_own_practice_patients(actor):
         rule |= Q(practice_id=actor.membership.organisation_id)
     return Patient.objects.filter(rule)
+
+
+# --- the relationship (NEN 7513) ----------------------------------------------------------
+
+
+def relationship_facts(actor: Actor, *, patient: str = "pk") -> dict[str, Exists]:
+    """Annotations that let :func:`relationship_of` answer for every row of a list in the
+    query that fetches the rows: ``access_granted`` (an active grant lets the actor see the
+    patient) and ``in_care_network``. ``patient`` is the outer field holding the patient id
+    (``"pk"`` on patients, ``"patient_id"`` on rows about one)."""
+    return {
+        "access_granted": Exists(_active_grants_for(actor).filter(patient_id=OuterRef(patient))),
+        "in_care_network": Exists(_current_network_of(actor).filter(patient_id=OuterRef(patient))),
+    }
+
+
+def is_own_practice_patient(actor: Actor, patient: Patient) -> bool:
+    return (
+        sees_own_practice_patients(actor)
+        and patient.practice_id == actor.membership.organisation_id
+    )
+
+
+def relationship_of(
+    actor: Actor,
+    patient: Patient | None,
+    *,
+    access_granted: bool | None = None,
+    in_care_network: bool | None = None,
+    via_shared_inbox: bool = False,
+) -> str:
+    """Why ``actor`` may look at ``patient``: the relationship the access log records.
+
+    In this order: the patient's own practice; an active access grant (an open referral to
+    them); the care network of a patient the practice made visible; a shared inbox of the
+    acting organisation that takes part in a conversation about a visible patient
+    (``via_shared_inbox``, told by the conversations app, which owns inboxes); else none.
+    Facts not given are looked up (one query each, only when needed); lists pass them in,
+    annotated by :func:`relationship_facts`. Without a patient (a list of them): own practice
+    for those who see their practice's patients, else care network.
+    """
+    if patient is None:
+        if sees_own_practice_patients(actor):
+            return AccessRelationship.OWN_PRACTICE
+        return AccessRelationship.CARE_NETWORK
+    if is_own_practice_patient(actor, patient):
+        return AccessRelationship.OWN_PRACTICE
+    if not collaborates(actor):
+        return AccessRelationship.NONE
+    if access_granted is None:
+        access_granted = _active_grants_for(actor).filter(patient_id=patient.pk).exists()
+    if access_granted:  # every grant is an open referral's today (AccessGrantReason)
+        return AccessRelationship.REFERRAL
+    if patient.is_visible:
+        if in_care_network is None:
+            in_care_network = _current_network_of(actor).filter(patient_id=patient.pk).exists()
+        if in_care_network:
+            return AccessRelationship.CARE_NETWORK
+        if via_shared_inbox:
+            return AccessRelationship.SHARED_INBOX
+    return AccessRelationship.NONE
 
 
 def categories_for(actor: Actor) -> frozenset[str]:
@@ -163,29 +226,26 @@ class PatientAccess:
 
 
 def _resolve(actor: Actor, patient: Patient) -> PatientAccess:
-    if (
-        sees_own_practice_patients(actor)
-        and patient.practice_id == actor.membership.organisation_id
-    ):
-        return PatientAccess(patient, AccessRelationship.OWN_PRACTICE, ALL_CATEGORIES)
-    member = _current_network_of(actor).filter(patient=patient).first()
-    if patient.referred_to_actor:
-        # An open referral is the relationship while it lasts (NEN 7513 logs it as such).
-        return PatientAccess(patient, AccessRelationship.REFERRAL, categories_for(actor), member)
-    if member is None or not patient.is_visible:  # patients_visible_to already said yes
+    member = None
+    if not is_own_practice_patient(actor, patient):
+        member = _current_network_of(actor).filter(patient=patient).first()
+    relationship = relationship_of(
+        actor, patient, access_granted=patient.access_granted, in_care_network=member is not None
+    )
+    if relationship == AccessRelationship.OWN_PRACTICE:
+        return PatientAccess(patient, relationship, ALL_CATEGORIES)
+    if relationship == AccessRelationship.NONE:  # patients_visible_to already said yes
         raise Http404
-    return PatientAccess(patient, AccessRelationship.CARE_NETWORK, categories_for(actor), member)
+    return PatientAccess(patient, relationship, categories_for(actor), member)
 
 
 def patient_access_for(*, actor: Actor, pk) -> PatientAccess:
     """Access to one patient without logging — only for writes that log themselves."""
     visible = patients_visible_to(actor).select_related("practice")
     if collaborates(actor):
-        # Whether an open referral is the relationship, in the same query.
+        # Whether a grant is the relationship, in the same query.
         visible = visible.annotate(
-            referred_to_actor=Exists(
-                open_referrals_received_by(actor).filter(patient_id=OuterRef("pk"))
-            )
+            access_granted=Exists(_active_grants_for(actor).filter(patient_id=OuterRef("pk")))
         )
     try:
         patient = visible.get(pk=pk)

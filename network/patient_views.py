@@ -38,7 +38,7 @@ from network.models import (
     DataCategory,
     Membership,
 )
-from referrals import selectors as referral_selectors
+from network.patient_sections import patient_sections_for
 
 
 def _actor(request) -> Actor:
@@ -148,7 +148,7 @@ def patient_detail(request, pk):
             "tab": "overview",
             "summary": selectors.patient_summary(access=access),
             "network_size": len(current),
-            "referrals": referral_selectors.referrals_of_patient(access=access, actor=actor),
+            "sections": patient_sections_for(actor=actor, access=access),
         },
     )
 

@@ -15,14 +15,13 @@ from network.access import (
     PatientAccess,
     can_upload_extraction,
     patients_visible_to,
-    sees_own_practice_patients,
+    relationship_of,
 )
 from network.access_log import access_log_write
 from network.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
 from network.models import (
     AccessAction,
     AccessLogEntry,
-    AccessRelationship,
     CareNetworkMember,
     ContraIndication,
     DataCategory,
@@ -118,11 +117,7 @@ def patient_list_for(*, actor: Actor, query: str = "", page=1) -> Page:
     access_log_write(
         actor=actor,
         action=AccessAction.SEARCH if query else AccessAction.READ,
-        relationship=(
-            AccessRelationship.OWN_PRACTICE
-            if sees_own_practice_patients(actor)
-            else AccessRelationship.CARE_NETWORK
-        ),
+        relationship=relationship_of(actor, None),
         data=[DataCategory.IDENTITY],
         object_ref=f"patient_list:page={result.number}",
         query=query,

@@ -22,17 +22,39 @@ from network.access import (
 )
 from referrals.models import Referral
 
+# --- who receives a referral: the rule, written once ----------------------------------------
+# The collaborating members of the organisation it is addressed to; when it went to a team,
+# only that team's members. Two forms of the same rule, side by side: a filter for lists, and
+# the answer for one referral already loaded (no query unless it went to a team).
+
+
+def received_by(actor: Actor) -> Q:
+    """The referrals ``actor`` is a receiver of, as a filter."""
+    if not collaborates(actor):
+        return Q(pk__in=[])
+    membership = actor.membership
+    return Q(to_organisation_id=membership.organisation_id) & (
+        Q(to_team__isnull=True) | Q(to_team__in=membership.teams.all())
+    )
+
+
+def is_receiver(actor: Actor, referral: Referral) -> bool:
+    """Whether ``actor`` is a receiver of ``referral`` — :func:`received_by` for one row."""
+    membership = actor.membership
+    return (
+        collaborates(actor)
+        and membership.organisation_id == referral.to_organisation_id
+        and (
+            referral.to_team_id is None or membership.teams.filter(pk=referral.to_team_id).exists()
+        )
+    )
+
 
 def referrals_visible_to(actor: Actor) -> QuerySet[Referral]:
     membership = actor.membership
     if membership is None or not collaborates(actor):
         return Referral.objects.none()
-    received = (
-        Q(to_organisation_id=membership.organisation_id)
-        & ~Q(state=Referral.State.DRAFT)
-        & (Q(to_team__isnull=True) | Q(to_team__in=membership.teams.all()))
-    )
-    rule = received
+    rule = received_by(actor) & ~Q(state=Referral.State.DRAFT)
     if sees_own_practice_patients(actor):
         rule |= Q(practice_id=membership.organisation_id)
     return Referral.objects.filter(rule)

@@ -67,7 +67,8 @@ class Referral(models.Model):
         SOON = "soon", _("within a few days")
         URGENT = "urgent", _("urgent (call as well)")
 
-    # While a referral is open its receivers see the patient (matrix-limited).
+    # While a referral is open its receivers see the patient (matrix-limited), through an access
+    # grant the transitions open and end (referrals.services).
     OPEN_STATES = (State.SENT, State.ACCEPTED)
 
     patient = models.ForeignKey(

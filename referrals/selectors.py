@@ -9,7 +9,14 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess, patient_get_for, patients_visible_to
+from network.access import (
+    Actor,
+    PatientAccess,
+    patient_get_for,
+    patients_visible_to,
+    relationship_facts,
+    relationship_of,
+)
 from network.access_log import access_log_names_shown
 from network.models import (
     AccessRelationship,
@@ -17,6 +24,7 @@ from network.models import (
     DataCategory,
     Episode,
 )
+from network.patient_sections import PatientSection
 from referrals.access import referrals_visible_to
 from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
 
@@ -83,7 +91,8 @@ def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
     rows = (
         Referral.objects.filter(pk__in=wanted)
         .annotate(
-            patient_visible=Exists(patients_visible_to(actor).filter(pk=OuterRef("patient_id")))
+            patient_visible=Exists(patients_visible_to(actor).filter(pk=OuterRef("patient_id"))),
+            **relationship_facts(actor, patient="patient_id"),
         )
         .select_related(
             "patient", "to_organisation", "to_team", "care_pathway", "accepted_by", "practice"
@@ -96,16 +105,21 @@ def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
 
 
 def _log_names_shown(actor: Actor, referrals, *, object_ref: str) -> None:
-    organisation_id = actor.membership.organisation_id
-
-    def relationship(referral: Referral) -> str:
-        if referral.practice_id == organisation_id:
-            return AccessRelationship.OWN_PRACTICE
-        return AccessRelationship.REFERRAL if referral.is_open else AccessRelationship.CARE_NETWORK
-
     access_log_names_shown(
         actor=actor,
-        shown=[(r.patient_id, relationship(r)) for r in referrals if r.patient_visible],
+        shown=[
+            (
+                r.patient_id,
+                relationship_of(
+                    actor,
+                    r.patient,
+                    access_granted=r.access_granted,
+                    in_care_network=r.in_care_network,
+                ),
+            )
+            for r in referrals
+            if r.patient_visible
+        ],
         data=[DataCategory.IDENTITY, "referral"],
         object_ref=object_ref,
     )
@@ -190,6 +204,13 @@ def referrals_of_patient(*, access: PatientAccess, actor: Actor) -> list[Referra
         )
         .order_by("-created_at", "-pk")[:PATIENT_REFERRALS_SHOWN]
     )
+
+
+def patient_referrals_section(*, actor: Actor, access: PatientAccess) -> PatientSection | None:
+    """The *Verwijzingen* section of the patient page (registered in ``apps.py``), if the
+    actor may see any of the patient's referrals."""
+    referrals = referrals_of_patient(access=access, actor=actor)
+    return PatientSection("referrals/_patient_section.html", referrals) if referrals else None
 
 
 def referral_conversations_for(*, actor: Actor, referral: Referral) -> list:

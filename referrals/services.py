@@ -1,8 +1,15 @@
-"""Writes of the referrals app. Which transition may happen is decided in ``states.py``.
+"""Writes of the referrals app, one named function per domain action. Which transition may
+happen is decided in ``states.py``.
+
+    referral_create · referral_draft_update · referral_send · referral_cancel (withdraw) ·
+    referral_accept · referral_decline · referral_close · feedback_add · referral_question
 
 Each transition runs in one transaction on the locked referral row, so two nurses pressing
-*In behandeling nemen* at the same moment give one acceptance and one clear message. Whoever
-accepts joins the patient's care network through ``care_network_add`` (reason "referral").
+*In behandeling nemen* at the same moment give one acceptance and one clear message. In the same
+transaction the receivers' access grant is opened (the referral becomes open for them: sent) or
+ended (it stops being open: declined, cancelled, closed), so ``network.access`` knows who may see
+the patient without asking this app. Whoever accepts joins the patient's care network through
+``care_network_add`` (reason "referral").
 """
 
 from __future__ import annotations
@@ -17,21 +24,22 @@ from django.utils.translation import gettext as _
 from conversations.models import Conversation
 from conversations.services.attachments import MAX_FILES, private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
-from network.access import Actor, PatientAccess, patient_access_for
+from network.access import Actor, PatientAccess, patient_access_for, relationship_of
 from network.access_log import access_log_write
 from network.models import (
     AccessAction,
-    AccessRelationship,
+    AccessGrantReason,
     CareNetworkReason,
     Membership,
     Organisation,
     OrganisationKind,
     Team,
 )
+from network.services.grants import access_grant_end, access_grant_open
 from network.services.patients import care_network_add
 from referrals.delivery import referral_delivery_queue
 from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
-from referrals.states import Party, parties_of, transition_check
+from referrals.states import Party, Transition, parties_of, transition_check
 
 QUESTION_MAX_CHARS = 5000
 # Practices refer; the care group runs the platform and does not treat patients.
@@ -137,12 +145,12 @@ def referral_create(
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,
-        relationship=AccessRelationship.OWN_PRACTICE,
+        relationship=patient_access.relationship,
         patient=patient_access.patient,
         object_ref=f"referral:{referral.pk}",
     )
     if send:
-        referral = referral_transition(actor=actor, referral=referral, action="send")
+        referral = referral_send(actor=actor, referral=referral)
     return referral
 
 
@@ -182,7 +190,7 @@ def referral_draft_update(
     access_log_write(
         actor=actor,
         action=AccessAction.UPDATE,
-        relationship=AccessRelationship.OWN_PRACTICE,
+        relationship=relationship_of(actor, locked.patient),
         patient=locked.patient,
         object_ref=f"referral:{locked.pk}",
     )
@@ -211,60 +219,140 @@ def _attachments_store(*, actor: Actor, referral: Referral, uploads, feedback=No
         )
 
 
+# --- transitions: one named service per action of ``states.TRANSITIONS`` ----------------------
+
+
 @transaction.atomic
+def referral_send(*, actor: Actor, referral: Referral) -> Referral:
+    """The practice sends its draft. From now on its receivers see it in their inbox and, while
+    it is open, the patient (their access grant opens in this transaction)."""
+    locked, transition = _transition_start(actor, referral, "send")
+    locked.sent_at = timezone.now()
+    return _transition_finish(actor, locked, transition, fields=["sent_at"])
+
+
+@transaction.atomic
+def referral_cancel(*, actor: Actor, referral: Referral) -> Referral:
+    """The practice withdraws its referral (a draft, or sent and not yet accepted or declined);
+    the receivers' access grant ends."""
+    locked, transition = _transition_start(actor, referral, "cancel")
+    return _transition_finish(actor, locked, transition)
+
+
+@transaction.atomic
+def referral_accept(*, actor: Actor, referral: Referral) -> Referral:
+    """A receiver takes the referral into treatment (*In behandeling nemen*) and joins the
+    patient's care network (reason "referral"). Two receivers at once: one acceptance, and a
+    message naming who was first for the other (row lock, ``states.transition_check``)."""
+    locked, transition = _transition_start(actor, referral, "accept")
+    locked.accepted_at, locked.accepted_by = timezone.now(), actor.user
+    _transition_finish(actor, locked, transition, fields=["accepted_at", "accepted_by"])
+    care_network_add(
+        actor=actor,
+        patient=locked.patient,
+        membership=actor.membership,
+        reason=CareNetworkReason.REFERRAL,
+        reason_detail=locked.question[:200],
+    )
+    return locked
+
+
+@transaction.atomic
+def referral_decline(*, actor: Actor, referral: Referral, reason: str) -> Referral:
+    """A receiver declines, saying why (required); the receivers' access grant ends."""
+    locked, transition = _transition_start(actor, referral, "decline")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why you decline the referral."), code="reason")
+    locked.decline_reason = reason[:2000]
+    return _transition_finish(actor, locked, transition, fields=["decline_reason"], note=reason)
+
+
+@transaction.atomic
+def referral_close(*, actor: Actor, referral: Referral) -> Referral:
+    """The practice closes a referral that was treated or declined; an open one's grant ends."""
+    locked, transition = _transition_start(actor, referral, "close")
+    return _transition_finish(actor, locked, transition)
+
+
 def referral_transition(
     *, actor: Actor, referral: Referral, action: str, reason: str = ""
 ) -> Referral:
-    """Make one transition of the state machine, as ``actor``; refused ones change nothing."""
+    """The named service for ``action``, for callers that hold the action as a name: the one
+    page URL that carries it in its path, and the state-machine tests. Refused: nothing changes;
+    an unknown action is a ValidationError."""
+    if action == "decline":
+        return referral_decline(actor=actor, referral=referral, reason=reason)
+    service = _SERVICES.get(action)
+    if service is None:
+        raise ValidationError(_("Unknown action."))
+    return service(actor=actor, referral=referral)
+
+
+_SERVICES = {
+    "send": referral_send,
+    "cancel": referral_cancel,
+    "accept": referral_accept,
+    "close": referral_close,
+}
+
+
+def _transition_start(actor: Actor, referral: Referral, action: str):
+    """The referral locked for this transaction, and the transition if ``actor`` may make it
+    now (else PermissionDenied or a ValidationError saying why; nothing changed)."""
     locked = (
         Referral.objects.select_for_update(of=("self",))
         .select_related("accepted_by")
         .get(pk=referral.pk)
     )
-    transition = transition_check(actor, locked, action)
-    now = timezone.now()
+    return locked, transition_check(actor, locked, action)
+
+
+def _transition_finish(
+    actor: Actor, locked: Referral, transition: Transition, *, fields=(), note: str = ""
+) -> Referral:
+    """Move to the target state with the fields the service set, keep the event, open or end
+    the receivers' access grant, and tell the other side after commit."""
     previous = locked.state
-    fields = ["state"]
-    reason = (reason or "").strip()
-    if action == "decline":
-        if not reason:
-            raise ValidationError(_("Say why you decline the referral."), code="reason")
-        locked.decline_reason = reason[:2000]
-        fields.append("decline_reason")
-    if action == "send":
-        locked.sent_at = now
-        fields.append("sent_at")
-    if action == "accept":
-        locked.accepted_at, locked.accepted_by = now, actor.user
-        fields += ["accepted_at", "accepted_by"]
-    if transition.target in (Referral.State.DECLINED, Referral.State.CANCELLED):
-        locked.ended_at = now
-        fields.append("ended_at")
-    if transition.target == Referral.State.CLOSED:
-        locked.ended_at = now
+    fields = ["state", *fields]
+    if transition.target in _ENDED_STATES:
+        locked.ended_at = timezone.now()
         fields.append("ended_at")
     locked.state = transition.target
     locked.save(update_fields=fields)
     event = ReferralEvent.objects.create(
         referral=locked,
-        action=action,
+        action=transition.action,
         from_state=previous,
         to_state=transition.target,
         user=actor.user,
         organisation_id=actor.membership.organisation_id,
-        note=reason[:2000],
+        note=note[:2000],
     )
+    _receivers_grant_follow(locked, previous=previous)
     _notify_after_commit(event)
     referral_delivery_queue(actor=actor, referral=locked, event=event)
-    if action == "accept":
-        care_network_add(
-            actor=actor,
-            patient=locked.patient,
-            membership=actor.membership,
-            reason=CareNetworkReason.REFERRAL,
-            reason_detail=locked.question[:200],
-        )
     return locked
+
+
+_ENDED_STATES = (Referral.State.DECLINED, Referral.State.CANCELLED, Referral.State.CLOSED)
+
+
+def _receivers_grant_follow(referral: Referral, *, previous: str) -> None:
+    """While a referral is open its receivers see the patient: the grant opens when it becomes
+    open and ends when it stops being open (``Referral.OPEN_STATES``)."""
+    source = f"referral:{referral.pk}"
+    was_open = previous in Referral.OPEN_STATES
+    if referral.is_open and not was_open:
+        access_grant_open(
+            patient_id=referral.patient_id,
+            organisation_id=referral.to_organisation_id,
+            team_id=referral.to_team_id,
+            reason=AccessGrantReason.REFERRAL,
+            source=source,
+        )
+    elif was_open and not referral.is_open:
+        access_grant_end(source=source)
 
 
 FEEDBACK_FIELDS = ("findings", "conclusion", "treatment_plan", "advice")
@@ -308,7 +396,7 @@ def feedback_add(*, actor: Actor, referral: Referral, kind: str, files=(), **fie
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,
-        relationship=AccessRelationship.REFERRAL,
+        relationship=relationship_of(actor, locked.patient),
         patient=locked.patient,
         object_ref=f"referral-feedback:{feedback.pk}",
     )

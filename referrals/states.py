@@ -6,9 +6,12 @@
 
 The referring practice (*sender*: staff of that practice with patient-data access) drafts, sends,
 cancels before acceptance and closes. The receiving organisation (*receiver*: its collaborating
-members, only the team's members when the referral is addressed to a team) accepts or declines.
-Services call :func:`transition_check` before they change anything; pages call
-:func:`actions_for` to show only the buttons that would work.
+members, only the team's members when the referral is addressed to a team — the rule is
+``referrals.access.received_by``) accepts or declines. While the referral is open (sent, in
+treatment: ``Referral.OPEN_STATES``) its receivers hold an access grant to the patient.
+The named services (``referral_send``, ``referral_accept``, …) call :func:`transition_check`
+before they change anything; pages call :func:`actions_for` to show only the buttons that would
+work.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from network.access import Actor, collaborates, sees_own_practice_patients
+from network.access import Actor, sees_own_practice_patients
+from referrals.access import is_receiver
 from referrals.models import Referral
 
 S = Referral.State
@@ -59,13 +63,7 @@ def parties_of(actor: Actor, referral: Referral) -> frozenset[Party]:
         return frozenset()
     if sees_own_practice_patients(actor) and membership.organisation_id == referral.practice_id:
         parties.add(Party.SENDER)
-    if (
-        collaborates(actor)
-        and membership.organisation_id == referral.to_organisation_id
-        and (
-            referral.to_team_id is None or membership.teams.filter(pk=referral.to_team_id).exists()
-        )
-    ):
+    if is_receiver(actor, referral):
         parties.add(Party.RECEIVER)
     return frozenset(parties)
 

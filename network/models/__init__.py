@@ -7,6 +7,7 @@ from network.models.access_log import (
     AccessRelationship,
 )
 from network.models.extractions import Extraction
+from network.models.grants import AccessGrant, AccessGrantReason
 from network.models.matrix import AuthorisationRule, AuthorisationRuleChange
 from network.models.organisations import (
     Membership,
@@ -33,6 +34,8 @@ from network.models.patients import (
 __all__ = [
     "MEDICAL_CATEGORIES",
     "AccessAction",
+    "AccessGrant",
+    "AccessGrantReason",
     "AccessLogEntry",
     "AccessOutcome",
     "AccessRelationship",

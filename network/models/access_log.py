@@ -46,6 +46,7 @@ class AccessRelationship(models.TextChoices):
     OWN_PRACTICE = "own_practice", _("own practice")
     CARE_NETWORK = "care_network", _("care network")
     REFERRAL = "referral", _("referral")
+    SHARED_INBOX = "shared_inbox", _("shared inbox")
     NONE = "none", _("none")
 
 

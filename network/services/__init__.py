@@ -6,6 +6,7 @@ from network.services.extractions import (
     extraction_import,
     extraction_upload,
 )
+from network.services.grants import access_grant_end, access_grant_open
 from network.services.matrix import authorisation_rule_update
 from network.services.organisations import active_organisation_switch
 from network.services.patients import (
@@ -19,6 +20,8 @@ from network.services.patients import (
 
 __all__ = [
     "ExtractionRejected",
+    "access_grant_end",
+    "access_grant_open",
     "active_organisation_switch",
     "authorisation_rule_update",
     "can_end_network_member",

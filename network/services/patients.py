@@ -7,12 +7,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess, patient_access_for, sees_own_practice_patients
+from network.access import (
+    Actor,
+    PatientAccess,
+    patient_access_for,
+    relationship_of,
+    sees_own_practice_patients,
+)
 from network.access_log import access_log_write
 from network.levels import Capability
 from network.models import (
     AccessAction,
-    AccessRelationship,
     CareNetworkMember,
     CareNetworkReason,
     DataCategory,
@@ -53,7 +58,7 @@ def patient_create(*, actor: Actor, data: dict) -> Patient:
     access_log_write(
         actor=actor,
         action=AccessAction.CREATE,
-        relationship=AccessRelationship.OWN_PRACTICE,
+        relationship=relationship_of(actor, patient),
         patient=patient,
         data=[DataCategory.IDENTITY],
     )
