@@ -13,10 +13,10 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from accounts.levels import Capability
 from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
 from network.access import Actor, collaborates, patients_visible_to
 from network.access_log import access_log_names_shown, access_log_write
-from network.levels import Capability
 from network.models import AccessAction, AccessRelationship, DataCategory
 
 __all__ = ["Actor", "can_message", "conversation_get_for", "conversations_visible_to"]

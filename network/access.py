@@ -26,8 +26,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.client_ip import client_ip
+from accounts.levels import Capability
+from accounts.models import Membership
 from network.access_log import access_log_write
-from network.levels import Capability
 from network.models import (
     AccessAction,
     AccessOutcome,
@@ -35,7 +36,6 @@ from network.models import (
     AuthorisationRule,
     CareNetworkMember,
     DataCategory,
-    Membership,
     Patient,
 )
 

@@ -14,20 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Membership, Organisation, OrganisationKind, Team
 from conversations.models import Conversation
 from conversations.services.attachments import MAX_FILES, private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
 from network.access import Actor, PatientAccess, patient_access_for
 from network.access_log import access_log_write
-from network.models import (
-    AccessAction,
-    AccessRelationship,
-    CareNetworkReason,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Team,
-)
+from network.models import AccessAction, AccessRelationship, CareNetworkReason
 from network.services.patients import care_network_add
 from referrals.delivery import referral_delivery_queue
 from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent

@@ -7,7 +7,6 @@ from network.services.extractions import (
     extraction_upload,
 )
 from network.services.matrix import authorisation_rule_update
-from network.services.organisations import active_organisation_switch
 from network.services.patients import (
     can_end_network_member,
     care_network_add,
@@ -19,7 +18,6 @@ from network.services.patients import (
 
 __all__ = [
     "ExtractionRejected",
-    "active_organisation_switch",
     "authorisation_rule_update",
     "can_end_network_member",
     "care_network_add",

@@ -7,17 +7,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.levels import Capability
+from accounts.models import Membership, OrganisationKind
 from network.access import Actor, PatientAccess, patient_access_for, sees_own_practice_patients
 from network.access_log import access_log_write
-from network.levels import Capability
 from network.models import (
     AccessAction,
     AccessRelationship,
     CareNetworkMember,
     CareNetworkReason,
     DataCategory,
-    Membership,
-    OrganisationKind,
     Patient,
     PatientSource,
 )
