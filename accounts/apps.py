@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,3 +9,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import signals  # noqa: F401
+        from accounts.helpdesk import ensure_helpdesk_group
+
+        post_migrate.connect(ensure_helpdesk_group, sender=self, dispatch_uid="helpdesk_group")

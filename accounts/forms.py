@@ -4,18 +4,19 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from accounts.levels import Level
 from accounts.models import (
     MAX_FUNCTIONS,
     PROFILE_FIELDS,
     Absence,
     AccountRequest,
     Function,
+    Organisation,
+    OrganisationKind,
     User,
     Weekday,
 )
 from accounts.staff_access import PARTNER_KINDS
-from network.levels import Level
-from network.models import Organisation, OrganisationKind
 
 
 class ProfileForm(forms.ModelForm):

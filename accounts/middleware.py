@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.mfa_policy import has_second_factor, second_factor_required
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 
 SESSION_STARTED_KEY = "rz_session_started"
 LAST_ACTIVITY_KEY = "rz_last_activity"
@@ -55,6 +56,21 @@ class SessionTimeoutMiddleware:
                 messages.info(request, text)
             elif now - last >= ACTIVITY_WRITE_INTERVAL or LAST_ACTIVITY_KEY not in session:
                 session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class ActiveMembershipMiddleware:
+    """Sets ``request.memberships`` and ``request.membership`` (the active organisation)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.memberships = memberships_for(user=request.user)
+        request.membership = membership_active(
+            memberships=request.memberships,
+            organisation_id=request.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
+        )
         return self.get_response(request)
 
 

@@ -16,9 +16,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.models import Invitation
-from network.levels import Capability
-from network.models import Membership, Organisation, OrganisationKind
+from accounts.levels import Capability
+from accounts.models import Invitation, Membership, Organisation, OrganisationKind
 
 # Organisations a practice may invite people into: its network partners.
 PARTNER_KINDS = tuple(

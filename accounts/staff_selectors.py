@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from accounts.models import AccountRequest, Invitation
-from network.models import Membership, Organisation
+from accounts.models import AccountRequest, Invitation, Membership, Organisation
 
 
 def staff_of(practice: Organisation) -> QuerySet[Membership]:

@@ -83,9 +83,9 @@ def seed_main() -> None:
     import django
 
     django.setup()
-    from accounts.models import User
-    from network.levels import Level
-    from network.models import Membership, Organisation, OrganisationKind, Patient
+    from accounts.levels import Level
+    from accounts.models import Membership, Organisation, OrganisationKind, User
+    from network.models import Patient
 
     practice = Organisation.objects.create(
         name="Huisartsenpraktijk Bench", kind=OrganisationKind.GP_PRACTICE, agb_code="01099999"
@@ -135,8 +135,9 @@ def writer_main(args) -> None:
     django.setup()
     from django.db import connection
 
+    from accounts.models import Membership
     from network.access import Actor
-    from network.models import AccessAction, AccessRelationship, DataCategory, Membership
+    from network.models import AccessAction, AccessRelationship, DataCategory
 
     if args.variant == "before":
         write = load_before_module(args.before_module).access_log_write

@@ -74,7 +74,8 @@ def main() -> None:
 
 
 def seed(args, connection):
-    from accounts.models import User
+    from accounts.levels import Level, Role
+    from accounts.models import Membership, Organisation, OrganisationKind, User
     from conversations.models import (
         Conversation,
         Message,
@@ -83,8 +84,7 @@ def seed(args, connection):
         SharedInbox,
         SharedInboxMember,
     )
-    from network.levels import Level, Role
-    from network.models import Membership, Organisation, OrganisationKind, Patient
+    from network.models import Patient
 
     rng = random.Random(7)
     t0 = time.perf_counter()

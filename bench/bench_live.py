@@ -196,9 +196,8 @@ def seed_users(count: int):
     so no second factor; demo accounts besides). Returns memberships in user order."""
     from django.contrib.auth.hashers import make_password
 
-    from accounts.models import User
-    from network.levels import Role
-    from network.models import Membership, Organisation, OrganisationKind
+    from accounts.levels import Role
+    from accounts.models import Membership, Organisation, OrganisationKind, User
 
     organisations = Organisation.objects.bulk_create(
         Organisation(name=f"Wijkverpleging Bench {i}", kind=OrganisationKind.DISTRICT_NURSING)
@@ -461,12 +460,12 @@ def sender_main(args) -> None:
     from django.db import transaction
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    from accounts.models import Membership
     from conversations import realtime
     from conversations.models import Conversation
     from conversations.services.messages import message_send
     from conversations.tasks_notify import notify_new_message_task
     from network.access import Actor
-    from network.models import Membership
 
     published: dict[int, float] = {}
     notify_ms: list[float] = []

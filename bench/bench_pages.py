@@ -31,9 +31,8 @@ def run(args, connection) -> None:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from accounts.models import Absence, User
-    from network.levels import Level
-    from network.models import Membership, Organisation, OrganisationKind
+    from accounts.levels import Level
+    from accounts.models import Absence, Membership, Organisation, OrganisationKind, User
 
     practice = Organisation.objects.create(
         name="Huisartsenpraktijk Bench", kind=OrganisationKind.GP_PRACTICE, agb_code="01099999"

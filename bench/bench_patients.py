@@ -51,19 +51,11 @@ def run(args, connection) -> None:
     from django.conf import settings
     from django.test import Client
 
-    from accounts.models import User
+    from accounts.levels import Level, Role
+    from accounts.models import Membership, Organisation, OrganisationKind, User
     from network.access import Actor, patients_visible_to
     from network.extraction_generator import dumps_bundle, generate_bundle
-    from network.levels import Level, Role
-    from network.models import (
-        AccessLogEntry,
-        CareNetworkMember,
-        Extraction,
-        Measurement,
-        Membership,
-        Organisation,
-        OrganisationKind,
-    )
+    from network.models import AccessLogEntry, CareNetworkMember, Extraction, Measurement
     from network.services import extraction_import
 
     settings.DEMO_ACCOUNTS_REQUIRE_MFA = False

@@ -46,18 +46,10 @@ def main() -> None:
 def seed(args, connection):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from accounts.models import User
+    from accounts.levels import Level, Role
+    from accounts.models import Membership, Organisation, OrganisationKind, Team, User
     from network.access import Actor
-    from network.levels import Level, Role
-    from network.models import (
-        AccessGrant,
-        CareNetworkMember,
-        Membership,
-        Organisation,
-        OrganisationKind,
-        Patient,
-        Team,
-    )
+    from network.models import AccessGrant, CareNetworkMember, Patient
     from referrals.models import Feedback, Referral, ReferralEvent
     from referrals.services import feedback_add
 

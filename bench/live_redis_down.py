@@ -323,11 +323,10 @@ class Spent:
 def seed():
     from django.contrib.auth.hashers import make_password
 
-    from accounts.models import User
+    from accounts.levels import Level, Role
+    from accounts.models import Membership, Organisation, OrganisationKind, User
     from conversations.services.messages import conversation_start
     from network.access import Actor
-    from network.levels import Level, Role
-    from network.models import Membership, Organisation, OrganisationKind
 
     practice = Organisation.objects.create(
         name="Huisartsenpraktijk De Linde", kind=OrganisationKind.GP_PRACTICE

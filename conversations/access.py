@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from accounts.levels import Capability
 from conversations.models import Conversation, Participant, SharedInbox, SharedInboxMember
 from network.access import (
     Actor,
@@ -22,7 +23,6 @@ from network.access import (
     relationship_of,
 )
 from network.access_log import access_log_names_shown, access_log_write
-from network.levels import Capability
 from network.models import AccessAction, DataCategory
 
 __all__ = [

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Membership
 from conversations.models import HisEndpoint, SharedInbox, SharedInboxMember
-from network.models import Membership
 
 # --- HIS connections --------------------------------------------------------------------------
 

@@ -55,12 +55,12 @@ from accounts.mfa_policy import has_second_factor, second_factor_required
 from accounts.middleware import session_ends_at
 from accounts.presence import online_touch
 from accounts.secure_session import secure_session_active
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for, conversations_visible_to
 from conversations.models import Conversation
 from conversations.services.messages import read_up_to
 from network.access import Actor
-from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 
 logger = logging.getLogger(__name__)
 

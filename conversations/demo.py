@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from accounts.models import User
+from accounts.models import Membership, Team, User
 from conversations.models import Conversation, SharedInbox
 from conversations.services.messages import (
     conversation_start,
@@ -12,7 +12,6 @@ from conversations.services.messages import (
     message_send,
 )
 from network.access import Actor, patient_access_for, patients_visible_to
-from network.models import Membership, Team
 
 
 def _key(name: str) -> uuid.UUID:

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Organisation, OrganisationKind
+from accounts.models import Organisation, OrganisationKind
 
 # ICPC-2: a chapter letter and a two-digit component ("T90"); Dutch HISes add an extension
 # after a dot ("T90.02"). Only the letters ICPC-2 uses, so an ICD-10 code ("E11") is caught.

@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.models import Team
 from accounts.selectors import colleagues_in
 from conversations.access import can_manage_inboxes, inbox_get_for, inboxes_managed_by
 from conversations.services import messages as services
 from network.access import Actor
-from network.models import Team
 
 
 def _manager(request) -> Actor:

@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from network.models import Organisation, Patient, Team
+from accounts.models import Organisation, Team
+from network.models import Patient
 
 
 class SharedInbox(models.Model):
@@ -127,7 +128,7 @@ class Conversation(models.Model):
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     access_request_by = models.ForeignKey(
-        "network.Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.Membership", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     access_granted_at = models.DateTimeField(null=True, blank=True)
 

@@ -20,7 +20,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.models import User
+from accounts.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
+from accounts.models import Membership, OrganisationKind, User
 from accounts.presence import absences_today_prefetch
 from conversations.access import (
     Actor,
@@ -36,8 +37,6 @@ from conversations.models import (
     SharedInbox,
     SharedInboxMember,
 )
-from network.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
-from network.models import Membership, OrganisationKind
 
 CONVERSATIONS_PER_PAGE = 25
 MESSAGES_SHOWN = 50

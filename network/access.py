@@ -29,8 +29,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from accounts.client_ip import client_ip
+from accounts.levels import Capability
+from accounts.models import Membership
 from network.access_log import access_log_write
-from network.levels import Capability
 from network.models import (
     AccessAction,
     AccessGrant,
@@ -39,7 +40,6 @@ from network.models import (
     AuthorisationRule,
     CareNetworkMember,
     DataCategory,
-    Membership,
     Patient,
 )
 

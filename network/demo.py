@@ -15,19 +15,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Absence, User
+from accounts.helpdesk import HELPDESK_GROUP
+from accounts.levels import Level, Role
+from accounts.models import Absence, Membership, Organisation, OrganisationKind, Team, User
 from network.access import Actor, patient_access_for, patients_visible_to
 from network.fhir import bundle_load, bundle_patient_count
-from network.helpdesk import HELPDESK_GROUP
-from network.levels import Level, Role
-from network.models import (
-    CareNetworkReason,
-    Extraction,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Team,
-)
+from network.models import CareNetworkReason, Extraction
 from network.services import care_network_add, extraction_import, patient_visibility_set
 
 DEMO_PASSWORD = "Regiozorg-demo-2026"

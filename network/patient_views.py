@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Membership
 from accounts.secure_session import secure_session_required
 from core.htmx import partial_or_page
 from core.pagination import query_without_page
@@ -31,13 +32,7 @@ from network.forms import (
     PatientSearchForm,
     VisibilityForm,
 )
-from network.models import (
-    MEDICAL_CATEGORIES,
-    AccessAction,
-    CareNetworkReason,
-    DataCategory,
-    Membership,
-)
+from network.models import MEDICAL_CATEGORIES, AccessAction, CareNetworkReason, DataCategory
 from network.patient_sections import patient_sections_for
 
 

@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from accounts.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
+from accounts.models import Membership, OrganisationKind
 from accounts.presence import absences_today_prefetch
 from network.access import (
     Actor,
@@ -18,7 +20,6 @@ from network.access import (
     relationship_of,
 )
 from network.access_log import access_log_write
-from network.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
 from network.models import (
     AccessAction,
     AccessLogEntry,
@@ -29,32 +30,7 @@ from network.models import (
     Extraction,
     Measurement,
     Medication,
-    Membership,
-    OrganisationKind,
 )
-
-ACTIVE_ORGANISATION_SESSION_KEY = "active_organisation_id"
-
-
-def memberships_for(*, user) -> list[Membership]:
-    """The user's active memberships, with their organisations (one query)."""
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.active()
-        .filter(user=user)
-        .select_related("organisation")
-        .order_by("organisation__name")
-    )
-
-
-def membership_active(*, memberships: list[Membership], organisation_id) -> Membership | None:
-    """The membership the user works in now: the chosen one if still valid, else the first."""
-    for membership in memberships:
-        if membership.organisation_id == organisation_id:
-            return membership
-    return memberships[0] if memberships else None
-
 
 # --- Patients -------------------------------------------------------------------------------
 # Every read of patient data starts from network.access; nothing here queries Patient itself.

@@ -4,7 +4,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from network.services import active_organisation_switch
+from accounts.services import active_organisation_switch
 
 
 @login_required

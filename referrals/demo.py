@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import Membership, Team
 from network.access import Actor, patient_access_for, patients_visible_to
-from network.models import Membership, Team
 from referrals.models import CarePathway, Feedback, Referral
 from referrals.services import feedback_add, referral_create, referral_transition
 

@@ -14,9 +14,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation, Team
 from conversations.his_models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from conversations.models import PrivateFile
-from network.models import Organisation, Patient, Team
+from network.models import Patient
 
 # An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.
 ICPC_PREFIX_RE = re.compile(r"[ABDFHKLNPRSTUWXYZ](\d{2}(\.\d{1,2})?)?")

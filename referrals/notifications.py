@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.email import email_send
+from accounts.models import Membership
 from accounts.presence import mail_worthy
 from network.access import Actor
-from network.models import Membership
 from referrals.access import referrals_visible_to
 from referrals.models import Referral, ReferralEvent
 

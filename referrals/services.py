@@ -21,20 +21,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Membership, Organisation, OrganisationKind, Team
 from conversations.models import Conversation
 from conversations.services.attachments import MAX_FILES, private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
 from network.access import Actor, PatientAccess, patient_access_for, relationship_of
 from network.access_log import access_log_write
-from network.models import (
-    AccessAction,
-    AccessGrantReason,
-    CareNetworkReason,
-    Membership,
-    Organisation,
-    OrganisationKind,
-    Team,
-)
+from network.models import AccessAction, AccessGrantReason, CareNetworkReason
 from network.services.grants import access_grant_end, access_grant_open
 from network.services.patients import care_network_add
 from referrals.delivery import referral_delivery_queue

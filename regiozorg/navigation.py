@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from network.levels import Capability
+from accounts.levels import Capability
 
 
 @dataclass(frozen=True)

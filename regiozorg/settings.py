@@ -86,7 +86,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
-    "network.middleware.ActiveMembershipMiddleware",
+    "accounts.middleware.ActiveMembershipMiddleware",
     "accounts.middleware.RequireSecondFactorMiddleware",
     "network.middleware.AccessLogFailureMiddleware",
 ]
@@ -107,7 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "regiozorg.context_processors.site",
-                "network.context_processors.active_membership",
+                "accounts.context_processors.active_membership",
             ],
         },
     },

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 
-from network.levels import Level
+from accounts.levels import Level
 
 GET, POST = "GET", "POST"
 
@@ -662,7 +662,7 @@ TABLE: dict[str, Rule] = {
         refused=ADMIN_REFUSED,
         control="helpdesk",
     ),
-    "admin:network_partnerimport_apply": Rule(
+    "admin:accounts_partnerimport_apply": Rule(
         kwargs=lambda w: {"pk": w.partner_import.pk},
         methods=(POST,),
         refused=ADMIN_REFUSED,
@@ -677,7 +677,7 @@ TABLE: dict[str, Rule] = {
         note="accounts.admin.UserAdmin.user_change_password: the helpdesk never sets a "
         "password (it sends a reset link); only a superuser, outside the product, has the page",
     ),
-    "admin:network_partnerimport_change": Rule(
+    "admin:accounts_partnerimport_change": Rule(
         kwargs=lambda w: {"object_id": str(w.partner_import.pk)},
         refused=ADMIN_REFUSED,
         control="helpdesk",

@@ -18,9 +18,9 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
 
-from network.helpdesk import HELPDESK_GROUP
-from network.levels import Level, Role
-from network.models import OrganisationKind
+from accounts.helpdesk import HELPDESK_GROUP
+from accounts.levels import Level, Role
+from accounts.models import OrganisationKind
 from tests.factories import (
     PASSWORD,
     CareNetworkMemberFactory,
@@ -297,7 +297,7 @@ def pytest_report_header(config):
 
 @pytest.fixture
 def team_noord(nursing):
-    from network.models import Team
+    from accounts.models import Team
 
     return Team.objects.get(organisation=nursing, name="Team Noord")
 

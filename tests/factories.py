@@ -6,8 +6,8 @@ import factory
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 
-from accounts.models import Absence, User
-from network.levels import Level, Role
+from accounts.levels import Level, Role
+from accounts.models import Absence, Membership, Organisation, OrganisationKind, Team, User
 from network.models import (
     CareNetworkMember,
     CareNetworkReason,
@@ -15,11 +15,7 @@ from network.models import (
     Episode,
     Measurement,
     Medication,
-    Membership,
-    Organisation,
-    OrganisationKind,
     Patient,
-    Team,
 )
 
 PASSWORD = "Juiste-paard-batterij-42"

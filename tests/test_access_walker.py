@@ -32,7 +32,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import Absence, AccountRequest, Invitation
+from accounts.levels import Role
+from accounts.models import (
+    Absence,
+    AccountRequest,
+    Invitation,
+    Membership,
+    OrganisationKind,
+    PartnerImport,
+)
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 from conversations.his_models import HisExport
 from conversations.models import (
     Attachment,
@@ -46,17 +55,8 @@ from conversations.models import (
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
 from network.access import Actor, patient_access_for
-from network.levels import Role
-from network.models import (
-    CareNetworkMember,
-    Extraction,
-    Membership,
-    OrganisationKind,
-    PartnerImport,
-    Patient,
-)
+from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource
-from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 from referrals.his import feedback_his_export_create
 from referrals.models import (
     Feedback,

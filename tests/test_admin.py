@@ -12,10 +12,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import StaffChange, User
-from network.helpdesk import HELPDESK_GROUP, HELPDESK_PERMISSIONS, ensure_helpdesk_group
-from network.levels import Level
-from network.models import Membership, Organisation, OrganisationKind, Team
+from accounts.helpdesk import HELPDESK_GROUP, HELPDESK_PERMISSIONS, ensure_helpdesk_group
+from accounts.levels import Level
+from accounts.models import Membership, Organisation, OrganisationKind, StaffChange, Team, User
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,7 +136,7 @@ def test_helpdesk_searches_and_filters_memberships(helpdesk_client, gp, assistan
 
 def test_helpdesk_adds_an_organisation(helpdesk_client):
     response = helpdesk_client.post(
-        reverse("admin:network_organisation_add"),
+        reverse("admin:accounts_organisation_add"),
         {
             "name": "Apotheek De Waag",
             "kind": OrganisationKind.PHARMACY,
@@ -164,7 +163,7 @@ def test_helpdesk_adds_an_organisation(helpdesk_client):
 
 def test_helpdesk_cannot_add_an_organisation_with_a_bad_agb_code(helpdesk_client):
     response = helpdesk_client.post(
-        reverse("admin:network_organisation_add"),
+        reverse("admin:accounts_organisation_add"),
         {
             "name": "Apotheek Fout",
             "kind": OrganisationKind.PHARMACY,
@@ -392,7 +391,7 @@ def test_anonymous_visitor_of_the_admin_goes_through_the_allauth_login(client):
 def test_ordinary_user_cannot_post_to_the_admin(client, assistant):
     client.force_login(assistant)
     client.post(
-        reverse("admin:network_organisation_add"),
+        reverse("admin:accounts_organisation_add"),
         {"name": "Stiekem", "kind": OrganisationKind.OTHER},
     )
     assert not Organisation.objects.filter(name="Stiekem").exists()

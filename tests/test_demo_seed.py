@@ -9,12 +9,11 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import Absence, User
+from accounts.helpdesk import HELPDESK_GROUP
+from accounts.levels import Capability, Level
+from accounts.models import Absence, Membership, Organisation, Team, User
 from network import demo
 from network.demo import DEMO_PASSWORD, demo_email
-from network.helpdesk import HELPDESK_GROUP
-from network.levels import Capability, Level
-from network.models import Membership, Organisation, Team
 from regiozorg.navigation import sections_for
 
 pytestmark = pytest.mark.django_db

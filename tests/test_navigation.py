@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from network.levels import Capability, Level
-from network.models import Membership
+from accounts.levels import Capability, Level
+from accounts.models import Membership
 from regiozorg import navigation
 from regiozorg.navigation import Section, sections_for
 from tests.factories import AbsenceFactory, MembershipFactory, OrganisationFactory, UserFactory
@@ -98,7 +98,7 @@ def test_start_page_shows_organisation_and_the_users_level(client, manager, prac
 
 
 def test_start_page_shows_the_role_of_a_network_partner(client, nurse):
-    from network.levels import Role
+    from accounts.levels import Role
 
     client.force_login(nurse)
     content = client.get(reverse("home")).content.decode()

@@ -13,6 +13,12 @@ from accounts.services.invitations import (
     invitation_revoke,
     organisation_confirm,
 )
+from accounts.services.organisations import active_organisation_switch
+from accounts.services.partner_import import (
+    partner_import_apply,
+    partner_import_check_file,
+    partner_import_preview,
+)
 from accounts.services.profile import (
     absence_add,
     absence_remove,
@@ -41,6 +47,7 @@ __all__ = [
     "account_request_approve",
     "account_request_create",
     "account_request_reject",
+    "active_organisation_switch",
     "invitation_accept",
     "invitation_create",
     "invitation_for_token",
@@ -52,6 +59,9 @@ __all__ = [
     "membership_create",
     "membership_update",
     "organisation_confirm",
+    "partner_import_apply",
+    "partner_import_check_file",
+    "partner_import_preview",
     "password_reset_link_send",
     "patient_data_access_set",
     "profile_update",

@@ -20,7 +20,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.email import email_send
-from accounts.models import Invitation, StaffChange, User
+from accounts.levels import Role
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    StaffChange,
+    User,
+)
 from accounts.services.staff import membership_add, staff_change_record
 from accounts.staff_access import (
     can_invite_colleagues,
@@ -29,8 +37,6 @@ from accounts.staff_access import (
     require_helpdesk,
     require_inviter,
 )
-from network.levels import Role
-from network.models import Membership, Organisation, OrganisationKind
 
 A = StaffChange.Action
 
@@ -329,7 +335,7 @@ def invitation_accept(
 @transaction.atomic
 def organisation_confirm(*, helpdesk_user: User, organisation: Organisation) -> int:
     """Confirm an organisation a practice proposed; send the invitations that waited for it."""
-    require_helpdesk(helpdesk_user, "network.change_organisation")
+    require_helpdesk(helpdesk_user, "accounts.change_organisation")
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if organisation.confirmed_at is None:
         organisation.confirmed_at = timezone.now()

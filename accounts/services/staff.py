@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.email import email_send
-from accounts.models import AccountRequest, Invitation, StaffChange, User
+from accounts.levels import Level
+from accounts.models import AccountRequest, Invitation, Membership, StaffChange, User
 from accounts.signals import rights_changed_send, session_ended_send
 from accounts.staff_access import (
     require_account_keeper,
@@ -22,8 +23,6 @@ from accounts.staff_access import (
     require_membership_keeper,
     require_staff_manager,
 )
-from network.levels import Level
-from network.models import Membership
 
 A = StaffChange.Action
 
@@ -307,7 +306,7 @@ def membership_create(*, actor, membership: Membership) -> Membership:
     afterwards. It always starts without patient-data access (that is level A's to tick, in the
     product) and never belongs to the helpdesk itself or another helpdesk account.
     """
-    require_helpdesk(actor, "network.add_membership")
+    require_helpdesk(actor, "accounts.add_membership")
     require_membership_keeper(actor, membership.user)
     membership.has_patient_data_access = False
     membership.full_clean()

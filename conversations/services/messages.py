@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import Membership, User
 from conversations import realtime
 from conversations.access import can_message
 from conversations.models import (
@@ -29,7 +29,7 @@ from conversations.models import (
     SharedInboxMember,
 )
 from network.access import Actor, PatientAccess
-from network.models import CareNetworkReason, Membership
+from network.models import CareNetworkReason
 from network.services import care_network_add, patient_visibility_set
 
 MAX_RECIPIENTS = 20

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.email import email_send
+from accounts.models import Membership
 from accounts.presence import mail_worthy
 from conversations.access import conversations_visible_to
 from conversations.models import Message, ReadState
 from conversations.selectors import recipient_user_ids
 from network.access import Actor
-from network.models import Membership
 
 
 def _may_open(person, conversation) -> bool:

@@ -9,14 +9,6 @@ from network.models.access_log import (
 from network.models.extractions import Extraction
 from network.models.grants import AccessGrant, AccessGrantReason
 from network.models.matrix import AuthorisationRule, AuthorisationRuleChange
-from network.models.organisations import (
-    Membership,
-    MembershipQuerySet,
-    Organisation,
-    OrganisationKind,
-    PartnerImport,
-    Team,
-)
 from network.models.patients import (
     MEDICAL_CATEGORIES,
     CareNetworkMember,
@@ -50,12 +42,6 @@ __all__ = [
     "Gender",
     "Measurement",
     "Medication",
-    "Membership",
-    "MembershipQuerySet",
-    "Organisation",
-    "OrganisationKind",
-    "PartnerImport",
     "Patient",
     "PatientSource",
-    "Team",
 ]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from network.models.organisations import Organisation
+from accounts.models import Organisation
 from network.models.patients import DataCategory, Patient
 
 # Parts of a record that are not a matrix category, as the access overview names them.

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network.models.organisations import Organisation, Team
+from accounts.models import Organisation, Team
 from network.models.patients import Patient
 
 

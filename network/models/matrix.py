@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from network.models.organisations import OrganisationKind
+from accounts.models import OrganisationKind
 from network.models.patients import DataCategory
 
 

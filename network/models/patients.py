@@ -7,8 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organisation, OrganisationKind
 from accounts.validators import validate_bsn, validate_phone, validate_postal_code
-from network.models.organisations import Organisation, OrganisationKind
 
 
 class DataCategory(models.TextChoices):

@@ -8,7 +8,6 @@ from network.services.extractions import (
 )
 from network.services.grants import access_grant_end, access_grant_open
 from network.services.matrix import authorisation_rule_update
-from network.services.organisations import active_organisation_switch
 from network.services.patients import (
     can_end_network_member,
     care_network_add,
@@ -22,7 +21,6 @@ __all__ = [
     "ExtractionRejected",
     "access_grant_end",
     "access_grant_open",
-    "active_organisation_switch",
     "authorisation_rule_update",
     "can_end_network_member",
     "care_network_add",

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.models import Membership, Organisation
 from network.access import Actor, can_upload_extraction
 from network.access_log import LogLine, access_log_write, access_log_write_many
 from network.fhir import (
@@ -43,8 +44,6 @@ from network.models import (
     Extraction,
     Measurement,
     Medication,
-    Membership,
-    Organisation,
     Patient,
     PatientSource,
 )

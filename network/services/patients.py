@@ -7,6 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.levels import Capability
+from accounts.models import Membership, OrganisationKind
 from network.access import (
     Actor,
     PatientAccess,
@@ -15,14 +17,11 @@ from network.access import (
     sees_own_practice_patients,
 )
 from network.access_log import access_log_write
-from network.levels import Capability
 from network.models import (
     AccessAction,
     CareNetworkMember,
     CareNetworkReason,
     DataCategory,
-    Membership,
-    OrganisationKind,
     Patient,
     PatientSource,
 )

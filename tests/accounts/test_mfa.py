@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 
-from network.models import Membership
+from accounts.models import Membership
 from tests.conftest import totp_code
 from tests.factories import PASSWORD
 

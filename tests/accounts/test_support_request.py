@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
-from network.levels import Level
+from accounts.levels import Level
 from tests.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db

@@ -22,6 +22,7 @@ from django.utils import translation
 from django.utils.text import capfirst
 from playwright.sync_api import expect
 
+from accounts.models import OrganisationKind
 from network.extraction_generator import dumps_bundle, generate_bundle, resource_counts
 from network.models import (
     AccessAction,
@@ -29,7 +30,6 @@ from network.models import (
     AuthorisationRule,
     DataCategory,
     Extraction,
-    OrganisationKind,
     Patient,
 )
 from tests.browser.conftest import serious_violations

@@ -19,8 +19,8 @@ from django.core import mail
 from django.utils import translation
 from playwright.sync_api import expect
 
+from accounts.levels import Role
 from accounts.models import AccountRequest, Invitation
-from network.levels import Role
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)

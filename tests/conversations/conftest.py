@@ -13,10 +13,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
+from accounts.models import Membership
 from conversations.models import SharedInbox, SharedInboxMember
 from conversations.services.messages import conversation_start, message_send
 from network.access import Actor, patient_access_for
-from network.models import Membership
 
 GPS_TAG = 0x8825  # Exif "GPSInfo"
 # Leeuwarden, Oldehove: 53°12'N 5°47'E.
@@ -112,7 +112,7 @@ def nurse_membership(nurse):
 @pytest.fixture
 def colleague(nursing):
     """A second district nurse of Thuiszorg Friesland, in no care network."""
-    from network.levels import Role
+    from accounts.levels import Role
     from tests.factories import MembershipFactory, UserFactory
 
     user = UserFactory(email="collega@thuiszorg.nl", first_name="Hiltje", last_name="de Vries")

@@ -25,12 +25,12 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
+from accounts.levels import Level
 from accounts.middleware import LAST_ACTIVITY_KEY, SESSION_STARTED_KEY
+from accounts.models import Membership
 from accounts.services import membership_update, patient_data_access_set, user_deactivate
 from conversations import consumers
 from conversations.services.messages import inbox_member_remove
-from network.levels import Level
-from network.models import Membership
 from tests.conversations.conftest import membership_of, send, start
 from tests.conversations.test_consumers import (
     QUIET,

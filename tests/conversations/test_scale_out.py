@@ -39,9 +39,9 @@ from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from django.urls import reverse
 
+from accounts.levels import Level, Role
+from accounts.models import OrganisationKind
 from conversations.models import Message
-from network.levels import Level, Role
-from network.models import OrganisationKind
 from tests.conversations.conftest import start
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from network.models import AuthorisationRule, AuthorisationRuleChange, OrganisationKind
+from accounts.models import OrganisationKind
+from network.models import AuthorisationRule, AuthorisationRuleChange
 
 pytestmark = pytest.mark.django_db
 

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts.models import OrganisationKind
 from network.models import (
     AccessAction,
     AccessLogEntry,
@@ -15,7 +16,6 @@ from network.models import (
     AccessRelationship,
     AuthorisationRule,
     CareNetworkMember,
-    OrganisationKind,
     Patient,
 )
 from tests.factories import (

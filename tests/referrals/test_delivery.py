@@ -15,7 +15,8 @@ import pytest
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
-from network.models import AccessLogEntry, AuthorisationRule, OrganisationKind
+from accounts.models import OrganisationKind
+from network.models import AccessLogEntry, AuthorisationRule
 from referrals.models import ReferralDelivery, ReferralEndpoint
 from referrals.services import referral_transition
 from referrals.tasks import referral_deliver_task

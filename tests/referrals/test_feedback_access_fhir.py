@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from fhir.resources.R4B.bundle import Bundle
 
-from network.models import AccessLogEntry, AuthorisationRule, OrganisationKind
+from accounts.models import OrganisationKind
+from network.models import AccessLogEntry, AuthorisationRule
 from referrals.access import referral_get_for, referrals_visible_to
 from referrals.fhir import referral_bundle
 from referrals.models import Feedback, Referral

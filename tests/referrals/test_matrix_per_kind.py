@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from network.levels import Role
-from network.models import AuthorisationRule, OrganisationKind
+from accounts.levels import Role
+from accounts.models import OrganisationKind
+from network.models import AuthorisationRule
 from tests.factories import (
     ContraIndicationFactory,
     EpisodeFactory,

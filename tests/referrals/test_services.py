@@ -10,14 +10,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
 from django.http import Http404
 
+from accounts.models import OrganisationKind
 from network.access import patient_access_for, patient_get_for, patients_visible_to
-from network.models import (
-    AccessLogEntry,
-    AccessRelationship,
-    AuthorisationRule,
-    CareNetworkMember,
-    OrganisationKind,
-)
+from network.models import AccessLogEntry, AccessRelationship, AuthorisationRule, CareNetworkMember
 from referrals.models import Referral
 from referrals.services import referral_create, referral_transition
 from tests.conversations.conftest import actor_for

@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember, OrganisationKind
+from accounts.models import OrganisationKind
+from network.models import AccessLogEntry, AuthorisationRule, CareNetworkMember
 from referrals.models import Feedback, Referral
 from tests.conversations.conftest import PDF_BYTES
 from tests.factories import EpisodeFactory, MedicationFactory, PatientFactory

@@ -16,9 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from accounts import services
-from accounts.models import AccountRequest
-from network.levels import Level
-from network.models import Membership, Organisation
+from accounts.levels import Level
+from accounts.models import AccountRequest, Membership, Organisation
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 INVITATION_LINK = re.compile(r"/uitnodiging/[A-Za-z0-9_-]+/")

@@ -16,10 +16,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import AccountRequest, Invitation, StaffChange, User
-from network.helpdesk import HELPDESK_GROUP
-from network.levels import Level
-from network.models import Membership
+from accounts.helpdesk import HELPDESK_GROUP
+from accounts.levels import Level
+from accounts.models import AccountRequest, Invitation, Membership, StaffChange, User
 from tests.factories import UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
     INVITATION_LINK,

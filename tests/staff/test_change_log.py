@@ -15,9 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import StaffChange, User
-from network.levels import Level
-from network.models import Membership, Organisation
+from accounts.levels import Level
+from accounts.models import Membership, Organisation, StaffChange, User
 from tests.factories import UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
     INVITATION_LINK,
@@ -70,7 +69,7 @@ def ctx(gp, assistant, helpdesk, practice, physio_practice, django_capture_on_co
 
 
 def _membership_admin_edit(c: Ctx, membership: Membership, **changes):
-    url = reverse("admin:network_membership_change", args=[membership.pk])
+    url = reverse("admin:accounts_membership_change", args=[membership.pk])
     response = c.helpdesk_client.post(url, admin_form_data(c.helpdesk_client.get(url), **changes))
     assert response.status_code == 302, response.content[:1000]
 
@@ -188,7 +187,7 @@ def _membership_ended_in_the_admin(c):
 def _membership_added_in_the_admin(c):
     user = UserFactory(email="invaller@delinde.nl")
     response = c.helpdesk_client.post(
-        reverse("admin:network_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {"user": user.pk, "organisation": c.practice.pk, "level": Level.E, "is_active": "on"},
     )
     assert response.status_code == 302, response.content[:1000]
@@ -312,7 +311,7 @@ def test_not_even_a_superuser_ticks_patient_data_access_in_the_admin(ctx, totp_s
     client.force_login(root)
     membership = membership_of(ctx.assistant)
     browser = log_in_with_password(ctx.assistant)
-    url = reverse("admin:network_membership_change", args=[membership.pk])
+    url = reverse("admin:accounts_membership_change", args=[membership.pk])
     page = client.get(url)
     assert "has_patient_data_access" not in page.context["adminform"].form.fields
 

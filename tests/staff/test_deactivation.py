@@ -17,8 +17,7 @@ from django.db.models import ProtectedError
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AccountRequest, StaffChange, User
-from network.models import Membership
+from accounts.models import AccountRequest, Membership, StaffChange, User
 from tests.factories import PASSWORD, UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
     account_request,

@@ -29,18 +29,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import services
-from accounts.models import AccountRequest, StaffChange, User
+from accounts.helpdesk import HELPDESK_GROUP, ensure_helpdesk_group
+from accounts.levels import Level
+from accounts.models import AccountRequest, Membership, PartnerImport, StaffChange, User
+from accounts.services.partner_import import partner_import_apply
 from conversations.models import HisEndpoint, SharedInbox
-from network.helpdesk import HELPDESK_GROUP, ensure_helpdesk_group
-from network.levels import Level
-from network.models import (
-    AuthorisationRule,
-    DataCategory,
-    Extraction,
-    Membership,
-    PartnerImport,
-)
-from network.partner_import import partner_import_apply
+from network.models import AuthorisationRule, DataCategory, Extraction
 from network.services.matrix import authorisation_rule_update
 from referrals.models import CarePathway, ReferralEndpoint
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, totp_enable
@@ -405,7 +399,7 @@ def test_no_membership_for_a_helpdesk_account_in_the_membership_admin(
     helpdesk_browser, staff_account, practice
 ):
     response = helpdesk_browser.post(
-        reverse("admin:network_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {
             "user": staff_account.pk,
             "organisation": practice.pk,
@@ -426,7 +420,7 @@ def test_a_helpdesk_membership_held_already_cannot_be_raised_only_ended(
 ):
     """Say one exists from before this rule: the helpdesk cannot change it, except end it."""
     membership = MembershipFactory(user=helpdesk, organisation=practice, level=Level.E)
-    url = reverse("admin:network_membership_change", args=[membership.pk])
+    url = reverse("admin:accounts_membership_change", args=[membership.pk])
 
     raised = helpdesk_browser.post(url, admin_form_data(helpdesk_browser.get(url), level=Level.A))
     assert raised.status_code == 200
@@ -497,7 +491,7 @@ def test_granting_patient_data_access_in_the_admin_changes_nothing(helpdesk_brow
     membership = membership_of(assistant)
     for url, key in (
         (
-            reverse("admin:network_membership_change", args=[membership.pk]),
+            reverse("admin:accounts_membership_change", args=[membership.pk]),
             "has_patient_data_access",
         ),
         (
@@ -519,7 +513,7 @@ def test_a_new_membership_in_the_admin_starts_without_patient_data_access(
     user = UserFactory(email="invaller@delinde.nl")
 
     response = helpdesk_browser.post(
-        reverse("admin:network_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {
             "user": user.pk,
             "organisation": practice.pk,

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from accounts.models import AccountRequest
-from network.models import Membership
+from accounts.models import AccountRequest, Membership
 from tests.factories import OrganisationFactory
 from tests.staff.fixtures_requests import colleague_membership
 
@@ -53,7 +52,7 @@ def test_the_admin_refuses_to_move_a_membership_to_another_organisation(
     client.force_login(helpdesk)
 
     response = client.post(
-        reverse("admin:network_membership_change", args=[membership.pk]),
+        reverse("admin:accounts_membership_change", args=[membership.pk]),
         {
             "user": assistant.pk,
             "organisation": elsewhere.pk,

@@ -19,10 +19,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts import services
-from accounts.models import AccountRequest, Invitation, StaffChange, User
+from accounts.levels import Level, Role
+from accounts.models import AccountRequest, Invitation, Membership, StaffChange, User
 from accounts.services.invitations import InvitationUnusable
-from network.levels import Level, Role
-from network.models import Membership
 from tests.conftest import totp_code
 from tests.factories import PASSWORD
 

@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from accounts.models import Invitation, StaffChange
-from network.levels import Role
-from network.models import Organisation, OrganisationKind
+from accounts.levels import Role
+from accounts.models import Invitation, Organisation, OrganisationKind, StaffChange
 from tests.factories import OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -230,7 +229,7 @@ def test_whole_journey_helpdesk_confirms_the_new_organisation_and_the_invitation
     _log_in(client, helpdesk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("admin:network_organisation_changelist"),
+            reverse("admin:accounts_organisation_changelist"),
             {"action": "confirm", "_selected_action": [organisation.pk]},
         )
 

@@ -17,16 +17,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts import services
-from accounts.models import Invitation, StaffChange
+from accounts.models import Invitation, Membership, Organisation, OrganisationKind, StaffChange
 from accounts.staff_access import invitable_organisations
-from network.models import Membership, Organisation, OrganisationKind
 from tests.factories import UserFactory, totp_enable
 
 pytestmark = pytest.mark.django_db
 
 A = StaffChange.Action
 LINK = re.compile(r"/uitnodiging/[A-Za-z0-9_-]+/")
-CHANGELIST = "admin:network_organisation_changelist"
+CHANGELIST = "admin:accounts_organisation_changelist"
 
 
 def _in_dutch(msgid: str, **params) -> str:
@@ -239,10 +238,10 @@ def test_a_proposed_organisation_cannot_be_switched_on_by_ticking_active(
     """Only "confirm" activates it, because only confirm sends the invitations that waited."""
     client.force_login(helpdesk)
 
-    response = client.get(reverse("admin:network_organisation_change", args=[proposed.pk]))
+    response = client.get(reverse("admin:accounts_organisation_change", args=[proposed.pk]))
 
     assert response.status_code == 200
     assert "is_active" not in response.context["adminform"].form.fields
     services.organisation_confirm(helpdesk_user=helpdesk, organisation=proposed)
-    response = client.get(reverse("admin:network_organisation_change", args=[proposed.pk]))
+    response = client.get(reverse("admin:accounts_organisation_change", args=[proposed.pk]))
     assert "is_active" in response.context["adminform"].form.fields

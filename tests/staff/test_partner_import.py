@@ -14,10 +14,18 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 import accounts.services.invitations as invitations
-from accounts.models import Invitation, StaffChange, User
-from network.levels import Role
-from network.models import Membership, Organisation, OrganisationKind, PartnerImport
-from network.partner_import import partner_import_check_file, partner_import_preview
+import accounts.services.partner_import as partner_import_service
+from accounts.levels import Role
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    PartnerImport,
+    StaffChange,
+    User,
+)
+from accounts.services.partner_import import partner_import_check_file, partner_import_preview
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +82,7 @@ def admin(client, helpdesk):
 
 def _upload(admin, practice, uploaded):
     return admin.post(
-        reverse("admin:network_partnerimport_add"), {"practice": practice.pk, "file": uploaded}
+        reverse("admin:accounts_partnerimport_add"), {"practice": practice.pk, "file": uploaded}
     )
 
 
@@ -83,17 +91,17 @@ def _uploaded(admin, practice, text, **kwargs) -> PartnerImport:
     assert response.status_code == 302, response.context["adminform"].form.errors
     partner_import = PartnerImport.objects.latest("pk")
     assert response["Location"] == reverse(
-        "admin:network_partnerimport_change", args=[partner_import.pk]
+        "admin:accounts_partnerimport_change", args=[partner_import.pk]
     )
     return partner_import
 
 
 def _apply(admin, partner_import):
-    return admin.post(reverse("admin:network_partnerimport_apply", args=[partner_import.pk]))
+    return admin.post(reverse("admin:accounts_partnerimport_apply", args=[partner_import.pk]))
 
 
 def _apply_url(partner_import) -> str:
-    return reverse("admin:network_partnerimport_apply", args=[partner_import.pk])
+    return reverse("admin:accounts_partnerimport_apply", args=[partner_import.pk])
 
 
 # --- The happy path ---------------------------------------------------------------------------
@@ -103,7 +111,7 @@ def test_upload_shows_a_preview_and_writes_nothing(admin, practice, world, helpd
     before = _state()
 
     partner_import = _uploaded(admin, practice, VALID)
-    page = admin.get(reverse("admin:network_partnerimport_change", args=[partner_import.pk]))
+    page = admin.get(reverse("admin:accounts_partnerimport_change", args=[partner_import.pk]))
 
     assert page.status_code == 200
     assert partner_import.uploaded_by == helpdesk
@@ -142,7 +150,7 @@ def test_import_creates_organisations_memberships_and_invitations(
         response = _apply(admin, partner_import)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:network_partnerimport_changelist")
+    assert response["Location"] == reverse("admin:accounts_partnerimport_changelist")
     assert _state() == (organisations + 1, memberships + 1, invitations + 3, users)
     # The new organisation: active straight away (the practice vouches for it).
     pharmacy = Organisation.objects.get(agb_code="06012345")
@@ -236,7 +244,7 @@ def test_an_applied_overview_cannot_be_applied_again(
         _apply(admin, partner_import)
     partner_import.refresh_from_db()
     applied = (partner_import.applied_at, partner_import.summary)
-    page = admin.get(reverse("admin:network_partnerimport_change", args=[partner_import.pk]))
+    page = admin.get(reverse("admin:accounts_partnerimport_change", args=[partner_import.pk]))
     assert _apply_url(partner_import) not in page.content.decode()
     before, mails = _state(), len(mailoutbox)
 
@@ -245,7 +253,7 @@ def test_an_applied_overview_cannot_be_applied_again(
 
     assert response.status_code == 302
     assert response["Location"] == reverse(
-        "admin:network_partnerimport_change", args=[partner_import.pk]
+        "admin:accounts_partnerimport_change", args=[partner_import.pk]
     )
     partner_import.refresh_from_db()
     assert (partner_import.applied_at, partner_import.summary) == applied
@@ -264,7 +272,7 @@ def test_missing_columns_are_named_and_the_import_is_refused(
     partner_import = _uploaded(admin, practice, text)
     before = _state()
 
-    page = admin.get(reverse("admin:network_partnerimport_change", args=[partner_import.pk]))
+    page = admin.get(reverse("admin:accounts_partnerimport_change", args=[partner_import.pk]))
     with django_capture_on_commit_callbacks(execute=True):
         refused = _apply(admin, partner_import)
 
@@ -282,7 +290,7 @@ def test_missing_columns_are_named_and_the_import_is_refused(
     assert _apply_url(partner_import) not in page.content.decode()
     assert refused.status_code == 302
     assert refused["Location"] == reverse(
-        "admin:network_partnerimport_change", args=[partner_import.pk]
+        "admin:accounts_partnerimport_change", args=[partner_import.pk]
     )
     partner_import.refresh_from_db()
     assert partner_import.applied_at is None
@@ -310,7 +318,7 @@ def test_bad_rows_are_listed_per_row_and_the_import_is_refused(
     partner_import = _uploaded(admin, practice, BAD_ROWS)
     before = _state()
 
-    page = admin.get(reverse("admin:network_partnerimport_change", args=[partner_import.pk]))
+    page = admin.get(reverse("admin:accounts_partnerimport_change", args=[partner_import.pk]))
     with django_capture_on_commit_callbacks(execute=True):
         refused = _apply(admin, partner_import)
 
@@ -367,7 +375,7 @@ def test_a_gp_practice_agb_code_cannot_be_used_to_join_the_practice(
     partner_import = _uploaded(admin, practice, text)
     before = _state()
 
-    page = admin.get(reverse("admin:network_partnerimport_change", args=[partner_import.pk]))
+    page = admin.get(reverse("admin:accounts_partnerimport_change", args=[partner_import.pk]))
     with django_capture_on_commit_callbacks(execute=True):
         _apply(admin, partner_import)
 
@@ -432,7 +440,7 @@ def test_the_import_is_one_transaction(
             raise RuntimeError("mail server on fire")
         return real_issue(**kwargs)
 
-    monkeypatch.setattr(invitations, "invitation_issue", failing_issue)
+    monkeypatch.setattr(partner_import_service, "invitation_issue", failing_issue)
     admin.raise_request_exception = False
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -469,14 +477,14 @@ def test_a_refused_row_during_the_import_rolls_everything_back_with_a_message(
             raise ValidationError("Rij 4 botst.")
         return real_issue(**kwargs)
 
-    monkeypatch.setattr(invitations, "invitation_issue", failing_issue)
+    monkeypatch.setattr(partner_import_service, "invitation_issue", failing_issue)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = _apply(admin, partner_import)
 
     assert response.status_code == 302
     assert response["Location"] == reverse(
-        "admin:network_partnerimport_change", args=[partner_import.pk]
+        "admin:accounts_partnerimport_change", args=[partner_import.pk]
     )
     assert _state() == before
     assert mailoutbox == []
@@ -572,6 +580,6 @@ def test_excel_encodings_are_read(encoding, prefix):
     ],
 )
 def test_imported_names_put_dutch_infixes_in_their_own_field(name, parts):
-    from network.partner_import import _split_name
+    from accounts.services.partner_import import _split_name
 
     assert _split_name(name) == parts

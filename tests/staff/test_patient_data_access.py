@@ -16,9 +16,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import StaffChange
-from network.levels import Level
-from network.models import Membership
+from accounts.levels import Level
+from accounts.models import Membership, StaffChange
 from tests.factories import MembershipFactory, UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
     INVITATION_LINK,
@@ -219,7 +218,7 @@ def test_helpdesk_cannot_tick_patient_data_access_in_the_membership_admin(helpde
     client = Client()
     client.force_login(helpdesk)
     membership = membership_of(assistant)
-    url = reverse("admin:network_membership_change", args=[membership.pk])
+    url = reverse("admin:accounts_membership_change", args=[membership.pk])
 
     page = client.get(url)
     assert "has_patient_data_access" not in page.context["adminform"].form.fields  # read-only

@@ -25,9 +25,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import AccountRequest, Invitation
-from network.levels import Level
-from network.models import Membership, Organisation
+from accounts.levels import Level
+from accounts.models import AccountRequest, Invitation, Membership, Organisation
 from tests.staff.fixtures_requests import (
     SEED_FORM,
     account_request,

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts import services
+from accounts.levels import Level
 from accounts.models import Function, Invitation
-from network.levels import Level
 from tests.factories import MembershipFactory, UserFactory
 from tests.staff.fixtures_requests import (
     account_request,

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("network", "0005_access_log_key_id_and_no_truncate"),
+        ("network", "0006_organisations_to_accounts"),
     ]
 
     operations = [
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
-                        to="network.organisation",
+                        to="accounts.organisation",
                         verbose_name="organisation",
                     ),
                 ),
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                         null=True,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
-                        to="network.team",
+                        to="accounts.team",
                         verbose_name="team",
                     ),
                 ),

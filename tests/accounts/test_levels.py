@@ -1,7 +1,7 @@
 """The levels table says exactly what the care group's staff instruction (seed 002) says.
 
 Every expectation below is written out capability by capability, with the line of the
-instruction it comes from, so a change to ``network/levels.py`` that drifts from the
+instruction it comes from, so a change to ``accounts/levels.py`` that drifts from the
 instruction fails here.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from network.levels import (
+from accounts.levels import (
     LEVEL_CAPABILITIES,
     ROLE_CAPABILITIES,
     Capability,
@@ -17,8 +17,8 @@ from network.levels import (
     Role,
     capabilities_for,
 )
-from network.models import OrganisationKind
-from network.selectors import memberships_for
+from accounts.models import OrganisationKind
+from accounts.selectors import memberships_for
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 C = Capability

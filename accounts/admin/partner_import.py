@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from network.models import Organisation, OrganisationKind, PartnerImport
-from network.partner_import import (
+from accounts.models import Organisation, OrganisationKind, PartnerImport
+from accounts.services.partner_import import (
     COLUMNS,
     partner_import_apply,
     partner_import_check_file,
@@ -49,7 +49,7 @@ class PartnerImportAdmin(admin.ModelAdmin):
     list_display = ["created_at", "practice", "file_name", "uploaded_by", "applied_at", "summary"]
     list_select_related = ["practice", "uploaded_by"]
     form = PartnerImportForm
-    change_form_template = "admin/network/partnerimport/change_form.html"
+    change_form_template = "admin/accounts/partnerimport/change_form.html"
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -80,7 +80,7 @@ class PartnerImportAdmin(admin.ModelAdmin):
         obj.save()
 
     def response_add(self, request, obj, post_url_continue=None):
-        return redirect(reverse("admin:network_partnerimport_change", args=[obj.pk]))
+        return redirect(reverse("admin:accounts_partnerimport_change", args=[obj.pk]))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         partner_import = get_object_or_404(PartnerImport, pk=object_id)
@@ -88,7 +88,7 @@ class PartnerImportAdmin(admin.ModelAdmin):
             **(extra_context or {}),
             "preview": partner_import_preview(partner_import.content),
             "can_apply": partner_import.applied_at is None
-            and request.user.has_perm("network.change_partnerimport"),
+            and request.user.has_perm("accounts.change_partnerimport"),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -98,7 +98,7 @@ class PartnerImportAdmin(admin.ModelAdmin):
             path(
                 "<int:pk>/apply/",
                 wrap(require_POST(self.apply_view)),
-                name="network_partnerimport_apply",
+                name="accounts_partnerimport_apply",
             ),
             *super().get_urls(),
         ]
@@ -111,7 +111,7 @@ class PartnerImportAdmin(admin.ModelAdmin):
             raise
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return redirect(reverse("admin:network_partnerimport_change", args=[pk]))
+            return redirect(reverse("admin:accounts_partnerimport_change", args=[pk]))
         self.message_user(
             request,
             _(
@@ -122,4 +122,4 @@ class PartnerImportAdmin(admin.ModelAdmin):
             % counts,
             messages.SUCCESS,
         )
-        return redirect(reverse("admin:network_partnerimport_changelist"))
+        return redirect(reverse("admin:accounts_partnerimport_changelist"))

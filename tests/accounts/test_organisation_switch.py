@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from network.levels import Level
-from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from accounts.levels import Level
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 from tests.factories import MembershipFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Access levels and roles as data: the one table that says who may do what.
+"""Organisation kinds, access levels and roles as data: the one table that says who may do what.
 
 GP-practice staff have a level (A, B, B+, C, C+, D, E) exactly as the care group's staff
 instruction describes it (``shared/seeds/002``); network partners have a role (lead provider or
@@ -11,6 +11,19 @@ from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    GP_PRACTICE = "gp_practice", _("GP practice")
+    DISTRICT_NURSING = "district_nursing", _("District nursing / VVT")
+    PHYSIOTHERAPY = "physiotherapy", _("Physiotherapy")
+    PHARMACY = "pharmacy", _("Pharmacy")
+    DIETETICS = "dietetics", _("Dietetics")
+    ELDERLY_CARE_PHYSICIAN = "elderly_care_physician", _("Elderly-care physician")
+    MENTAL_HEALTH = "mental_health", _("Mental health care")
+    SOCIAL_DOMAIN = "social_domain", _("Social domain")
+    CARE_GROUP = "care_group", _("Care group")
+    OTHER = "other", _("Other")
 
 
 class Level(models.TextChoices):
@@ -95,8 +108,6 @@ CARE_GROUP_CAPABILITIES: frozenset[Capability] = frozenset({C.MESSAGES})
 
 
 def capabilities_for(*, kind: str, level: str = "", role: str = "") -> frozenset[Capability]:
-    from network.models import OrganisationKind
-
     if kind == OrganisationKind.GP_PRACTICE:
         return LEVEL_CAPABILITIES.get(level, frozenset())
     if kind == OrganisationKind.CARE_GROUP:

@@ -1,10 +1,4 @@
-"""The helpdesk's admin for people and their memberships.
-
-The helpdesk never reaches patient data, directly or by becoming someone: no page shows or sets
-a password, a TOTP secret or recovery codes (it resets a second factor and sends a reset link to
-the person's own address), e-mail addresses are read-only, it gives no membership to itself or
-another helpdesk account, and patient-data access is read-only here for everyone.
-"""
+"""The user admin: accounts, their memberships (inline) and absences."""
 
 from functools import partial
 
@@ -20,9 +14,12 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.models import Absence, User
-from accounts.staff_access import may_keep_memberships_of
-from network.models import Membership
+from accounts.admin.organisations import (
+    MembershipAdminForm,
+    membership_form_for,
+    membership_save_from_admin,
+)
+from accounts.models import Absence, Membership, User
 
 # allauth's own admin shows every authenticator's ``data``: the TOTP secret and the recovery-code
 # seed, enough to log in as anyone whose password is known. A second factor is only ever reset.
@@ -34,64 +31,6 @@ class AbsenceInline(admin.TabularInline):
     model = Absence
     extra = 0
     fields = ["start", "end", "message"]
-
-
-class MembershipAdminForm(forms.ModelForm):
-    """Who and where are fixed once a membership exists: end it and add a new one instead.
-
-    ``actor`` (set by the admins from the request) never gives a membership to itself or to
-    another helpdesk account; the services refuse it again (``require_membership_keeper``).
-    """
-
-    actor = None
-
-    class Meta:
-        model = Membership
-        fields = [
-            "user",
-            "organisation",
-            "level",
-            "role",
-            "has_patient_data_access",
-            "acts_for",
-            "teams",
-            "is_active",
-        ]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk:
-            for field in ("user", "organisation"):
-                if field in self.changed_data:
-                    self.add_error(
-                        field,
-                        _("This cannot be changed; end this membership and add a new one."),
-                    )
-        self._refuse_helpdesk_accounts(cleaned)
-        return cleaned
-
-    def _refuse_helpdesk_accounts(self, cleaned) -> None:
-        if self.actor is None or not self.has_changed():
-            return
-        user = cleaned.get("user") or (self.instance.user if self.instance.user_id else None)
-        if user is None or may_keep_memberships_of(self.actor, user):
-            return
-        only_ends = self.instance.pk and set(self.changed_data) == {"is_active"}
-        if only_ends and not cleaned.get("is_active"):
-            return  # ending one is always allowed: it takes rights away
-        raise ValidationError(
-            _(
-                "The helpdesk gives no place in an organisation to itself or to another "
-                "helpdesk account (%(email)s)."
-            )
-            % {"email": user.email},
-            code="helpdesk_membership",
-        )
-
-
-def membership_form_for(request, form_class):
-    """The admin form class with the acting user attached, for the check above."""
-    return type(form_class.__name__, (form_class,), {"actor": request.user})
 
 
 class MembershipInline(admin.TabularInline):
@@ -339,26 +278,3 @@ class UserAdmin(DjangoUserAdmin):
 
 def _when(moment) -> str:
     return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-
-
-def membership_save_from_admin(request, membership, form) -> None:
-    """Admin edits of memberships go through the services, so they are checked and recorded.
-
-    Patient-data access is never among them: it is read-only in the admin.
-    """
-    if membership.pk is None:
-        services.membership_create(actor=request.user, membership=membership)
-        return
-    current = Membership.objects.get(pk=membership.pk)
-    changed = set(form.changed_data)
-    services.membership_update(
-        actor=request.user,
-        membership=current,
-        level=membership.level if "level" in changed else None,
-        role=membership.role if "role" in changed else None,
-        is_active=membership.is_active if "is_active" in changed else None,
-    )
-    membership.refresh_from_db()
-
-
-from accounts import admin_staff  # noqa: E402,F401  (registers the staff-management admins)

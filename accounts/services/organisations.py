@@ -1,9 +1,11 @@
+"""Writes about the organisations a user works for: which one this session acts for."""
+
 from __future__ import annotations
 
 from django.http import Http404
 
-from network.models import Membership
-from network.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from accounts.models import Membership
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
 
 
 def active_organisation_switch(

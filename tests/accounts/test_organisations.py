@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from network.levels import Level, Role
-from network.models import Membership, Organisation, OrganisationKind
+from accounts.levels import Level, Role
+from accounts.models import Membership, Organisation, OrganisationKind
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,11 +23,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Invitation, StaffChange, User
+from accounts.levels import Role
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    PartnerImport,
+    StaffChange,
+    User,
+)
+from accounts.services.invitations import invitation_issue
+from accounts.services.staff import membership_add, staff_change_record
 from accounts.staff_access import PARTNER_KINDS, require_helpdesk
 from accounts.validators import validate_agb_code
-from network.levels import Role
-from network.models import Membership, Organisation, OrganisationKind, PartnerImport
 
 COLUMNS = ("organisatie", "soort", "agb_code", "naam", "email", "hoofdzorgverlener")
 ALLOWED_EXTENSIONS = (".csv", ".txt")
@@ -206,10 +215,7 @@ def partner_import_preview(content: str) -> Preview:
 def partner_import_apply(*, helpdesk_user, partner_import: PartnerImport) -> dict[str, int]:
     """Import everything or nothing. Existing organisations, people, memberships and open
     invitations are left as they are, so a second import of the same file creates nothing."""
-    from accounts.services.invitations import invitation_issue
-    from accounts.services.staff import membership_add, staff_change_record
-
-    require_helpdesk(helpdesk_user, "network.change_partnerimport")
+    require_helpdesk(helpdesk_user, "accounts.change_partnerimport")
     partner_import = PartnerImport.objects.select_for_update().get(pk=partner_import.pk)
     if partner_import.applied_at is not None:
         # A second click (or a stale page) must not overwrite the record of what was done.

@@ -42,8 +42,8 @@ def remove_referral_grants(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("network", "0006_access_grants_and_shared_inbox_relationship"),
-        ("referrals", "0002_attachments_and_delivery"),
+        ("network", "0007_access_grants_and_shared_inbox_relationship"),
+        ("referrals", "0003_organisations_in_accounts"),
     ]
 
     operations = [

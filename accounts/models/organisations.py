@@ -1,3 +1,8 @@
+"""Organisations, their teams, who works where (memberships), and partner overviews.
+
+The tables keep the names they had when these models lived in the network app.
+"""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -5,21 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.levels import Capability, Level, OrganisationKind, Role, capabilities_for
 from accounts.validators import validate_agb_code, validate_phone, validate_postal_code
-from network.levels import Capability, Level, Role, capabilities_for
-
-
-class OrganisationKind(models.TextChoices):
-    GP_PRACTICE = "gp_practice", _("GP practice")
-    DISTRICT_NURSING = "district_nursing", _("District nursing / VVT")
-    PHYSIOTHERAPY = "physiotherapy", _("Physiotherapy")
-    PHARMACY = "pharmacy", _("Pharmacy")
-    DIETETICS = "dietetics", _("Dietetics")
-    ELDERLY_CARE_PHYSICIAN = "elderly_care_physician", _("Elderly-care physician")
-    MENTAL_HEALTH = "mental_health", _("Mental health care")
-    SOCIAL_DOMAIN = "social_domain", _("Social domain")
-    CARE_GROUP = "care_group", _("Care group")
-    OTHER = "other", _("Other")
 
 
 class Organisation(models.Model):
@@ -50,6 +42,7 @@ class Organisation(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed by the helpdesk at"), null=True, blank=True)
 
     class Meta:
+        db_table = "network_organisation"
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
@@ -88,6 +81,7 @@ class Team(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
+        db_table = "network_team"
         verbose_name = _("team")
         verbose_name_plural = _("teams")
         ordering = ["organisation__name", "name"]
@@ -132,7 +126,11 @@ class Membership(models.Model):
         verbose_name=_("works under the responsibility of"),
     )
     teams = models.ManyToManyField(
-        Team, blank=True, related_name="memberships", verbose_name=_("teams")
+        Team,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("teams"),
+        db_table="network_membership_teams",
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -140,6 +138,7 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
+        db_table = "network_membership"
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         ordering = ["organisation__name"]
@@ -220,6 +219,7 @@ class PartnerImport(models.Model):
     summary = models.JSONField(_("result"), default=dict, blank=True)
 
     class Meta:
+        db_table = "network_partnerimport"
         verbose_name = _("network partner overview")
         verbose_name_plural = _("network partner overviews")
         ordering = ["-created_at"]

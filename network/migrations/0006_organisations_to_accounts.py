@@ -1,0 +1,74 @@
+"""Organisations, teams, memberships and partner imports have moved to accounts (accounts 0006).
+
+Network's own foreign keys point at the new home, then network forgets the old models. The
+tables stay as they are (accounts uses them under their old names), so nothing happens in the
+database. Runs after the apps above have repointed their foreign keys (conversations 0006,
+referrals 0003): a model cannot leave the state while another one still points at it.
+"""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0006_organisations_from_network"),
+        ("conversations", "0006_organisations_in_accounts"),
+        ("network", "0005_access_log_key_id_and_no_truncate"),
+        ("referrals", "0003_organisations_in_accounts"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[],
+            state_operations=[
+                migrations.AlterField(
+                    model_name="accesslogentry",
+                    name="organisation",
+                    field=models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                        verbose_name="acting organisation",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="patient",
+                    name="practice",
+                    field=models.ForeignKey(
+                        limit_choices_to={"kind": "gp_practice"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="patients",
+                        to="accounts.organisation",
+                        verbose_name="practice",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="extraction",
+                    name="practice",
+                    field=models.ForeignKey(
+                        limit_choices_to={"kind": "gp_practice"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="extractions",
+                        to="accounts.organisation",
+                        verbose_name="practice",
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="carenetworkmember",
+                    name="organisation",
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
+                migrations.DeleteModel(name="Membership"),
+                migrations.DeleteModel(name="PartnerImport"),
+                migrations.DeleteModel(name="Team"),
+                migrations.DeleteModel(name="Organisation"),
+            ],
+        ),
+    ]
