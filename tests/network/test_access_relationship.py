@@ -190,7 +190,7 @@ def test_the_migration_writes_a_grant_for_every_referral_open_today(
     gp, nurse, patient, nursing, team_noord
 ):
     migration = importlib.import_module(
-        "referrals.migrations.0003_access_grants_for_open_referrals"
+        "referrals.migrations.0004_access_grants_for_open_referrals"
     )
     sent = refer(gp, patient, nursing, team=team_noord)
     accepted = refer(gp, patient, nursing)
