@@ -12,7 +12,7 @@ import time_machine
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from network.demo import DEMO_PASSWORD, demo_email
+from accounts.demo import DEMO_PASSWORD, demo_email
 from network.levels import Level
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 
