@@ -53,7 +53,6 @@ def run(args, connection) -> None:
 
     from accounts.models import User
     from network.access import Actor, patients_visible_to
-    from network.extraction_generator import dumps_bundle, generate_bundle
     from network.levels import Level, Role
     from network.models import (
         AccessLogEntry,
@@ -65,6 +64,7 @@ def run(args, connection) -> None:
         OrganisationKind,
     )
     from network.services import extraction_import
+    from tools.extraction import dumps_bundle, generate_bundle
 
     settings.DEMO_ACCOUNTS_REQUIRE_MFA = False
     agb = "01099999"
