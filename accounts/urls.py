@@ -1,46 +1,44 @@
 from django.urls import path
 
-from accounts import views
+from accounts.views import profile, staff
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("profiel/", views.profile, name="profile"),
-    path("profiel/afwezigheid/", views.absence_create, name="absence-create"),
-    path("profiel/afwezigheid/<int:pk>/verwijderen/", views.absence_delete, name="absence-delete"),
-    path("collegas/", views.colleague_search, name="colleague-search"),
-    path("taal/", views.language_set, name="language"),
-    path("contact/", views.support_request, name="support"),
+    path("profiel/", profile.profile, name="profile"),
+    path("profiel/afwezigheid/", profile.absence_create, name="absence-create"),
+    path(
+        "profiel/afwezigheid/<int:pk>/verwijderen/", profile.absence_delete, name="absence-delete"
+    ),
+    path("collegas/", profile.colleague_search, name="colleague-search"),
+    path("taal/", profile.language_set, name="language"),
+    path("contact/", profile.support_request, name="support"),
 ]
 
-from accounts import staff_views  # noqa: E402
-
 urlpatterns += [
-    path("praktijkinstellingen/medewerkers/", staff_views.staff_list, name="staff-list"),
+    path("praktijkinstellingen/medewerkers/", staff.staff_list, name="staff-list"),
     path(
         "praktijkinstellingen/medewerkers/aanvragen/",
-        staff_views.account_request_create,
+        staff.account_request_create,
         name="account-request",
     ),
     path(
         "praktijkinstellingen/medewerkers/<int:pk>/level/",
-        staff_views.level_change_request,
+        staff.level_change_request,
         name="level-change",
     ),
     path(
         "praktijkinstellingen/medewerkers/<int:pk>/toegang/",
-        staff_views.patient_data_access,
+        staff.patient_data_access,
         name="patient-data-access",
     ),
-    path("uitnodigingen/", staff_views.invitation_list, name="invitation-list"),
-    path("uitnodigingen/nieuw/", staff_views.invitation_create, name="invitation-create"),
+    path("uitnodigingen/", staff.invitation_list, name="invitation-list"),
+    path("uitnodigingen/nieuw/", staff.invitation_create, name="invitation-create"),
     path(
         "uitnodigingen/<int:pk>/opnieuw-versturen/",
-        staff_views.invitation_resend,
+        staff.invitation_resend,
         name="invitation-resend",
     ),
-    path(
-        "uitnodigingen/<int:pk>/intrekken/", staff_views.invitation_revoke, name="invitation-revoke"
-    ),
-    path("uitnodiging/<str:token>/", staff_views.invitation_accept, name="invitation-accept"),
+    path("uitnodigingen/<int:pk>/intrekken/", staff.invitation_revoke, name="invitation-revoke"),
+    path("uitnodiging/<str:token>/", staff.invitation_accept, name="invitation-accept"),
 ]

@@ -54,9 +54,9 @@ def run(args, connection) -> None:
     from accounts.levels import Level, Role
     from accounts.models import Membership, Organisation, OrganisationKind, User
     from network.access import Actor, patients_visible_to
-    from network.extraction_generator import dumps_bundle, generate_bundle
     from network.models import AccessLogEntry, CareNetworkMember, Extraction, Measurement
     from network.services import extraction_import
+    from tools.extraction import dumps_bundle, generate_bundle
 
     settings.DEMO_ACCOUNTS_REQUIRE_MFA = False
     agb = "01099999"

@@ -36,20 +36,9 @@ import time
 import uuid
 from pathlib import Path
 
-from live_redis_down import (
-    PG,
-    ROOT,
-    Browser,
-    LiveSocket,
-    free_port,
-    psql,
-    seed,
-    session_cookies,
-    start_daphne,
-    start_redis,
-    stop,
-)
-from procs import describe, load
+from live.browser import Browser, LiveSocket, session_cookies
+from live_redis_down import PG, ROOT, seed, start_daphne, start_redis
+from procs import describe, free_port, load, psql, stop
 
 DB_NAME = "regiozorg_twodaphnes"
 

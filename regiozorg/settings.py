@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "careplans",
     "questionnaires",
     "meetings",
+    # The top floor: its management commands run every app's demo data and the dev tools.
+    "regiozorg",
 ]
 
 MIDDLEWARE = [

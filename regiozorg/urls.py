@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from accounts.views import admin_login
+from accounts.views.profile import admin_login
 from regiozorg import views
 
 admin.site.site_header = _("Regiozorg helpdesk")

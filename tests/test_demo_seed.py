@@ -9,11 +9,12 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts import demo
+from accounts.demo import DEMO_PASSWORD, demo_email
 from accounts.helpdesk import HELPDESK_GROUP
 from accounts.levels import Capability, Level
 from accounts.models import Absence, Membership, Organisation, Team, User
-from network import demo
-from network.demo import DEMO_PASSWORD, demo_email
+from regiozorg.demo import demo_seed
 from regiozorg.navigation import sections_for
 
 pytestmark = pytest.mark.django_db
@@ -127,7 +128,7 @@ def test_demo_seed_is_refused_in_production_mode(settings):
 def test_demo_seed_function_refuses_too_in_production_mode(settings):
     settings.DEMO_DATA_ALLOWED = False
     with pytest.raises(RuntimeError):
-        demo.demo_seed()
+        demo_seed()
     assert not User.objects.exists()
 
 
@@ -188,8 +189,8 @@ def test_demo_patients_are_loaded_once(settings):
 def test_demo_has_care_pathways_and_a_referral_in_treatment_with_feedback(db):
     from referrals.models import CarePathway, Referral
 
-    demo.demo_seed()
-    demo.demo_seed()  # idempotent
+    demo_seed()
+    demo_seed()  # idempotent
 
     assert CarePathway.objects.get(name="Diabetes mellitus type 2").required_icpc == ["T90"]
     referral = Referral.objects.get()

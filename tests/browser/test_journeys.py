@@ -12,8 +12,8 @@ import time_machine
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accounts.demo import DEMO_PASSWORD, demo_email
 from accounts.levels import Level
-from network.demo import DEMO_PASSWORD, demo_email
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

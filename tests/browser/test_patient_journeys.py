@@ -23,7 +23,6 @@ from django.utils.text import capfirst
 from playwright.sync_api import expect
 
 from accounts.models import OrganisationKind
-from network.extraction_generator import dumps_bundle, generate_bundle, resource_counts
 from network.models import (
     AccessAction,
     AccessRelationship,
@@ -41,6 +40,7 @@ from tests.factories import (
     MedicationFactory,
     totp_enable,
 )
+from tools.extraction import dumps_bundle, generate_bundle, resource_counts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

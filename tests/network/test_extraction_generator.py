@@ -24,7 +24,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient
 
 from accounts.validators import bsn_is_valid
-from network.extraction_generator import (
+from tools.extraction import (
     ATC_SYSTEM,
     BSN_SYSTEM,
     BUNDLE_TIMESTAMP,

@@ -55,7 +55,7 @@ from network.models import (
 from tests.factories import PatientFactory
 
 try:  # written by a colleague in parallel; fall back to hand-made bundles without it
-    from network.extraction_generator import generate_bundle, resource_counts
+    from tools.extraction import generate_bundle, resource_counts
 except ImportError:  # pragma: no cover
     generate_bundle = resource_counts = None
 
@@ -77,7 +77,7 @@ RESOURCE_KIND = {
     "Observation": "measurements",
 }
 needs_generator = pytest.mark.skipif(
-    generate_bundle is None, reason="network.extraction_generator is not available"
+    generate_bundle is None, reason="tools.extraction is not available"
 )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from network.extraction_generator import dumps_bundle, generate_bundle, resource_counts
+from tools.extraction import dumps_bundle, generate_bundle, resource_counts
 
 # How the summary names each resource type, in Dutch.
 _LABELS = {

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from network.demo import DEMO_PASSWORD, demo_seed
+from accounts.demo import DEMO_PASSWORD
+from regiozorg.demo import demo_seed
 
 
 class Command(BaseCommand):

@@ -1,0 +1,156 @@
+"""Websocket clients as the page holds them (autobahn: in the lock file through Daphne)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+
+PING_SECONDS = 30
+
+
+class ClientState:
+    def __init__(self, user_id: int, cookie: str, conversation: int | None = None):
+        self.user_id = user_id
+        self.cookie = cookie
+        self.conversation = conversation
+        self.proto = None
+        self.opened: asyncio.Future | None = None
+        self.subscribed: asyncio.Future | None = None
+        self.received: dict[int, float] = {}
+        self.duplicates = 0
+        self.frames: dict[str, int] = {}
+        self.errors: list = []
+        self.closed: tuple | None = None
+        self.read_frames = True
+        self.badge = None  # callable, when --badge
+
+
+def client_protocol():
+    from autobahn.asyncio.websocket import WebSocketClientProtocol
+
+    class LiveProtocol(WebSocketClientProtocol):
+        def onOpen(self):
+            state: ClientState = self.factory.state
+            state.proto = self
+            if not state.opened.done():
+                state.opened.set_result(True)
+
+        def onMessage(self, payload, isBinary):
+            now = time.monotonic()
+            state: ClientState = self.factory.state
+            data = json.loads(payload)
+            kind = data.get("type")
+            state.frames[kind] = state.frames.get(kind, 0) + 1
+            if kind == "message":
+                if data["id"] in state.received:
+                    state.duplicates += 1
+                else:
+                    state.received[data["id"]] = now
+                if state.read_frames and data["conversation"] == state.conversation:
+                    self.send_json(
+                        {"type": "read", "conversation": state.conversation, "message": data["id"]}
+                    )
+            elif kind == "messages":
+                if state.subscribed and not state.subscribed.done():
+                    state.subscribed.set_result(True)
+            elif kind == "inbox" and state.badge is not None:
+                # As live.js: no refetch for the conversation on screen (it is read at once).
+                if data.get("conversation") != state.conversation:
+                    state.badge(state)
+            elif kind == "error":
+                state.errors.append(data)
+
+        def onClose(self, wasClean, code, reason):
+            state: ClientState = self.factory.state
+            state.closed = (code, reason)
+            if state.opened and not state.opened.done():
+                state.opened.set_exception(ConnectionError(f"closed {code} {reason}"))
+
+        def send_json(self, frame: dict) -> None:
+            self.sendMessage(json.dumps(frame).encode())
+
+    return LiveProtocol
+
+
+async def connect_all(states: list[ClientState], port: int, concurrency: int = 20) -> float:
+    from autobahn.asyncio.websocket import WebSocketClientFactory
+
+    protocol = client_protocol()
+    loop = asyncio.get_running_loop()
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(state: ClientState):
+        async with gate:
+            factory = WebSocketClientFactory(
+                f"ws://127.0.0.1:{port}/ws/live/",
+                origin=f"http://127.0.0.1:{port}",
+                headers={"Cookie": state.cookie},
+            )
+            factory.protocol = protocol
+            factory.state = state
+            state.opened = loop.create_future()
+            await loop.create_connection(factory, "127.0.0.1", port)
+            await asyncio.wait_for(state.opened, 30)
+            state.proto.send_json({"type": "ping", "away": False})
+            if state.conversation:
+                state.subscribed = loop.create_future()
+                state.proto.send_json(
+                    {"type": "subscribe", "conversation": state.conversation, "after": 0}
+                )
+                await asyncio.wait_for(state.subscribed, 30)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(s) for s in states))
+    return time.perf_counter() - t0
+
+
+async def pinger(states: list[ClientState], stop_at: float) -> None:
+    """A ping frame every 30 s per socket, counted from when it opened (as live.js does)."""
+    start = time.monotonic()
+    offsets = {id(s): random.uniform(0, PING_SECONDS) for s in states}
+    sent = dict.fromkeys(offsets, 0)
+    while time.monotonic() < stop_at:
+        await asyncio.sleep(0.25)
+        elapsed = time.monotonic() - start
+        for state in states:
+            due = int((elapsed - offsets[id(state)]) // PING_SECONDS) + 1
+            if due > sent[id(state)] and state.closed is None:
+                sent[id(state)] = due
+                state.proto.send_json({"type": "ping", "away": False})
+
+
+def make_badge_fetcher(port: int, timings: list[float], statuses: dict[int, int]):
+    """On an 'inbox' frame the page GETs the unread badge (htmx: one at a time, queue last)."""
+    busy: dict[int, bool] = {}
+    again: dict[int, bool] = {}
+
+    async def fetch(state: ClientState):
+        while True:
+            t0 = time.monotonic()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                (
+                    f"GET /gesprekken/teller/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    f"Cookie: {state.cookie}\r\nHX-Request: true\r\nConnection: close\r\n\r\n"
+                ).encode()
+            )
+            await writer.drain()
+            data = await reader.read()
+            writer.close()
+            timings.append((time.monotonic() - t0) * 1000)
+            status = int(data.split(b" ", 2)[1]) if data else 0
+            statuses[status] = statuses.get(status, 0) + 1
+            if not again.pop(state.user_id, False):
+                break
+        busy[state.user_id] = False
+
+    def trigger(state: ClientState):
+        if busy.get(state.user_id):
+            again[state.user_id] = True
+            return
+        busy[state.user_id] = True
+        asyncio.get_running_loop().create_task(fetch(state))
+
+    return trigger
