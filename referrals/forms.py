@@ -5,7 +5,7 @@ import contextlib
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from conversations.forms import MultipleFileField
+from files.forms import MultipleFileField
 from network.models import Organisation, Team
 from referrals.models import CarePathway, Feedback, Referral
 from referrals.services import NOT_REFERRED_TO
