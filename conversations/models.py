@@ -273,6 +273,3 @@ class ReadState(models.Model):
 
     def __str__(self):
         return f"{self.user_id} read {self.conversation_id} to {self.last_read_message_id}"
-
-
-from conversations.his_models import HisEndpoint, HisExport  # noqa: E402, F401

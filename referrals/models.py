@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from conversations.his_models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from files.models import PrivateFile
+from his.models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from network.models import Organisation, Patient, Team
 
 # An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.

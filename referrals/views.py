@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
-from conversations.services.his import his_endpoint_for
 from core.pagination import query_without_page
 from files.downloads import private_file_response
+from his.selectors import his_endpoint_for
 from network import selectors as network_selectors
 from network.access import Actor, collaborates, patient_get_for
 from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "accounts",
     "network",
     "files",
+    "his",
     "conversations",
     "referrals",
     "careplans",

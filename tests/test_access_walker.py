@@ -33,7 +33,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Absence, AccountRequest, Invitation
-from conversations.his_models import HisExport
 from conversations.models import (
     Attachment,
     Conversation,
@@ -45,6 +44,7 @@ from conversations.models import (
 )
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
+from his.models import HisExport
 from network.access import Actor, patient_access_for
 from network.levels import Role
 from network.models import (

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from fhir.resources.R4B.communication import Communication
 
-from conversations.his_models import HisExport
+from his.models import HisExport
 from network.models import AccessLogEntry
 from referrals.his import feedback_his_export_create
 from referrals.models import Feedback

@@ -30,7 +30,8 @@ from django.urls import reverse
 
 from accounts import services
 from accounts.models import AccountRequest, StaffChange, User
-from conversations.models import HisEndpoint, SharedInbox
+from conversations.models import SharedInbox
+from his.models import HisEndpoint
 from network.helpdesk import HELPDESK_GROUP, ensure_helpdesk_group
 from network.levels import Level
 from network.models import (
