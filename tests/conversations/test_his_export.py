@@ -186,6 +186,7 @@ def test_gp_sends_the_conversation_and_the_his_stores_one_fhir_communication(
     assert (export.status, export.attempts, export.icpc_code) == ("sent", 1, "T90")
     assert export.sent_at is not None
     assert export.requested_by == gp
+    assert export.source == conversation
 
     [request] = his.requests
     assert len(his.notes) == 1
