@@ -41,7 +41,7 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "network.view_authorisationrulechange",
     # Import status only (the admin shows no patient data): to help a practice whose upload failed.
     "network.view_extraction",
-    # Conversations: shared inboxes of organisations, and each practice's HIS connection.
+    # Conversations: shared inboxes of organisations.
     "conversations.view_sharedinbox",
     "conversations.add_sharedinbox",
     "conversations.change_sharedinbox",
@@ -49,9 +49,10 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "conversations.add_sharedinboxmember",
     "conversations.change_sharedinboxmember",
     "conversations.delete_sharedinboxmember",
-    "conversations.view_hisendpoint",
-    "conversations.add_hisendpoint",
-    "conversations.change_hisendpoint",
+    # Each practice's HIS connection.
+    "his.view_hisendpoint",
+    "his.add_hisendpoint",
+    "his.change_hisendpoint",
     # Referrals: the list of care pathways and the data each one asks for (no referrals).
     "referrals.view_carepathway",
     "referrals.add_carepathway",

@@ -18,16 +18,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.secure_session import secure_session_required
 from conversations.access import conversation_get_for
-from conversations.his_models import HisExport, icpc_code_normalise, validate_icpc_code
 from conversations.models import Conversation
 from conversations.services.his import (
     can_export_to_his,
-    his_endpoint_for,
     his_export_create,
     his_export_file_get,
     his_export_require,
     his_exports_for,
 )
+from his.models import HisExport, icpc_code_normalise, validate_icpc_code
+from his.selectors import his_endpoint_for
 from network.access import Actor
 
 

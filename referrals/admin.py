@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from conversations.admin import EndpointAdmin, HisEndpointForm
+from his.admin import EndpointAdmin, HisEndpointForm
 from referrals.models import ICPC_PREFIX_RE, CarePathway, ReferralEndpoint
 
 

@@ -6,7 +6,7 @@ the Task's status at that step) as a :class:`ReferralDelivery` in the step's tra
 queues its delivery after commit. The Bundle carries only what the matrix lets the receiver see
 (``referrals.fhir``), and storing it is logged as an export of the patient's data.
 
-Delivery is ``regiozorg.fhir_delivery.deliver``: safe to repeat, one idempotency key per
+Delivery is ``his.delivery.deliver``: safe to repeat, one idempotency key per
 delivery, retried with backoff on 5xx and network errors; the practice sees the status on the
 referral page. Without an endpoint nothing is queued: the referral lives in Regiozorg and can
 still be downloaded as FHIR.
@@ -19,14 +19,14 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from conversations.his_models import validate_fhir_url
+from his.delivery import DeliveryTexts, deliver, give_up
+from his.models import validate_fhir_url
 from network.access import Actor
 from network.access_log import access_log_write
 from network.models import AccessAction, AccessRelationship, DataCategory
 from referrals.fhir import referral_bundle
 from referrals.models import Referral, ReferralDelivery, ReferralEndpoint, ReferralEvent
 from referrals.states import Party, parties_of
-from regiozorg.fhir_delivery import DeliveryTexts, deliver, give_up
 
 # The practice's steps the receiver's system must hear of.
 DELIVERED_ACTIONS = ("send", "cancel", "close")

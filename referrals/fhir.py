@@ -17,11 +17,10 @@ import uuid
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC2_SYSTEM
+from his.fhir import icpc_coding, organization_resource, patient_identifiers
 from network.models import AuthorisationRule, DataCategory, Episode
 from referrals.models import Referral
 
-AGB_SYSTEM = "http://fhir.nl/fhir/NamingSystem/agb-z"
 REFERRAL_SYSTEM = "https://regiozorg.nl/fhir/NamingSystem/verwijzing"
 
 S = Referral.State
@@ -54,22 +53,13 @@ def receiver_categories(referral: Referral) -> frozenset[str]:
     return rule.categories if rule else frozenset()
 
 
-def _organisation(organisation, local_id: str) -> dict:
-    resource = {"resourceType": "Organization", "id": local_id, "name": organisation.name}
-    if organisation.agb_code:
-        resource["identifier"] = [{"system": AGB_SYSTEM, "value": organisation.agb_code}]
-    return resource
-
-
 def _patient(referral: Referral, categories: frozenset[str]) -> dict:
     patient = referral.patient
     resource = {"resourceType": "Patient", "id": "patient"}
-    identifiers = []
-    if patient.his_id:
-        identifiers.append({"system": HIS_PATIENT_SYSTEM, "value": patient.his_id})
-    if DataCategory.IDENTITY in categories:
-        if patient.bsn:
-            identifiers.insert(0, {"system": BSN_SYSTEM, "value": patient.bsn})
+    # The BSN only when the matrix shows the receiver the patient's identity.
+    identity = DataCategory.IDENTITY in categories
+    identifiers = patient_identifiers(bsn=patient.bsn if identity else "", his_id=patient.his_id)
+    if identity:
         resource["name"] = [{"text": patient.formal_name, "family": patient.surname}]
         resource["birthDate"] = patient.birth_date.isoformat()
         if patient.gender in ("male", "female", "other", "unknown"):
@@ -94,9 +84,7 @@ def _conditions(referral: Referral, categories: frozenset[str], key: uuid.UUID) 
     for n, episode in enumerate(episodes, 1):
         code = {"text": episode.title}
         if episode.icpc_code:
-            code["coding"] = [
-                {"system": ICPC2_SYSTEM, "code": episode.icpc_code, "display": episode.title}
-            ]
+            code["coding"] = [icpc_coding(episode.icpc_code, episode.title)]
         condition = {
             "resourceType": "Condition",
             "id": f"episode-{n}",
@@ -191,8 +179,8 @@ def referral_bundle(referral: Referral) -> dict:
         task["statusReason"] = {"text": referral.decline_reason}
     resources = [
         _patient(referral, categories),
-        _organisation(referral.practice, "practice"),
-        _organisation(referral.to_organisation, "receiver"),
+        organization_resource(referral.practice, "practice"),
+        organization_resource(referral.to_organisation, "receiver"),
         service_request,
         task,
         *conditions,

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Team
-from conversations.forms import MultipleFileField
+from files.forms import MultipleFileField
 from referrals.models import CarePathway, Feedback, Referral
 from referrals.services import NOT_REFERRED_TO
 

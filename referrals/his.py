@@ -1,10 +1,10 @@
 """Feedback on a referral, reported back to the practice's HIS (*terugkoppelen naar het HIS*).
 
-The same export as for conversations (``conversations.services.his``): a SOEP note and a FHIR
-R4 Communication, stored as a ``HisExport`` and delivered by the same Celery task with its
-idempotency key, or downloaded when the practice has no HIS connection. The note follows SOEP
-more closely than a conversation can: the partner's findings are O, the conclusion E, the
-plan, sessions and advice P.
+The same export as for conversations (``his.services``): a SOEP note and a FHIR R4
+Communication, stored as a ``HisExport`` of the feedback and delivered by the same Celery task
+with its idempotency key, or downloaded when the practice has no HIS connection. The note
+follows SOEP more closely than a conversation can: the partner's findings are O, the conclusion
+E, the plan, sessions and advice P.
 """
 
 from __future__ import annotations
@@ -15,14 +15,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from conversations.his_export import (
-    ExportContent,
-    ExportMessage,
-    ExportPatient,
-    fhir_communication_build,
-)
-from conversations.his_models import HisExport, icpc_code_normalise, validate_icpc_code
-from conversations.services.his import his_export_store, his_note_file
+from his.builders import ExportContent, ExportMessage, ExportPatient, fhir_communication_build
+from his.models import HisExport, icpc_code_normalise, validate_icpc_code
+from his.selectors import his_exports_of
+from his.services import his_export_store, his_note_file
 from network.access import Actor
 from referrals.models import Feedback, Referral
 from referrals.states import Party, parties_of
@@ -81,7 +77,9 @@ def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportCon
     return ExportContent(
         key=key,
         created_at=timezone.now(),
-        conversation_id=referral.pk,  # only the conversation note reads it; not used here
+        # The Communication does not read these (the note is built by feedback_note_build).
+        kind="Terugkoppeling",
+        number=referral.pk,
         subject=f"Terugkoppeling verwijzing naar {referral.to_organisation.name}",
         started_at=feedback.created_at,
         practice_name=referral.practice.name,
@@ -112,6 +110,7 @@ def feedback_his_export_create(
     note = feedback_note_build(feedback, icpc_code=icpc_code)
     return his_export_store(
         actor=actor,
+        source=feedback,
         patient=referral.patient,
         key=key,
         note=note,
@@ -120,7 +119,6 @@ def feedback_his_export_create(
         ),
         icpc_code=icpc_code,
         data="referral_feedback",
-        feedback=feedback,
     )
 
 
@@ -128,7 +126,8 @@ def feedback_his_export_file_get(*, actor: Actor, referral: Referral, pk) -> tup
     """(file name, text) of a feedback export's note, for the practice; logged as an export."""
     _require_practice(actor, referral)
     try:
-        export = HisExport.objects.get(pk=pk, feedback__referral=referral)
+        feedback = Feedback.objects.filter(referral=referral).values("pk")
+        export = his_exports_of(model=Feedback, ids=feedback).get(pk=pk)
     except (HisExport.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     return his_note_file(

@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, Team
-from conversations.his_models import FhirDelivery, FhirEndpoint, validate_fhir_url
-from conversations.models import PrivateFile
+from files.models import PrivateFile
+from his.models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from network.models import Patient
 
 # An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.

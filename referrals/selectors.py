@@ -228,14 +228,14 @@ def referral_conversations_for(*, actor: Actor, referral: Referral) -> list:
 def feedback_his_exports(*, referral: Referral, feedback: list[Feedback]) -> dict:
     """For the practice: each feedback's latest HIS export (set on it as ``his_export``) and
     whether the practice's HIS is connected — two queries whatever the number of feedback."""
-    from conversations.his_models import HisExport
-    from conversations.services.his import his_endpoint_for
+    from his.selectors import his_endpoint_for, his_exports_of
 
     if not feedback:
         return {"his_connected": False}
     latest = {}
-    for export in HisExport.objects.filter(feedback__referral=referral).order_by("created_at"):
-        latest[export.feedback_id] = export
+    exports = his_exports_of(model=Feedback, ids=[item.pk for item in feedback])
+    for export in exports.order_by("created_at"):
+        latest[export.source_id] = export
     for item in feedback:
         item.his_export = latest.get(item.pk)
     return {"his_connected": his_endpoint_for(practice_id=referral.practice_id) is not None}

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, OrganisationKind, Team
 from conversations.models import Conversation
-from conversations.services.attachments import MAX_FILES, private_file_save, uploads_prepare
 from conversations.services.messages import conversation_start
+from files.services import MAX_FILES, private_file_save, uploads_prepare
 from network.access import Actor, PatientAccess, patient_access_for, relationship_of
 from network.access_log import access_log_write
 from network.models import AccessAction, AccessGrantReason, CareNetworkReason

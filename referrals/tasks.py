@@ -3,9 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from his.delivery import DELIVERY_TASK_OPTIONS, run_delivery_task
 from referrals.delivery import referral_deliver, referral_delivery_fail
 from referrals.notifications import referral_event_notify
-from regiozorg.fhir_delivery import DELIVERY_TASK_OPTIONS, run_delivery_task
 
 
 @shared_task(bind=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)

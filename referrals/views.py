@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
-from conversations.services.his import his_endpoint_for
 from core.pagination import query_without_page
+from files.downloads import private_file_response
+from his.selectors import his_endpoint_for
 from network import selectors as network_selectors
 from network.access import Actor, collaborates, patient_get_for
 from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
@@ -34,7 +35,6 @@ from referrals.forms import (
 from referrals.his import feedback_his_export_create, feedback_his_export_file_get
 from referrals.models import Feedback, Referral
 from referrals.states import TRANSITIONS, Party, actions_for, parties_of
-from regiozorg.downloads import private_file_response
 
 
 def _actor(request) -> Actor:

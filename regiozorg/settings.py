@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "csp",
     "accounts",
     "network",
+    "files",
+    "his",
     "conversations",
     "referrals",
     "careplans",
@@ -329,7 +331,7 @@ ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum
 # A photo is decoded into memory at 4 bytes a pixel before its metadata is stripped: 25
 # megapixels (a 24-MP phone photo; 6,000 x 4,000) are 100 MiB, briefly twice that while an upright
 # copy is made. Bigger ones are refused from the file's header, before any decoding; one photo
-# at a time is decoded per process (conversations.services.attachments).
+# at a time is decoded per process (files.services).
 ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 25_000_000, minimum=1_000_000)
 # At most one e-mail per conversation per this many minutes to the same person.
 NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)

@@ -42,7 +42,6 @@ from accounts.models import (
     PartnerImport,
 )
 from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
-from conversations.his_models import HisExport
 from conversations.models import (
     Attachment,
     Conversation,
@@ -54,6 +53,7 @@ from conversations.models import (
 )
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
+from his.models import HisExport
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource

@@ -5,22 +5,10 @@ else, not even a participant who may read the conversation (:func:`his_export_re
 Refusals and every export or download are written to the access log (NEN 7513).
 
 :func:`his_export_create` builds the SOEP note and the FHIR Communication once, from the
-messages as they are now, and stores them with a fresh idempotency key; later messages need a
-new export. What happens next depends on the practice:
-
-- with an active :class:`HisEndpoint` the delivery task is queued after commit, and the export
-  goes from ``pending`` to ``sent`` or ``failed``;
-- without one nothing is queued: the export stays ``pending`` for good (never delivered
-  electronically) and the page offers the note as a download, which the user pastes into the
-  patient's journal. The download is offered for every export, sent ones included.
-
-:func:`his_export_deliver` is idempotent: it posts only a ``pending`` export, and sends the
-same ``Idempotency-Key`` header (and FHIR identifier) on every attempt, so a HIS that dedupes
-on it stores one note even when a timeout hid our first success. How answers are handled
-(retried, sent, failed with the reason) is ``regiozorg.fhir_delivery``'s, shared with the
-delivery of referrals; :func:`his_export_fail` marks an export failed when the task gives up.
-Messages stored in ``last_error`` are shown to the user as they are; the task writes them
-under the Dutch locale.
+messages as they are now (``his.builders``), and stores them with a fresh idempotency key
+(``his.services.his_export_store``, which also queues the delivery when the practice has a HIS
+connection); later messages need a new export. Delivery, retries and the download of the note
+are the HIS app's.
 """
 
 from __future__ import annotations
@@ -28,31 +16,24 @@ from __future__ import annotations
 import uuid
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from conversations.his_export import (
+from conversations.models import Conversation
+from his.builders import (
     ExportContent,
     ExportMessage,
     ExportPatient,
     fhir_communication_build,
     soep_note_build,
 )
-from conversations.his_models import (
-    HisEndpoint,
-    HisExport,
-    icpc_code_normalise,
-    validate_his_url,
-    validate_icpc_code,
-)
-from conversations.models import Conversation
+from his.models import HisExport, icpc_code_normalise, validate_icpc_code
+from his.selectors import his_exports_of
+from his.services import his_export_store, his_note_file
 from network.access import Actor, sees_own_practice_patients
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessOutcome, AccessRelationship, DataCategory
-from regiozorg.fhir_delivery import DeliveryTexts, deliver, give_up
+from network.models import AccessAction, AccessOutcome, AccessRelationship
 
 # --- Who may ----------------------------------------------------------------------------------
 
@@ -80,10 +61,6 @@ def his_export_require(*, actor: Actor, conversation: Conversation) -> None:
             object_ref=f"conversation:{conversation.pk}",
         )
     raise PermissionDenied
-
-
-def his_endpoint_for(*, practice_id: int) -> HisEndpoint | None:
-    return HisEndpoint.objects.filter(practice_id=practice_id, is_active=True).first()
 
 
 # --- Export -----------------------------------------------------------------------------------
@@ -129,7 +106,8 @@ def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> E
     return ExportContent(
         key=key,
         created_at=timezone.now(),
-        conversation_id=conversation.pk,
+        kind="Consultatie" if conversation.is_consultation else "Gesprek",
+        number=conversation.pk,
         subject=conversation.subject,
         started_at=conversation.created_at,
         practice_name=patient.practice.name,
@@ -137,7 +115,6 @@ def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> E
         patient=ExportPatient.of(patient),
         participants=participants,
         messages=messages,
-        is_consultation=conversation.is_consultation,
         icpc_code=icpc_code,
         icpc_title=_icpc_title(conversation, icpc_code),
     )
@@ -159,50 +136,20 @@ def his_export_create(
     note = soep_note_build(content)
     return his_export_store(
         actor=actor,
+        source=conversation,
         patient=conversation.patient,
         key=key,
         note=note,
         resource=fhir_communication_build(content, note=note),
         icpc_code=icpc_code,
         data="conversation",
-        conversation=conversation,
     )
-
-
-def his_export_store(
-    *, actor: Actor, patient, key, note: str, resource: dict, icpc_code: str, data: str, **what
-) -> HisExport:
-    """Store one export — of a conversation or of referral feedback (``what``) — log it as an
-    export of the patient's data, and queue its delivery if the practice has a HIS connection."""
-    endpoint = his_endpoint_for(practice_id=patient.practice_id)
-    with transaction.atomic():
-        export = HisExport.objects.create(
-            practice_id=patient.practice_id,
-            requested_by=actor.user,
-            icpc_code=icpc_code,
-            note_text=note,
-            fhir_json=resource,
-            idempotency_key=key,
-            **what,
-        )
-        access_log_write(
-            actor=actor,
-            action=AccessAction.EXPORT,
-            relationship=AccessRelationship.OWN_PRACTICE,
-            patient=patient,
-            data=[data],
-            object_ref=f"his_export:{export.pk}",
-        )
-        if endpoint is not None:
-            from conversations.tasks import his_export_deliver_task
-
-            transaction.on_commit(lambda: his_export_deliver_task.delay(export.pk))
-    return export
 
 
 def his_exports_for(*, conversation: Conversation, limit: int = 5) -> list[HisExport]:
     """The latest exports of a conversation, newest first (the page shows a few)."""
-    return list(conversation.his_exports.select_related("requested_by")[:limit])
+    exports = his_exports_of(model=Conversation, ids=[conversation.pk])
+    return list(exports.select_related("requested_by")[:limit])
 
 
 def his_export_file_get(*, actor: Actor, conversation: Conversation, pk) -> tuple[str, str]:
@@ -212,63 +159,9 @@ def his_export_file_get(*, actor: Actor, conversation: Conversation, pk) -> tupl
     """
     his_export_require(actor=actor, conversation=conversation)
     try:
-        export = conversation.his_exports.get(pk=pk)
+        export = his_exports_of(model=Conversation, ids=[conversation.pk]).get(pk=pk)
     except (HisExport.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     return his_note_file(
         actor=actor, patient=conversation.patient, export=export, data="conversation", name="soep"
     )
-
-
-def his_note_file(*, actor: Actor, patient, export: HisExport, data: str, name: str):
-    """(file name, text) of an export's note to download; logged as an export. The text starts
-    with who the note is about, so it is pasted into the right journal."""
-    access_log_write(
-        actor=actor,
-        action=AccessAction.EXPORT,
-        relationship=AccessRelationship.OWN_PRACTICE,
-        patient=patient,
-        data=[DataCategory.IDENTITY, data],
-        object_ref=f"his_export:{export.pk}",
-    )
-    header = " · ".join(
-        p
-        for p in (
-            patient.formal_name,
-            patient.birth_date.strftime("%d-%m-%Y"),
-            f"HIS-nr. {patient.his_id}" if patient.his_id else "",
-            f"BSN {patient.bsn}" if patient.bsn else "",
-        )
-        if p
-    )
-    created = timezone.localtime(export.created_at)
-    return f"{name}-{created:%Y-%m-%d}.txt", f"Patiënt: {header}\n\n{export.note_text}"
-
-
-# --- Delivery ---------------------------------------------------------------------------------
-
-HIS_TEXTS = DeliveryTexts(
-    bad_address=lambda: _("The practice's HIS address is not valid; the helpdesk can correct it."),
-    refused=lambda reason: _("The HIS refused the note (%(reason)s).") % {"reason": reason},
-    retrying=lambda reason: _("Not delivered yet (%(reason)s); trying again.") % {"reason": reason},
-    gave_up=lambda attempts, reason: (
-        _("The HIS did not take the note after %(attempts)d attempts (%(reason)s).")
-        % {"attempts": attempts, "reason": reason}
-    ),
-)
-
-
-def his_export_deliver(*, export_id: int) -> HisExport:
-    """Deliver one export to its practice's HIS. Safe to repeat (see the module docstring)."""
-    export = HisExport.objects.get(pk=export_id)
-    if export.status != HisExport.Status.PENDING:
-        return export  # sent, or given up: never post again
-    endpoint = his_endpoint_for(practice_id=export.practice_id)
-    if endpoint is None:
-        return export  # the connection was switched off meanwhile: the download remains
-    return deliver(export, endpoint=endpoint, validate_url=validate_his_url, texts=HIS_TEXTS)
-
-
-def his_export_fail(*, export_id: int, reason: str) -> None:
-    """The task gave up: mark a still-pending export failed, saying why."""
-    give_up(HisExport, export_id, reason=reason, texts=HIS_TEXTS)

@@ -27,10 +27,10 @@ from conversations.models import Attachment, Conversation, ReadState
 from conversations.services import messages as conversation_services
 from core.htmx import partial_or_page
 from core.pagination import query_without_page
+from files.downloads import private_file_response
 from network.access import Actor, patient_get_for, sees_own_practice_patients
 from network.models import DataCategory
 from network.selectors import patient_list_for
-from regiozorg.downloads import private_file_response
 
 
 def _actor(request) -> Actor:

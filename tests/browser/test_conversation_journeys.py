@@ -36,8 +36,8 @@ from fhir.resources.R4B.communication import Communication
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
-from conversations.his_models import HisEndpoint, HisExport
 from conversations.models import Attachment, Conversation, Message, Participant
+from his.models import HisEndpoint, HisExport
 from network.models import AccessAction, AccessLogEntry
 from tests.browser.conftest import serious_violations
 from tests.browser.live_asgi import live_asgi_server

@@ -25,11 +25,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from fhir.resources.R4B.communication import Communication
 
-from conversations.his_models import HisEndpoint, HisExport, validate_his_url, validate_icpc_code
 from conversations.his_views import his_export_context
 from conversations.models import Conversation, Message, Participant
 from conversations.services.his import his_export_create
-from conversations.tasks import HIS_MAX_RETRIES, his_export_deliver_task
+from his.models import HisEndpoint, HisExport, validate_his_url, validate_icpc_code
+from his.tasks import HIS_MAX_RETRIES, his_export_deliver_task
 from network.access import Actor
 from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC2_SYSTEM
 from network.models import AccessAction, AccessLogEntry, AccessOutcome, AccessRelationship
@@ -156,7 +156,7 @@ def export_url(conversation) -> str:
 
 
 def download_url(export) -> str:
-    return reverse("conversations:his-export-download", args=[export.conversation_id, export.pk])
+    return reverse("conversations:his-export-download", args=[export.source_id, export.pk])
 
 
 def export_logs(export) -> list[AccessLogEntry]:
@@ -186,6 +186,7 @@ def test_gp_sends_the_conversation_and_the_his_stores_one_fhir_communication(
     assert (export.status, export.attempts, export.icpc_code) == ("sent", 1, "T90")
     assert export.sent_at is not None
     assert export.requested_by == gp
+    assert export.source == conversation
 
     [request] = his.requests
     assert len(his.notes) == 1
@@ -524,7 +525,7 @@ def admin_client_2fa(client):
 def test_the_admin_never_shows_the_token_and_keeps_it_when_left_empty(
     admin_client_2fa, practice, endpoint
 ):
-    url = reverse("admin:conversations_hisendpoint_change", args=[endpoint.pk])
+    url = reverse("admin:his_hisendpoint_change", args=[endpoint.pk])
     page = admin_client_2fa.get(url)
     assert page.status_code == 200
     assert TOKEN not in page.content.decode()
@@ -543,7 +544,7 @@ def test_the_admin_never_shows_the_token_and_keeps_it_when_left_empty(
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert (endpoint.url, endpoint.token) == ("https://his.delinde.nl/fhir", TOKEN)
-    listing = admin_client_2fa.get(reverse("admin:conversations_hisendpoint_changelist"))
+    listing = admin_client_2fa.get(reverse("admin:his_hisendpoint_changelist"))
     assert TOKEN not in listing.content.decode()
 
 
@@ -551,7 +552,7 @@ def test_the_admin_refuses_a_plain_http_address_and_a_partner_organisation(
     admin_client_2fa, nursing
 ):
     response = admin_client_2fa.post(
-        reverse("admin:conversations_hisendpoint_add"),
+        reverse("admin:his_hisendpoint_add"),
         {"practice": nursing.pk, "url": "http://his.example.nl/", "token": "x" * 20},
     )
     assert response.status_code == 200

@@ -99,7 +99,7 @@ MEASURE = textwrap.dedent(
     django.setup()
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
-    from conversations.services.attachments import uploads_prepare
+    from files.services import uploads_prepare
 
     def peak_kib():
         # This process's own high-water mark (getrusage's ru_maxrss starts from the parent's).

@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from fhir.resources.R4B.communication import Communication
 
-from conversations.his_models import HisExport
+from conversations.models import Conversation
+from his.models import HisExport
+from his.selectors import his_exports_of
 from network.models import AccessLogEntry
 from referrals.his import feedback_his_export_create
 from referrals.models import Feedback
@@ -50,6 +52,16 @@ def test_the_soep_note_puts_findings_in_o_conclusion_in_e_and_the_plan_in_p(gp, 
     assert AccessLogEntry.objects.filter(
         user=gp, action="export", object_ref=f"his_export:{export.pk}"
     ).exists()
+
+
+def test_the_export_points_at_its_feedback_by_kind_and_number_together(gp, feedback):
+    """A HisExport knows no feedback: its source is a content type and an id. A conversation
+    with the feedback's number is another source and finds none of its exports."""
+    export = feedback_his_export_create(actor=actor_for(gp), feedback=feedback)
+
+    assert export.source == feedback
+    assert list(his_exports_of(model=Feedback, ids=[feedback.pk])) == [export]
+    assert not his_exports_of(model=Conversation, ids=[feedback.pk]).exists()
 
 
 def test_only_the_practice_exports_feedback(nurse, feedback):

@@ -33,7 +33,8 @@ from accounts.helpdesk import HELPDESK_GROUP, ensure_helpdesk_group
 from accounts.levels import Level
 from accounts.models import AccountRequest, Membership, PartnerImport, StaffChange, User
 from accounts.services.partner_import import partner_import_apply
-from conversations.models import HisEndpoint, SharedInbox
+from conversations.models import SharedInbox
+from his.models import HisEndpoint
 from network.models import AuthorisationRule, DataCategory, Extraction
 from network.services.matrix import authorisation_rule_update
 from referrals.models import CarePathway, ReferralEndpoint

@@ -1,10 +1,12 @@
-"""Building a conversation export for the HIS: a SOEP journal note and a FHIR Communication.
+"""An export for the HIS: a SOEP journal note and a FHIR Communication.
 
-Pure functions over an :class:`ExportContent`, no database. The note is always Dutch, whatever
-language the user reads the site in: it goes into a Dutch patient record, and a GP should
-recognise it as an ordinary SOEP entry (S: what was asked and answered, O/E/P kept short).
-The FHIR resource carries the same messages and is validated with ``fhir.resources`` (its R4B
-models read R4 for Communication), so we never send something a HIS cannot parse.
+Pure functions over an :class:`ExportContent`, no database: the app that exports something (a
+conversation, a partner's feedback) gathers what it says into one, so the note and the resource
+never read its tables. The note is always Dutch, whatever language the user reads the site in:
+it goes into a Dutch patient record, and a GP should recognise it as an ordinary SOEP entry (S:
+what was asked and answered, O/E/P kept short). The FHIR resource carries the same messages and
+is validated with ``fhir.resources`` (its R4B models read R4 for Communication), so we never
+send something a HIS cannot parse.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 from fhir.resources.R4B.communication import Communication
 
-from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC2_SYSTEM
+from his.fhir import AGB_SYSTEM, URI_SYSTEM, icpc_coding, patient_identifiers
 
-AGB_SYSTEM = "http://fhir.nl/fhir/NamingSystem/agb-z"
-URI_SYSTEM = "urn:ietf:rfc:3986"
 # Continuation lines of S are indented, so the HIS shows one S block.
 INDENT = "   "
 
@@ -52,11 +52,15 @@ class ExportMessage:
 
 @dataclass(frozen=True)
 class ExportContent:
-    """Everything one export says, gathered by the service."""
+    """Everything one export says, gathered by the service of the app that exports.
+
+    ``kind`` names what is exported in the note ("Gesprek", "Consultatie"), ``number`` is its
+    number in Regiozorg, so the GP can find it back."""
 
     key: uuid.UUID
     created_at: datetime.datetime
-    conversation_id: int
+    kind: str
+    number: int
     subject: str
     started_at: datetime.datetime
     practice_name: str
@@ -64,7 +68,6 @@ class ExportContent:
     patient: ExportPatient
     participants: tuple[tuple[str, str], ...]  # (name, organisation)
     messages: tuple[ExportMessage, ...]
-    is_consultation: bool = False
     icpc_code: str = ""
     icpc_title: str = ""
 
@@ -98,9 +101,10 @@ def _diagnosis(content: ExportContent) -> str:
 
 
 def soep_note_build(content: ExportContent) -> str:
-    """The journal note: S holds the conversation, messages in order; O, E and P stay short."""
+    """The journal note of a thread of messages (a conversation, a consultation): S holds the
+    messages in order; O, E and P stay short."""
     participants = "; ".join(f"{name} ({org})" for name, org in content.participants)
-    kind = "Consultatie" if content.is_consultation else "Gesprek"
+    kind = content.kind
     lines = [
         f"S: {kind} in Regiozorg: {content.subject}",
         f"{INDENT}Datum: {_period(content)}",
@@ -118,29 +122,20 @@ def soep_note_build(content: ExportContent) -> str:
     lines += [
         "O: -",
         f"E: {_diagnosis(content)}",
-        f"P: zie {kind.lower()} in Regiozorg (nr. {content.conversation_id})",
+        f"P: zie {kind.lower()} in Regiozorg (nr. {content.number})",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _patient_identifiers(patient: ExportPatient) -> list[dict]:
-    identifiers = []
-    if patient.bsn:
-        identifiers.append({"system": BSN_SYSTEM, "value": patient.bsn})
-    if patient.his_id:
-        identifiers.append({"system": HIS_PATIENT_SYSTEM, "value": patient.his_id})
-    return identifiers
-
-
 def fhir_communication_build(content: ExportContent, *, note: str) -> dict:
-    """A FHIR R4 Communication (JSON dict) of the conversation, validated before it is returned.
+    """A FHIR R4 Communication (JSON dict) of the export, validated before it is returned.
 
     The patient is named by BSN and HIS number in a contained Patient (a reference holds one
     identifier; the HIS matches on whichever it knows); ``identifier`` is the export's
     idempotency key, so a resent Communication is recognisably the same one.
     """
     patient = content.patient
-    identifiers = _patient_identifiers(patient)
+    identifiers = patient_identifiers(bsn=patient.bsn, his_id=patient.his_id)
     contained_patient = {
         "resourceType": "Patient",
         "id": "patient",
@@ -166,9 +161,7 @@ def fhir_communication_build(content: ExportContent, *, note: str) -> dict:
         "note": [{"text": note}],
     }
     if content.icpc_code:
-        coding = {"system": ICPC2_SYSTEM, "code": content.icpc_code}
-        if content.icpc_title:
-            coding["display"] = content.icpc_title
+        coding = icpc_coding(content.icpc_code, content.icpc_title or None)
         resource["reasonCode"] = [{"coding": [coding], "text": _diagnosis(content)}]
     if content.messages:
         resource["payload"] = [

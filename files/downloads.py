@@ -1,5 +1,5 @@
-"""Serving a checked private file (a conversation or referral attachment) to someone the access
-rule already let through: never sniffed, never cached, photos inline unless asked otherwise,
+"""Serving a checked private file (``files.models.PrivateFile``) to someone the access rule
+already let through: never sniffed, never cached, photos inline unless asked otherwise,
 and named with the extension of the type found in the file's bytes."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Delivering one stored FHIR resource to another system, safely repeatable.
 
-Used for a note to the practice's HIS (``conversations.services.his``) and for a referral to the
-receiving organisation's system (``referrals.delivery``). The record (a model with the fields of
-:class:`conversations.his_models.FhirDelivery`) holds the resource exactly as it was built and an
+Used for a note to the practice's HIS (``his.services``) and for a referral to the receiving
+organisation's system (``referrals.delivery``). The record (a model with the fields of
+:class:`his.models.FhirDelivery`) holds the resource exactly as it was built and an
 idempotency key; :func:`deliver` posts it only while it is ``pending``, always with the same
 ``Idempotency-Key`` header, so a receiver that dedupes on it stores it once even when a timeout
 hid our first success.
