@@ -25,6 +25,15 @@ FLOORS = {
     "regiozorg": 5,
 }
 SAME_FLOOR_ALLOWED = {("referrals", "conversations")}
+# Two dependencies of migrations applied before issue 12 go against the floors, and together
+# with the history they make two loops (accounts <-> network, conversations <-> referrals). An
+# applied migration is never edited, and a squash cannot drop them (Django gives a squashed
+# migration the dependencies of every step it replaces), so they stay until a release after
+# every database has passed issue 12 resets the history. Nothing new may join them.
+BEFORE_THE_FLOORS = {
+    ("accounts", "0002_accountrequest_invitation_staffchange_and_more", "network"),
+    ("conversations", "0005_his_export_of_feedback", "referrals"),
+}
 MAX_MODULE_LINES = 600
 
 
@@ -41,23 +50,27 @@ def _cross_app_migration_edges() -> set[tuple[str, str, str]]:
     return edges
 
 
-def test_migrations_only_depend_on_lower_floors():
-    """So the migration graph has no loop between apps."""
-    wrong = sorted(
+def _against_the_floors(edges) -> set[tuple[str, str, str]]:
+    return {
         (app, name, other)
-        for app, name, other in _cross_app_migration_edges()
+        for app, name, other in edges
         if not (
             FLOORS[other] < FLOORS[app]
             or (FLOORS[other] == FLOORS[app] and (app, other) in SAME_FLOOR_ALLOWED)
         )
-    )
-    assert wrong == []
+    }
 
 
-def test_migration_graph_between_apps_has_no_loop():
+def test_migrations_only_depend_on_lower_floors():
+    """Every migration since issue 12 depends only on floors below its app's."""
+    assert _against_the_floors(_cross_app_migration_edges()) == BEFORE_THE_FLOORS
+
+
+def test_migration_graph_between_apps_has_no_loop_but_the_two_from_before_the_floors():
     depends: dict[str, set[str]] = {}
-    for app, _name, other in _cross_app_migration_edges():
-        depends.setdefault(app, set()).add(other)
+    for app, name, other in _cross_app_migration_edges():
+        if (app, name, other) not in BEFORE_THE_FLOORS:
+            depends.setdefault(app, set()).add(other)
 
     def reaches(start: str, goal: str, seen: set[str]) -> bool:
         for nxt in depends.get(start, ()):

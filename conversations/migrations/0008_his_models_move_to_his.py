@@ -11,6 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("conversations", "0007_his_export_source"),
+        ("his", "0001_initial"),
     ]
 
     operations = [

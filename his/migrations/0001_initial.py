@@ -1,11 +1,13 @@
-"""The HIS connection and the HIS export, taken over from the conversations app.
+"""The HIS connection and the HIS export, the models of the ``his`` app.
 
-Their tables were made by ``conversations/0002`` (and shaped by 0005-0007 there) and keep their
-names, ids and every row: this migration only adds the models to the ``his`` state
-(``SeparateDatabaseAndState`` without database operations), and moves their content types
-(with their ids, so permissions and admin history stay attached) from ``conversations`` to
-``his``. It depends on ``conversations/0007``: on a new database the tables exist, in their
-final form, before anything of ``his`` is applied.
+Their tables keep the names the conversations app gave them (``conversations_hisendpoint``,
+``conversations_hisexport``). A database made before issue 12 has them, with every row:
+conversations/0007 and 0008 (which depend on this migration) give the export its generic source
+and then drop them from the conversations state, and here the models enter the ``his`` state and
+their content types move (with their ids, so permissions and admin history stay attached). On a
+new database the same conversations migrations make the tables; nothing here touches them.
+
+No dependency on conversations: migrations, like imports, only depend on the floors below.
 """
 
 import uuid
@@ -41,7 +43,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
-        ("conversations", "0008_his_models_move_to_his"),
         ("accounts", "0006_organisations_from_network"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,9 +1,9 @@
 """Organisations, teams, memberships and partner imports have moved to accounts (accounts 0006).
 
-Network's own foreign keys point at the new home, then network forgets the old models. The
-tables stay as they are (accounts uses them under their old names), so nothing happens in the
-database. Runs after the apps above have repointed their foreign keys (conversations 0006,
-referrals 0003): a model cannot leave the state while another one still points at it.
+Network's own foreign keys point at the new home. The tables stay as they are (accounts uses
+them under their old names), so nothing happens in the database. The old models leave network's
+state in ``regiozorg/0001``, once every app has repointed its foreign keys: a model cannot leave
+the state while another still points at it, and network may not depend on the apps above it.
 """
 
 import django.db.models.deletion
@@ -13,9 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0006_organisations_from_network"),
-        ("conversations", "0006_organisations_in_accounts"),
         ("network", "0005_access_log_key_id_and_no_truncate"),
-        ("referrals", "0003_organisations_in_accounts"),
     ]
 
     operations = [
@@ -65,10 +63,6 @@ class Migration(migrations.Migration):
                         verbose_name="organisation",
                     ),
                 ),
-                migrations.DeleteModel(name="Membership"),
-                migrations.DeleteModel(name="PartnerImport"),
-                migrations.DeleteModel(name="Team"),
-                migrations.DeleteModel(name="Organisation"),
             ],
         ),
     ]
