@@ -32,9 +32,9 @@ from django.utils.translation import gettext as _
 from his.delivery import DeliveryTexts, deliver, give_up
 from his.models import HisExport, validate_his_url
 from his.selectors import his_endpoint_for
-from network.access import Actor
+from network.access import Actor, relationship_of
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessRelationship, DataCategory, Patient
+from network.models import AccessAction, DataCategory, Patient
 
 
 def his_export_store(
@@ -65,7 +65,7 @@ def his_export_store(
         access_log_write(
             actor=actor,
             action=AccessAction.EXPORT,
-            relationship=AccessRelationship.OWN_PRACTICE,
+            relationship=relationship_of(actor, patient),
             patient=patient,
             data=[data],
             object_ref=f"his_export:{export.pk}",
@@ -85,7 +85,7 @@ def his_note_file(
     access_log_write(
         actor=actor,
         action=AccessAction.EXPORT,
-        relationship=AccessRelationship.OWN_PRACTICE,
+        relationship=relationship_of(actor, patient),
         patient=patient,
         data=[DataCategory.IDENTITY, data],
         object_ref=f"his_export:{export.pk}",

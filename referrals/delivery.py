@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from his.delivery import DeliveryTexts, deliver, give_up
 from his.models import validate_fhir_url
-from network.access import Actor
+from network.access import Actor, relationship_of
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessRelationship, DataCategory
+from network.models import AccessAction, DataCategory
 from referrals.fhir import referral_bundle
 from referrals.models import Referral, ReferralDelivery, ReferralEndpoint, ReferralEvent
 from referrals.states import Party, parties_of
@@ -74,7 +74,7 @@ def _log_and_queue(*, actor: Actor, referral: Referral, delivery: ReferralDelive
     access_log_write(
         actor=actor,
         action=AccessAction.EXPORT,
-        relationship=AccessRelationship.OWN_PRACTICE,
+        relationship=relationship_of(actor, referral.patient),
         patient=referral.patient,
         data=[DataCategory.IDENTITY, DataCategory.EPISODES, "referral"],
         object_ref=f"referral-delivery:{delivery.pk}",

@@ -31,9 +31,9 @@ from his.builders import (
 from his.models import HisExport, icpc_code_normalise, validate_icpc_code
 from his.selectors import his_exports_of
 from his.services import his_export_store, his_note_file
-from network.access import Actor, sees_own_practice_patients
+from network.access import Actor, relationship_of, sees_own_practice_patients
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessOutcome, AccessRelationship
+from network.models import AccessAction, AccessOutcome
 
 # --- Who may ----------------------------------------------------------------------------------
 
@@ -55,7 +55,7 @@ def his_export_require(*, actor: Actor, conversation: Conversation) -> None:
         access_log_write(
             actor=actor,
             action=AccessAction.EXPORT,
-            relationship=AccessRelationship.CARE_NETWORK,
+            relationship=relationship_of(actor, conversation.patient),
             outcome=AccessOutcome.DENIED,
             patient=conversation.patient,
             object_ref=f"conversation:{conversation.pk}",
