@@ -88,15 +88,15 @@ def create_database(env: dict[str, str]) -> None:
 
 class Spent:
     """Where a send's time goes: channel-layer publishes and the Celery enqueue (both after
-    commit, inside the request), counted by wrapping ``realtime._publish`` and the task's
-    ``delay``. Failed publishes are the "live update ... not delivered" warnings."""
+    commit, inside the request), counted by wrapping ``realtime._publish`` and the notification
+    scheduling (``tasks_notify.notify_soon``). Failed publishes are the "live update ... not
+    delivered" warnings."""
 
     def __init__(self):
-        from conversations import realtime
-        from conversations.tasks_notify import notify_new_message_task
+        from conversations import realtime, tasks_notify
 
         self.reset()
-        publish, enqueue = realtime._publish, notify_new_message_task.delay
+        publish, enqueue = realtime._publish, tasks_notify.notify_soon
 
         def timed_publish(pairs):
             t0 = time.perf_counter()
@@ -114,7 +114,7 @@ class Spent:
                 self.celery_ms += (time.perf_counter() - t0) * 1000
 
         realtime._publish = timed_publish
-        notify_new_message_task.delay = timed_enqueue
+        tasks_notify.notify_soon = timed_enqueue
         handler = logging.Handler(logging.WARNING)
         handler.emit = lambda record: setattr(self, "warnings", self.warnings + 1)
         for name in ("conversations.realtime",):

@@ -145,10 +145,10 @@ def message_created(message_id: int, *, previous_id: int = 0) -> Callable[[], No
 
     def publish() -> None:
         _publish(pushes)
-        from conversations.tasks_notify import notify_new_message_task
+        from conversations import tasks_notify
 
         try:
-            notify_new_message_task.delay(message_id)
+            tasks_notify.notify_soon(message.conversation_id)
         except Exception:
             logger.warning("notification for message %s not queued", message_id, exc_info=True)
 

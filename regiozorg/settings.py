@@ -335,6 +335,8 @@ ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum
 ATTACHMENT_MAX_PIXELS = env.int("ATTACHMENT_MAX_PIXELS", 25_000_000, minimum=1_000_000)
 # At most one e-mail per conversation per this many minutes to the same person.
 NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)
+# New messages are checked for e-mail once per conversation, this long after the first of a burst.
+NOTIFY_DELAY_SECONDS = env.int("NOTIFY_DELAY_SECONDS", 60, minimum=0)
 EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"

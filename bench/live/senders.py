@@ -28,10 +28,9 @@ def sender_main(args) -> None:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     from accounts.models import Membership
-    from conversations import realtime
+    from conversations import realtime, tasks_notify
     from conversations.models import Conversation
     from conversations.services.messages import message_send
-    from conversations.tasks_notify import notify_new_message_task
     from network.access import Actor
 
     published: dict[int, float] = {}
@@ -53,7 +52,7 @@ def sender_main(args) -> None:
                 published[event["id"]] = now
 
     setattr(realtime, name, timed)
-    original_delay = notify_new_message_task.delay
+    original_delay = tasks_notify.notify_soon
 
     def timed_delay(*a, **kw):
         t0 = time.monotonic()
@@ -62,7 +61,7 @@ def sender_main(args) -> None:
         finally:
             notify_ms.append((time.monotonic() - t0) * 1000)
 
-    notify_new_message_task.delay = timed_delay
+    tasks_notify.notify_soon = timed_delay
 
     rng = random.Random(5 + args.sender_index)
     conversations = list(Conversation.objects.order_by("pk"))

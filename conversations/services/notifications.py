@@ -71,3 +71,15 @@ def message_notify(*, message_id: int) -> list[int]:
         )
         notified.append(person.pk)
     return notified
+
+
+def conversation_notify(*, conversation_id: int) -> list[int]:
+    """The mails for a conversation's newest message: who has not read up to it is mailed, per
+    the rules above (``conversations.tasks_notify`` runs this once per burst of messages)."""
+    newest = (
+        Message.objects.filter(conversation_id=conversation_id)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return message_notify(message_id=newest) if newest else []

@@ -195,3 +195,50 @@ def test_no_mail_to_someone_who_may_not_open_the_conversation(committing, gp, nu
         start(gp, nurse, patient=patient)
 
     assert mails_to(nurse) == []
+
+
+def test_a_burst_of_messages_schedules_one_check_for_the_conversation(
+    committing, gp, nurse, monkeypatch
+):
+    """One check per conversation while one is pending, not a task per message: in production
+    the check runs ``NOTIFY_DELAY_SECONDS`` later, so here it is held back to count."""
+    from conversations import tasks_notify
+
+    scheduled = []
+    monkeypatch.setattr(
+        tasks_notify.notify_conversation_task,
+        "apply_async",
+        lambda args, countdown: scheduled.append((args, countdown)),
+    )
+    with committing():
+        conversation = start(gp, nurse)
+    with committing():
+        for n in range(5):
+            send(gp, conversation, f"Bericht {n}")
+
+    assert scheduled == [([conversation.pk], settings.NOTIFY_DELAY_SECONDS)]
+    assert mail.outbox == []
+
+    # The check mails once for the newest message, and a message after it schedules a new one.
+    monkeypatch.undo()
+    with committing():
+        assert tasks_notify.notify_conversation_task(conversation.pk) == [nurse.pk]
+    assert len(mails_to(nurse)) == 1
+    with committing():
+        send(gp, conversation, "Na de controle")
+    assert len(mails_to(nurse)) == 1  # the throttle holds: checked again, no second mail
+
+
+def test_someone_who_reads_before_the_check_gets_no_mail(committing, gp, nurse, monkeypatch):
+    from conversations import tasks_notify
+
+    monkeypatch.setattr(
+        tasks_notify.notify_conversation_task, "apply_async", lambda args, countdown: None
+    )
+    with committing():
+        conversation = start(gp, nurse)
+        newest = send(gp, conversation, "Lees je dit?")
+    read_up_to(user=nurse, conversation=conversation, message_id=newest.pk)
+
+    assert tasks_notify.notify_conversation_task(conversation.pk) == []
+    assert mail.outbox == []
