@@ -4,8 +4,17 @@ Frames from the browser (JSON), each validated with a form:
   {"type": "subscribe", "conversation": 12, "after": 345}  -> join, then everything after 345
   {"type": "read", "conversation": 12, "message": 350}      -> read up to 350
   {"type": "ping", "away": false}                            -> presence, every 30 s
+  {"type": "send", "conversation": 12, "body": "...", "client_key": "<uuid>"}
+                                                             -> store, then ack ("sent")
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
-"conversation" (state changed), "referrals" (a referral changed), "revoked", "error", "pong".
+"conversation" (state changed), "referrals" (a referral changed), "revoked", "error", "pong",
+"sent" (a send stored: its id, and a fresh client key for the composer's next message).
+
+A ``send`` is the composer's form POST without the page request: the same ``MessageForm``
+rules, the same ``message_send`` (idempotent on the client key) and the same access rule. What
+the POST would refuse (an empty or oversized text, a conversation that is closed, not found or
+not yours, or a frame with fields a send does not have) is an ``error`` frame naming the
+conversation and client key with the Dutch message the form shows; the socket stays open.
 
 The user comes from the session (AuthMiddlewareStack); the origin is checked by
 AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before joining a group,
@@ -29,6 +38,7 @@ import contextlib
 import functools
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from importlib import import_module
 from types import SimpleNamespace
@@ -48,7 +58,9 @@ from django.contrib.auth import (
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections
 from django.http import Http404
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from accounts.client_ip import client_ip_from_scope
 from accounts.mfa_policy import has_second_factor, second_factor_required
@@ -58,8 +70,9 @@ from accounts.secure_session import secure_session_active
 from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for, conversations_visible_to
+from conversations.forms import MessageForm
 from conversations.models import Conversation
-from conversations.services.messages import read_up_to
+from conversations.services.messages import message_send, read_up_to
 from network.access import Actor
 
 logger = logging.getLogger(__name__)
@@ -96,7 +109,7 @@ MAX_ID = 2**62  # ids are bigint: anything larger is not an id
 
 
 class FrameForm(forms.Form):
-    type = forms.ChoiceField(choices=[(t, t) for t in ("subscribe", "read", "ping")])
+    type = forms.ChoiceField(choices=[(t, t) for t in ("subscribe", "read", "ping", "send")])
     conversation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
     message = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
@@ -105,11 +118,16 @@ class FrameForm(forms.Form):
     def clean(self):
         data = super().clean()
         kind = data.get("type")
-        if kind in ("subscribe", "read") and not data.get("conversation"):
+        if kind in ("subscribe", "read", "send") and not data.get("conversation"):
             raise forms.ValidationError("conversation required")
         if kind == "read" and not data.get("message"):
             raise forms.ValidationError("message required")
         return data
+
+
+# A send carries exactly these; anything else is refused rather than ignored, so a frame never
+# means more (or other) than the form POST it stands for.
+SEND_FIELDS = frozenset({"type", "conversation", "body", "client_key"})
 
 
 @dataclass(frozen=True)
@@ -198,10 +216,10 @@ def _secure(grant: Grant) -> bool:
     return secure_session_active(SimpleNamespace(session=grant.session, user=grant.actor.user))
 
 
-def _authorise(grant: Grant, conversation_id: int) -> bool:
+def _authorise(grant: Grant, conversation_id: int, *, log: bool = True) -> bool:
     """404 unless the actor may see it; patient conversations need a secure session too.
     True when the conversation is about a patient."""
-    conversation = conversation_get_for(actor=grant.actor, pk=conversation_id)
+    conversation = conversation_get_for(actor=grant.actor, pk=conversation_id, log=log)
     if conversation.patient_id and not _secure(grant):
         raise Http404
     return conversation.patient_id is not None
@@ -230,6 +248,61 @@ def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bo
         else conversation_get_for(actor=actor, pk=conversation_id, log=False)
     )
     read_up_to(user=actor.user, conversation=conversation, message_id=message_id)
+
+
+class SendRefused(Exception):
+    """A send the composer's form POST would refuse too; the message is the form's."""
+
+
+def _language(scope, user) -> str:
+    """The page's language, as ``LanguageMiddleware`` chooses it: the user's, the language
+    switch's cookie, or Dutch."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    if getattr(user, "language", None) in supported:
+        return user.language
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
+    return cookie if cookie in supported else settings.LANGUAGE_CODE
+
+
+def _send_form(content: dict) -> MessageForm:
+    """The composer's own form, so a send over the socket follows the rules (and gets the
+    messages) of the form POST. Raises ``SendRefused`` for what the form refuses."""
+    unknown = sorted(set(content) - SEND_FIELDS)
+    if unknown:
+        raise SendRefused(
+            _("This message has fields that are not allowed: %(fields)s.")
+            % {"fields": ", ".join(unknown)[:200]}
+        )
+    body = content.get("body")
+    form = MessageForm(
+        {"body": body if isinstance(body, str) else "", "client_key": content.get("client_key")}
+    )
+    if not form.is_valid():
+        raise SendRefused(" ".join(str(e) for errors in form.errors.values() for e in errors))
+    return form
+
+
+def _send(grant: Grant, conversation_id: int, form: MessageForm, *, authorised: bool) -> int:
+    """Store the message as the form POST does; returns its id (the same id for a resent key).
+
+    A subscribed conversation was authorised on subscribe and is left as soon as access
+    changes (``access_changed``, and every ``RECHECK_SECONDS``), as for read marks and pushes:
+    no second access query. ``message_send`` locks and reads the row itself (closed or not).
+    """
+    try:
+        if not authorised:
+            _authorise(grant, conversation_id, log=False)  # as the POST: sending is no reading
+        message, _created = message_send(
+            actor=grant.actor,
+            conversation=Conversation(pk=conversation_id),
+            body=form.cleaned_data["body"],
+            client_key=form.cleaned_data["client_key"],
+        )
+    except (Http404, Conversation.DoesNotExist):
+        raise SendRefused(_("This conversation was not found.")) from None
+    except ValidationError as exc:
+        raise SendRefused(" ".join(exc.messages)) from None
+    return message.pk
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -385,6 +458,39 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._subscribe(frame["conversation"], frame.get("after") or 0)
         elif frame["type"] == "read":
             self._queue_read(frame["conversation"], frame["message"])
+        elif frame["type"] == "send":
+            await self._send(frame["conversation"], content)
+
+    async def _send(self, conversation_id: int, content: dict) -> None:
+        """Store a message and ack it to this socket only; everyone subscribed (this page,
+        the sender's other tabs, the other participants) gets the one rendered push."""
+        client_key = content.get("client_key")
+        answer = {
+            "conversation": conversation_id,
+            "client_key": client_key[:100] if isinstance(client_key, str) else None,
+        }
+        with translation.override(_language(self.scope, self.actor.user)):
+            try:
+                form = _send_form(content)
+                message_id = await database_sync_to_async(_send)(
+                    self.grant,
+                    conversation_id,
+                    form,
+                    authorised=conversation_id in self.subscribed,
+                )
+            except SendRefused as refused:
+                await self.send_json({"type": "error", **answer, "error": str(refused)})
+                return
+        await self.send_json(
+            {
+                "type": "sent",
+                **answer,
+                "client_key": str(form.cleaned_data["client_key"]),
+                "message": message_id,
+                # As the htmx POST's fresh composer does: the next message gets a new key.
+                "next_client_key": str(uuid.uuid4()),
+            }
+        )
 
     def _queue_read(self, conversation_id: int, message_id: int) -> None:
         """Read marks are stored in the background, so pushes to this socket never wait for

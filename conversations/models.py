@@ -239,6 +239,17 @@ class Message(models.Model):
     def __str__(self):
         return f"#{self.pk} in {self.conversation_id}"
 
+    def attachments_stored(self, attachments) -> None:
+        """Hold the attachments just stored with this new message as a prefetch would, so that
+        rendering it (``message.attachments.all``) does not read back what was just written."""
+        queryset = self.attachments.all()
+        queryset._result_cache = list(attachments)
+        queryset._prefetch_done = True
+        self._prefetched_objects_cache = {
+            **getattr(self, "_prefetched_objects_cache", {}),
+            "attachments": queryset,
+        }
+
 
 class Attachment(PrivateFile):
     message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="attachments")

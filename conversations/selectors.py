@@ -266,15 +266,6 @@ def messages_after(*, conversation: Conversation, after: int) -> list:
     return list(_messages(conversation).filter(id__gt=after).order_by("id")[:CATCH_UP_LIMIT])
 
 
-def message_for_push(message_id: int) -> Message | None:
-    return (
-        Message.objects.select_related("author", "author_organisation")
-        .prefetch_related("attachments")
-        .filter(pk=message_id)
-        .first()
-    )
-
-
 def recipient_user_ids(*, conversation_id: int) -> set[int]:
     """Everyone who reads the conversation now: people, and members of its shared inboxes."""
     current = Participant.objects.filter(conversation_id=conversation_id, left_at__isnull=True)

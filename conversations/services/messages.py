@@ -197,10 +197,12 @@ def message_send(
             )
             from conversations.services.attachments import attachments_store
 
-            attachments_store(message=message, files=files)
+            # The push is rendered from what was just written (author and organisation are the
+            # actor's, the attachments those stored here): no second read of the new row.
+            message.attachments_stored(attachments_store(message=message, files=files))
             previous_id = locked.last_message_id or 0
             _after_message(actor=actor, conversation=locked, message=message)
-            transaction.on_commit(realtime.message_created(message.pk, previous_id=previous_id))
+            transaction.on_commit(realtime.message_created(message, previous_id=previous_id))
             return message, True
     except IntegrityError:
         # Two sends of the same key raced past the check on a database without row locks.

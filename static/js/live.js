@@ -99,11 +99,14 @@
       }
       else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }
       else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
+      else if (data.type === "sent") { sendAcked(data); }
+      else if (data.type === "error" && data.client_key) { sendRefused(data); }
       else if (data.type === "error" && data.conversation && data.conversation === conversation) {
         reloadOnce();  // no longer ours (rights changed): the page shows what is allowed now
       }
     };
     socket.onclose = function (event) {
+      sendByForm();  // a send without its answer goes by the form, with the same key
       clearInterval(pingTimer);
       clearTimeout(steadyTimer);
       if (event.code === 4401) {
@@ -118,6 +121,74 @@
       delay = Math.min(delay * 2, 30000);
     };
   }
+
+  // The composer sends text over the socket when it is open: the server stores it with the
+  // same service as the form POST, acks it ("sent") and pushes it to everyone subscribed, this
+  // page included. With attachments, without an open socket, or without an answer within
+  // SEND_TIMEOUT, the form posts as before (htmx) with the same client key: the server stores
+  // one message per key, so a send that did arrive is not stored twice.
+  var SEND_TIMEOUT = 4000;
+  var pending = null;  // {form, key, timer} of the send waiting for its answer
+
+  function composerKey(form) { return form.querySelector("input[name=client_key]"); }
+
+  function showComposerError(form, text) {
+    form.querySelectorAll(".alert-danger").forEach(function (el) { el.remove(); });
+    if (!text) { return; }
+    var alert = document.createElement("div");
+    alert.className = "alert alert-danger py-2";
+    alert.setAttribute("role", "alert");
+    alert.textContent = text;  // the server's (Dutch) message, as text
+    form.insertBefore(alert, composerKey(form));
+  }
+
+  function sendByForm() {
+    if (!pending) { return; }
+    var form = pending.form;
+    clearTimeout(pending.timer);
+    pending = null;
+    if (!document.body.contains(form)) { return; }
+    form.dataset.viaForm = "1";
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+  }
+
+  function sendAcked(data) {
+    if (!pending || pending.key !== String(data.client_key).toLowerCase()) { return; }
+    var form = pending.form;
+    clearTimeout(pending.timer);
+    pending = null;
+    // As after the htmx POST: an empty composer with a fresh key for the next message.
+    showComposerError(form, "");
+    composerKey(form).value = data.next_client_key;
+    var textarea = form.querySelector("textarea");
+    textarea.value = "";
+    textarea.focus();
+  }
+
+  function sendRefused(data) {
+    if (!pending || pending.key !== String(data.client_key).toLowerCase()) { return; }
+    var form = pending.form;
+    clearTimeout(pending.timer);
+    pending = null;
+    showComposerError(form, data.error);  // the text stays, to correct or copy
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.id !== "composer" || !conversation) { return; }
+    if (form.dataset.viaForm) { delete form.dataset.viaForm; return; }  // the fallback
+    var files = form.querySelector("input[type=file]");
+    var key = composerKey(form);
+    var textarea = form.querySelector("textarea");
+    if ((files && files.files.length) || !key || !textarea) { return; }
+    if (!socket || socket.readyState !== WebSocket.OPEN) { return; }
+    // Ours: neither the browser nor htmx posts it (capture phase, before htmx's listener).
+    event.preventDefault();
+    event.stopPropagation();
+    if (pending) { return; }  // a double click: the first send is on its way
+    pending = { form: form, key: key.value.toLowerCase(), timer: setTimeout(sendByForm, SEND_TIMEOUT) };
+    send({ type: "send", conversation: conversation, body: textarea.value, client_key: key.value });
+  }, true);
 
   if (list) { new MutationObserver(dropDuplicates).observe(list, { childList: true }); }
   document.addEventListener("visibilitychange", function () {
