@@ -18,9 +18,12 @@ The table (``FALLBACK_TABLE``) is created by migration ``accounts.0004``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+import weakref
 
+from asgiref.sync import sync_to_async
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
@@ -35,6 +38,8 @@ FALLBACK_SECONDS = 30
 # what a few minutes of an outage write, and expired rows are culled.
 FALLBACK_MAX_ENTRIES = 100_000
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+# Options that Django's Redis client consumes itself; the rest configures the connection.
+_CLIENT_OPTIONS = ("serializer", "pool_class", "parser_class")
 
 
 class FailoverCache(RedisCache):
@@ -59,6 +64,7 @@ class FailoverCache(RedisCache):
             },
         )
         self._down_until = 0.0
+        self._async_clients = weakref.WeakKeyDictionary()  # event loop -> redis.asyncio.Redis
 
     @property
     def redis_down(self) -> bool:
@@ -69,13 +75,47 @@ class FailoverCache(RedisCache):
             try:
                 return getattr(super(), name)(*args, **kwargs)
             except REDIS_DOWN as exc:
-                self._down_until = time.monotonic() + self._fallback_seconds
-                logger.warning(
-                    "Redis cache unavailable (%s): using the database for %s s",
-                    exc,
-                    self._fallback_seconds,
-                )
+                self._went_down(exc)
         return getattr(self._fallback, name)(*args, **kwargs)
+
+    def _went_down(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + self._fallback_seconds
+        logger.warning(
+            "Redis cache unavailable (%s): using the database for %s s", exc, self._fallback_seconds
+        )
+
+    def _async_client(self):
+        """One asyncio Redis client per event loop (a Daphne has one), with the same
+        connection options as the sync client."""
+        import redis.asyncio
+
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            options = {k: v for k, v in self._options.items() if k not in _CLIENT_OPTIONS}
+            client = redis.asyncio.Redis.from_url(self._servers[0], **options)
+            self._async_clients[loop] = client
+        return client
+
+    async def aset(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """``set`` on the caller's event loop, without a thread: a socket's presence ping
+        costs one Redis round trip and no database connection. While Redis is away, the
+        table, from a worker thread."""
+        if not self.redis_down:
+            redis_key = self.make_and_validate_key(key, version=version)
+            seconds = self.get_backend_timeout(timeout)
+            try:
+                client = self._async_client()
+                if seconds == 0:
+                    await client.delete(redis_key)
+                else:
+                    await client.set(redis_key, self._cache._serializer.dumps(value), ex=seconds)
+                return
+            except REDIS_DOWN as exc:
+                self._went_down(exc)
+        await sync_to_async(self._fallback.set, thread_sensitive=False)(
+            key, value, timeout, version
+        )
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("add", key, value, timeout, version)

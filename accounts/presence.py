@@ -88,6 +88,17 @@ def online_touch(user_id: int, *, away: bool = False) -> None:
         logger.warning("presence not stored for user %s", user_id, exc_info=True)
 
 
+async def online_atouch(user_id: int, *, away: bool = False) -> None:
+    """``online_touch`` for a socket's event loop: no thread hop, and while Redis answers no
+    database either (``accounts.cache.FailoverCache.aset``)."""
+    from django.core.cache import cache
+
+    try:
+        await cache.aset(_online_key(user_id), AWAY if away else ONLINE, _ONLINE_TTL)
+    except Exception:
+        logger.warning("presence not stored for user %s", user_id, exc_info=True)
+
+
 def online_states(user_ids) -> dict[int, str]:
     """online / away / offline per user, in one cache round trip."""
     from django.core.cache import cache

@@ -21,9 +21,11 @@ AllowedHostsOriginValidator (regiozorg/asgi.py). Authorisation happens before jo
 and again whenever the user's access changes (a shared inbox membership ends, say).
 
 A socket follows its session and its user's rights, as a page request does: before acting on a
-frame or sending a push it makes sure it checked them (``_grant``: the session row, its idle and
+frame or sending a push it makes sure it checked them (``grant_for``: the session row, its idle and
 absolute clocks, the user, the second-factor policy, the memberships) at most ``RECHECK_SECONDS``
 ago, and not before the session's own deadline; without traffic a timer looks at that deadline.
+A ping is the exception (``_alive``): it only refreshes the user's own presence key in Redis, so
+it runs no SQL and looks at the session's deadline alone.
 The socket closes with 4401 when the session is over (logout, ended, timed out, user gone) and
 with 4403 when the user's memberships or rights differ from when it opened (the page reconnects
 and gets the new ones). Logout, ended sessions and changed rights are pushed to the user's group
@@ -35,42 +37,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
+import threading
 import time
 import uuid
-from dataclasses import dataclass
-from importlib import import_module
-from types import SimpleNamespace
+from concurrent.futures import ThreadPoolExecutor
 
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
 from django.conf import settings
-from django.contrib.auth import (
-    BACKEND_SESSION_KEY,
-    HASH_SESSION_KEY,
-    SESSION_KEY,
-    get_user_model,
-    load_backend,
-)
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections
+from django.db import connections
 from django.http import Http404
 from django.utils import translation
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from accounts.client_ip import client_ip_from_scope
-from accounts.mfa_policy import has_second_factor, second_factor_required
-from accounts.middleware import session_ends_at
-from accounts.presence import online_touch
-from accounts.secure_session import secure_session_active
-from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
+from accounts.presence import online_atouch
 from conversations import realtime, selectors
-from conversations.access import conversation_get_for, conversations_visible_to
+from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
+from conversations.live_grant import Grant, grant_again, grant_for, secure_grant
 from conversations.models import Conversation
 from conversations.services.messages import message_send, read_up_to
 from network.access import Actor
@@ -82,27 +70,41 @@ MAX_SUBSCRIPTIONS = 20
 # the services arrive at once over the channel layer; this bounds anything else (an edit in
 # the database, a session row deleted) and costs a handful of queries per socket per window.
 RECHECK_SECONDS = 3.0
+# A page marks read as messages scroll into view; per socket and conversation the marks are
+# merged and stored at most this often (the first at once), so a burst costs one or two writes.
+READ_EVERY_SECONDS = 1.0
 CLOSE_SESSION_OVER = 4401  # logged out, ended, timed out, deactivated: the page reloads
 CLOSE_RIGHTS_CHANGED = 4403  # memberships or rights differ: the page reconnects
 
 
+# The threads that do the sockets' database work, each with one persistent connection
+# (``CONN_MAX_AGE``, checked before reuse): a Daphne holds at most ``LIVE_DB_THREADS``
+# connections for its sockets, however many sockets it serves.
+DB_THREADS = ThreadPoolExecutor(max_workers=settings.LIVE_DB_THREADS, thread_name_prefix="live-db")
+
+
 def database_sync_to_async(func):
-    """Database work of a socket, in the thread pool rather than the one thread that Django's
+    """Database work of a socket, on ``DB_THREADS`` rather than the one thread that Django's
     sync views share: hundreds of sockets must not queue behind each other (or behind a page
     request) for their reads and subscriptions. Every call here is independent of thread
-    identity (no transactions span calls), and connections are closed as usual."""
+    identity (no transactions span calls). Channels' wrapper does what a request's signals do
+    around each call: a connection that is broken, left in a transaction or older than
+    ``CONN_MAX_AGE`` is closed; a healthy one stays for the next call on that thread."""
+    return _database_sync_to_async(func, thread_sensitive=False, executor=DB_THREADS)
 
-    @functools.wraps(func)
-    def closing(*args, **kwargs):
-        # Django keeps connections per context; asgiref runs ``func`` in a copy of the caller's
-        # context, where the clean-up around it cannot see them: close them in here.
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            close_old_connections()
 
-    return _database_sync_to_async(closing, thread_sensitive=False)
+def db_threads_close() -> None:
+    """Close the connection each of ``DB_THREADS`` keeps (a test that drops its database, a
+    process that shuts down). One call per thread: each waits until every thread has one."""
+    count = settings.LIVE_DB_THREADS
+    barrier = threading.Barrier(count)
+
+    def close():
+        barrier.wait(timeout=10)
+        connections.close_all()
+
+    for future in [DB_THREADS.submit(close) for _thread in range(count)]:
+        future.result()
 
 
 MAX_ID = 2**62  # ids are bigint: anything larger is not an id
@@ -130,97 +132,11 @@ class FrameForm(forms.Form):
 SEND_FIELDS = frozenset({"type", "conversation", "body", "client_key"})
 
 
-@dataclass(frozen=True)
-class Grant:
-    """What a socket may do now: who acts for which organisation, the session it read that
-    from, when that session ends by its clocks, and the rights it compares later checks with."""
-
-    actor: Actor
-    session: object
-    ends_at: float
-    rights: tuple
-
-
-def _grant(scope, session, user) -> Grant | None:
-    """The socket's grant for this session and user, or None when the session is over or the
-    user may not be here (the same rules as the middleware for pages)."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return None
-    ends_at = session_ends_at(session)
-    if ends_at <= time.time():
-        return None
-    memberships = memberships_for(user=user)
-    if second_factor_required(user=user, memberships=memberships) and not has_second_factor(user):
-        return None  # the same policy as RequireSecondFactorMiddleware for pages
-    membership = membership_active(
-        memberships=memberships,
-        organisation_id=session.get(ACTIVE_ORGANISATION_SESSION_KEY),
-    )
-    headers = dict(scope.get("headers") or [])
-    actor = Actor(
-        user=user,
-        membership=membership,
-        ip_address=client_ip_from_scope(scope),
-        user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:300],
-        request_id="websocket",
-    )
-    rights = (
-        user.pk,
-        user.is_staff,
-        user.is_superuser,
-        membership.pk if membership else None,
-        tuple(
-            sorted(
-                (m.pk, m.organisation_id, m.level, m.role, m.has_patient_data_access, m.acts_for_id)
-                for m in memberships
-            )
-        ),
-    )
-    return Grant(actor=actor, session=session, ends_at=ends_at, rights=rights)
-
-
-def _session_user(session):
-    """The session's user as ``django.contrib.auth.get_user`` finds it, without its side
-    effects (a socket only reads its session; a page request flushes or cycles it)."""
-    try:
-        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
-        backend_path = session[BACKEND_SESSION_KEY]
-    except (KeyError, ValidationError):
-        return None
-    if backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    user = load_backend(backend_path).get_user(user_id)
-    if user is None or not constant_time_compare(
-        session.get(HASH_SESSION_KEY) or "", user.get_session_auth_hash()
-    ):
-        return None  # deactivated, or the password changed since (other sessions end)
-    return user
-
-
-def _grant_again(
-    scope, session_key: str, subscribed: set[int], about_patients: set[int]
-) -> tuple[Grant | None, set[int]]:
-    """Read the session afresh (a page request may have moved its idle clock on, a logout
-    deleted it); with it the grant and which subscriptions are still visible."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    grant = _grant(scope, session, _session_user(session))
-    if grant is None or not subscribed:
-        return grant, set()
-    keep = _still_visible(grant.actor, subscribed)
-    if keep & about_patients and not _secure(grant):
-        keep -= about_patients
-    return grant, keep
-
-
-def _secure(grant: Grant) -> bool:
-    return secure_session_active(SimpleNamespace(session=grant.session, user=grant.actor.user))
-
-
 def _authorise(grant: Grant, conversation_id: int, *, log: bool = True) -> bool:
     """404 unless the actor may see it; patient conversations need a secure session too.
     True when the conversation is about a patient."""
     conversation = conversation_get_for(actor=grant.actor, pk=conversation_id, log=log)
-    if conversation.patient_id and not _secure(grant):
+    if conversation.patient_id and not secure_grant(grant):
         raise Http404
     return conversation.patient_id is not None
 
@@ -231,12 +147,6 @@ def _missed(actor: Actor, conversation_id: int, after: int) -> list[dict]:
         realtime.message_payload(m)
         for m in selectors.messages_after(conversation=conversation, after=after)
     ]
-
-
-def _still_visible(actor: Actor, conversation_ids: set[int]) -> set[int]:
-    return set(
-        conversations_visible_to(actor).filter(pk__in=conversation_ids).values_list("pk", flat=True)
-    )
 
 
 def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bool) -> None:
@@ -332,7 +242,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self):
         session = self.scope["session"]
-        self.grant = await database_sync_to_async(_grant)(self.scope, session, self.scope["user"])
+        self.grant = await database_sync_to_async(grant_for)(
+            self.scope, session, self.scope["user"]
+        )
         if self.grant is None:
             await self.close(code=CLOSE_SESSION_OVER)
             return
@@ -342,13 +254,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.check_lock = asyncio.Lock()
         self.subscribed: set[int] = set()
         self.about_patients: set[int] = set()  # subscribed and about a patient
-        self.pending_reads: dict[int, int] = {}
+        self.pending_reads: dict[int, int] = {}  # conversation -> highest id not yet stored
+        self.read_stored_at: dict[int, float] = {}  # conversation -> when its mark was stored
         self.read_task: asyncio.Task | None = None
         self.user_group = realtime.user_group(self.actor.user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         self.watch_task = asyncio.create_task(self._watch())
-        await database_sync_to_async(online_touch)(self.actor.user.pk)
+        await online_atouch(self.actor.user.pk)
 
     async def disconnect(self, code):
         if self.grant is None:
@@ -356,6 +269,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.watch_task is not None:
             self.watch_task.cancel()
         await self._leave_groups()
+        if self.read_task is not None and not self.read_task.done() and not self.ended:
+            # Marks still waiting for their second are stored now, not lost with the page.
+            self.read_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.read_task
+            await self._store_reads(wait=False)
         # No "offline" here: another tab or the next page may already be connected; the
         # presence key simply expires when no page pings any more.
 
@@ -391,7 +310,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if not now and time.time() < self.checked_until:
                 return True  # looked at while this one waited
             subscribed = set(self.subscribed)
-            grant, keep = await database_sync_to_async(_grant_again)(
+            grant, keep = await database_sync_to_async(grant_again)(
                 self.scope, self.session_key, subscribed, self.about_patients & subscribed
             )
             if grant is None:
@@ -413,6 +332,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.send_json({"type": "revoked", "conversation": conversation_id})
         return True
+
+    async def _alive(self) -> bool:
+        """For a ping, which shows nothing and changes nothing but the user's own presence
+        key (it expires by itself): no database look, only the session's deadline. Logout,
+        ended sessions and changed rights arrive as pushes; at the deadline, ``_granted``."""
+        if self.ended:
+            return False
+        if time.time() < self.grant.ends_at:
+            return True
+        return await self._granted(now=True)
 
     async def _watch(self):
         """Close within moments of the session's idle or absolute deadline, traffic or not.
@@ -441,7 +370,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
-        if not await self._granted():
+        ping = isinstance(content, dict) and content.get("type") == "ping"
+        if not (await self._alive() if ping else await self._granted()):
             return
         form = FrameForm(content if isinstance(content, dict) else {})
         if not form.is_valid():
@@ -451,8 +381,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         frame = form.cleaned_data
         if frame["type"] == "ping":
             # Presence only: a ping is no session activity, or an open page would keep its
-            # session alive past the idle timeout.
-            await database_sync_to_async(online_touch)(self.actor.user.pk, away=frame["away"])
+            # session alive past the idle timeout. One Redis write, no database.
+            await online_atouch(self.actor.user.pk, away=frame["away"])
             await self.send_json({"type": "pong"})
         elif frame["type"] == "subscribe":
             await self._subscribe(frame["conversation"], frame.get("after") or 0)
@@ -494,24 +424,38 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def _queue_read(self, conversation_id: int, message_id: int) -> None:
         """Read marks are stored in the background, so pushes to this socket never wait for
-        them; marks that arrive meanwhile are merged (only the highest id counts)."""
+        them. Per conversation the first is stored at once and the rest at most once per
+        ``READ_EVERY_SECONDS``; marks that arrive meanwhile are merged (the highest id counts)."""
         pending = self.pending_reads.get(conversation_id, 0)
         self.pending_reads[conversation_id] = max(pending, message_id)
         if self.read_task is None or self.read_task.done():
             self.read_task = asyncio.create_task(self._store_reads())
 
-    async def _store_reads(self):
-        while self.pending_reads:
-            conversation_id, message_id = self.pending_reads.popitem()
-            try:
-                await database_sync_to_async(_read)(
-                    self.actor,
-                    conversation_id,
-                    message_id,
-                    authorised=conversation_id in self.subscribed,
-                )
-            except Http404:
-                await self.send_json({"type": "error", "error": "not found"})
+    async def _store_reads(self, *, wait: bool = True):
+        while self.pending_reads and not self.ended:
+            now = time.monotonic()
+            due = [
+                conversation_id
+                for conversation_id in self.pending_reads
+                if not wait
+                or self.read_stored_at.get(conversation_id, 0) <= now - READ_EVERY_SECONDS
+            ]
+            if not due:
+                next_at = min(self.read_stored_at[c] for c in self.pending_reads)
+                await asyncio.sleep(next_at + READ_EVERY_SECONDS - now)
+                continue
+            for conversation_id in due:
+                message_id = self.pending_reads.pop(conversation_id)
+                self.read_stored_at[conversation_id] = time.monotonic()
+                try:
+                    await database_sync_to_async(_read)(
+                        self.actor,
+                        conversation_id,
+                        message_id,
+                        authorised=conversation_id in self.subscribed,
+                    )
+                except Http404:
+                    await self.send_json({"type": "error", "error": "not found"})
 
     async def _subscribe(self, conversation_id: int, after: int):
         if conversation_id not in self.subscribed and len(self.subscribed) >= MAX_SUBSCRIPTIONS:

@@ -127,9 +127,12 @@ if DATABASE_URL:
     try:
         _db = dj_database_url.parse(
             DATABASE_URL,
-            # Daphne serves sync views from a thread pool; persistent connections there are
-            # not reliably closed, so connections are per request unless an operator opts in.
-            conn_max_age=env.int("DB_CONN_MAX_AGE", 0, minimum=0),
+            # Persistent connections: a new PostgreSQL session costs about 6 ms of client and
+            # server work (bench/RESULTS.md), more than most requests' queries. Each thread
+            # keeps one (gunicorn: workers x threads; Daphne: its socket thread pool; Celery:
+            # one per worker process) and checks it before reuse. Daphne's own page requests
+            # each run on a new thread: regiozorg.asgi closes their connection at the end.
+            conn_max_age=env.int("DB_CONN_MAX_AGE", 60, minimum=0),
             conn_health_checks=True,
         )
     except ValueError as exc:
@@ -146,6 +149,9 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Threads (and so persistent database connections) per Daphne for the sockets' database work
+# (conversations.consumers.DB_THREADS): short queries on a 2-core machine gain nothing from more.
+LIVE_DB_THREADS = env.int("LIVE_DB_THREADS", 4, minimum=1)
 
 REDIS_URL = env.str("REDIS_URL", None)
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):

@@ -48,6 +48,17 @@ def _fast_and_isolated(settings):
 
 
 @pytest.fixture(autouse=True)
+def _socket_connections_closed():
+    """The sockets' database threads keep their connections (as in a Daphne): close them after
+    each test, so the next one counts its own and the test database can be dropped."""
+    yield
+    from conversations.consumers import DB_THREADS, db_threads_close
+
+    if DB_THREADS._threads:  # only when a test used a socket
+        db_threads_close()
+
+
+@pytest.fixture(autouse=True)
 def _access_log_seals_per_test(settings, tmp_path):
     """Seals belong to one database: each test starts without any (never the developer's)."""
     settings.ACCESS_LOG_SEAL_DIR = tmp_path / "access-log-seals"

@@ -441,37 +441,150 @@ def test_read_frame_beyond_the_last_message_does_not_mark_future_messages_read(
 @pytest.mark.skipif(
     db_connection.vendor != "postgresql", reason="counts sessions in pg_stat_activity"
 )
-def test_a_busy_socket_leaves_no_database_connections_open(gp, nurse, conversation, cookie_of):
-    # Every frame is handled in a worker thread; each must give its connection back, or a
-    # Daphne with hundreds of sockets runs PostgreSQL out of connections.
-    sent = [send(gp, conversation, f"Bericht {n}").pk for n in range(1, 6)]
+def test_a_busy_socket_opens_no_database_connection_per_frame(gp, nurse, conversation, cookie_of):
+    # Every frame is handled on one of the sockets' database threads, each keeping one
+    # persistent connection: ten times the frames open no more connections, and none is left
+    # idle in a transaction (a Daphne with hundreds of sockets must not run PostgreSQL out).
+    sent = [send(gp, conversation, f"Bericht {n}").pk for n in range(1, 11)]
     cookie = cookie_of(nurse)
 
-    def other_sessions() -> int:
+    def other_sessions() -> dict[int, str]:
         with db_connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
+                "SELECT pid, state FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
-            return cursor.fetchone()[0]
+            return dict(cursor.fetchall())
 
     before = other_sessions()
 
-    async def scenario():
+    async def scenario(frames: int):
         async with connected(cookie) as socket:
-            await socket.subscribe(conversation.pk, after=0)
-            for message_id in sent:
-                await socket.send(type="read", conversation=conversation.pk, message=message_id)
+            for n in range(frames):
+                await socket.subscribe(conversation.pk, after=sent[n % 10])
+                await socket.send(type="read", conversation=conversation.pk, message=sent[n % 10])
                 await socket.send(type="ping", away=False)
                 await socket.next("pong")
             await socket.rest()
 
+    async_to_sync(scenario)(2)
+    after_few = other_sessions()
+    async_to_sync(scenario)(20)
+    after_many = other_sessions()
+
+    assert after_many.keys() == after_few.keys()  # the same connections, no new ones
+    assert len(after_many.keys() - before.keys()) <= settings.LIVE_DB_THREADS
+    assert "idle in transaction" not in after_many.values()
+    assert (
+        ReadState.objects.get(conversation=conversation, user=nurse).last_read_message_id == sent[9]
+    )
+
+
+def test_a_ping_runs_no_sql_and_shows_the_user_online(nurse, conversation, cookie_of, monkeypatch):
+    """A ping refreshes the presence key in Redis only: no SQL statement, no new database
+    connection, on whatever thread — also after the rights' re-check window has passed."""
+    from django.db.backends.signals import connection_created
+    from django.db.backends.utils import CursorWrapper
+
+    from accounts.presence import AWAY, ONLINE, online_states
+    from conversations import consumers
+
+    cookie = cookie_of(nurse)
+    statements, connections_opened = [], []
+    execute = CursorWrapper.execute
+
+    def opened(sender, connection, **kwargs):
+        connections_opened.append(connection.alias)
+
+    def counting(execute):
+        def wrapper(self, sql, *args, **kwargs):
+            statements.append(sql)
+            return execute(self, sql, *args, **kwargs)
+
+        return wrapper
+
+    # Every other frame looks at the session and rights again each time.
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.0)
+
+    async def scenario():
+        async with connected(cookie) as socket:
+            await socket.subscribe(conversation.pk, after=conversation.last_message_id)
+            await socket.rest()
+            monkeypatch.setattr(CursorWrapper, "execute", counting(CursorWrapper.execute))
+            connection_created.connect(opened)
+            try:
+                await socket.send(type="ping", away=True)
+                assert await socket.next("pong") == {"type": "pong"}
+                assert await db(online_states)([nurse.pk]) == {nurse.pk: AWAY}
+                seen = list(statements)
+                await socket.send(type="ping", away=False)
+                assert await socket.next("pong") == {"type": "pong"}
+            finally:
+                connection_created.disconnect(opened)
+                monkeypatch.setattr(CursorWrapper, "execute", execute)
+            return seen
+
+    seen = async_to_sync(scenario)()
+    assert seen == statements == []
+    assert connections_opened == []
+    assert online_states([nurse.pk]) == {nurse.pk: ONLINE}
+
+
+def test_a_burst_of_read_marks_is_stored_at_most_twice_and_ends_at_the_highest(
+    gp, nurse, conversation, cookie_of, monkeypatch
+):
+    """A page scrolling through 50 messages within a second: the first mark is stored at once,
+    the rest merged into one more store a second later; the mark ends at the highest id."""
+    from conversations import consumers
+
+    sent = [send(gp, conversation, f"Bericht {n}").pk for n in range(1, 51)]
+    cookie = cookie_of(nurse)
+    stores = []
+    store = consumers._read
+
+    def counted(actor, conversation_id, message_id, **kwargs):
+        stores.append(message_id)
+        return store(actor, conversation_id, message_id, **kwargs)
+
+    monkeypatch.setattr(consumers, "_read", counted)
+
+    async def scenario():
+        async with connected(cookie) as socket:
+            await socket.subscribe(conversation.pk, after=sent[-1])
+            for message_id in sent:
+                await socket.send(type="read", conversation=conversation.pk, message=message_id)
+            # A lower mark after the burst (another tab) changes nothing.
+            await socket.send(type="read", conversation=conversation.pk, message=sent[10])
+            await socket.next("inbox")  # the first store
+            await socket.next("inbox")  # the merged one, a second later
+
     async_to_sync(scenario)()
+    assert len(stores) == 2
+    assert stores[-1] == sent[-1]
     assert (
         ReadState.objects.get(conversation=conversation, user=nurse).last_read_message_id
-        == (sent[-1])
+        == sent[-1]
     )
-    assert other_sessions() == before
+
+
+def test_a_read_mark_still_waiting_is_stored_when_the_page_closes(
+    gp, nurse, conversation, cookie_of
+):
+    sent = [send(gp, conversation, f"Bericht {n}").pk for n in (1, 2)]
+    cookie = cookie_of(nurse)
+
+    async def scenario():
+        async with connected(cookie) as socket:
+            await socket.subscribe(conversation.pk, after=sent[-1])
+            await socket.send(type="read", conversation=conversation.pk, message=sent[0])
+            await socket.next("inbox")
+            await socket.send(type="read", conversation=conversation.pk, message=sent[1])
+        # closed before the second mark's second was up
+
+    async_to_sync(scenario)()
+    assert (
+        ReadState.objects.get(conversation=conversation, user=nurse).last_read_message_id == sent[1]
+    )
 
 
 def test_member_removed_from_shared_inbox_is_revoked_and_gets_no_more_pushes(

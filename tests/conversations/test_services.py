@@ -293,6 +293,27 @@ def test_read_state_moves_forward_only(gp, nurse):
     assert state.read_at is not None
 
 
+def test_a_read_mark_is_one_statement_first_time_and_after(
+    gp, nurse, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    # One upsert that moves forward only: a socket's read mark costs one round trip, whether
+    # the reader has a read state yet or not, and a lower mark changes nothing.
+    conversation = start(gp, nurse)
+    first = conversation.messages.get()
+    second = send(gp, conversation, "En nog iets")
+
+    with django_assert_num_queries(1), django_capture_on_commit_callbacks() as moved:
+        read_up_to(user=nurse, conversation=conversation, message_id=first.pk)
+    with django_assert_num_queries(1):
+        read_up_to(user=nurse, conversation=conversation, message_id=second.pk + 1000)
+    with django_assert_num_queries(1), django_capture_on_commit_callbacks() as unmoved:
+        read_up_to(user=nurse, conversation=conversation, message_id=first.pk)
+
+    state = ReadState.objects.get(conversation=conversation, user=nurse)
+    assert state.last_read_message_id == second.pk  # not past the last message, not back
+    assert (len(moved), len(unmoved)) == (1, 0)  # other pages are told only when it moved
+
+
 def test_the_author_has_read_their_own_message(gp, nurse):
     conversation = start(gp, nurse)
     message = send(nurse, conversation, "Gezien")

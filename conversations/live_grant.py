@@ -1,0 +1,120 @@
+"""What a live socket may do now: the session and rights it acts on (``LiveConsumer`` in
+``conversations.consumers`` looks again every ``RECHECK_SECONDS`` and when told to)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.core.exceptions import ValidationError
+from django.utils.crypto import constant_time_compare
+
+from accounts.client_ip import client_ip_from_scope
+from accounts.mfa_policy import has_second_factor, second_factor_required
+from accounts.middleware import session_ends_at
+from accounts.secure_session import secure_session_active
+from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY, membership_active, memberships_for
+from conversations.access import conversations_visible_to
+from network.access import Actor
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a socket may do now: who acts for which organisation, the session it read that
+    from, when that session ends by its clocks, and the rights it compares later checks with."""
+
+    actor: Actor
+    session: object
+    ends_at: float
+    rights: tuple
+
+
+def grant_for(scope, session, user) -> Grant | None:
+    """The socket's grant for this session and user, or None when the session is over or the
+    user may not be here (the same rules as the middleware for pages)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    ends_at = session_ends_at(session)
+    if ends_at <= time.time():
+        return None
+    memberships = memberships_for(user=user)
+    if second_factor_required(user=user, memberships=memberships) and not has_second_factor(user):
+        return None  # the same policy as RequireSecondFactorMiddleware for pages
+    membership = membership_active(
+        memberships=memberships,
+        organisation_id=session.get(ACTIVE_ORGANISATION_SESSION_KEY),
+    )
+    headers = dict(scope.get("headers") or [])
+    actor = Actor(
+        user=user,
+        membership=membership,
+        ip_address=client_ip_from_scope(scope),
+        user_agent=headers.get(b"user-agent", b"").decode("latin-1")[:300],
+        request_id="websocket",
+    )
+    rights = (
+        user.pk,
+        user.is_staff,
+        user.is_superuser,
+        membership.pk if membership else None,
+        tuple(
+            sorted(
+                (m.pk, m.organisation_id, m.level, m.role, m.has_patient_data_access, m.acts_for_id)
+                for m in memberships
+            )
+        ),
+    )
+    return Grant(actor=actor, session=session, ends_at=ends_at, rights=rights)
+
+
+def session_user(session):
+    """The session's user as ``django.contrib.auth.get_user`` finds it, without its side
+    effects (a socket only reads its session; a page request flushes or cycles it)."""
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except (KeyError, ValidationError):
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    user = load_backend(backend_path).get_user(user_id)
+    if user is None or not constant_time_compare(
+        session.get(HASH_SESSION_KEY) or "", user.get_session_auth_hash()
+    ):
+        return None  # deactivated, or the password changed since (other sessions end)
+    return user
+
+
+def grant_again(
+    scope, session_key: str, subscribed: set[int], about_patients: set[int]
+) -> tuple[Grant | None, set[int]]:
+    """Read the session afresh (a page request may have moved its idle clock on, a logout
+    deleted it); with it the grant and which subscriptions are still visible."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    grant = grant_for(scope, session, session_user(session))
+    if grant is None or not subscribed:
+        return grant, set()
+    keep = still_visible(grant.actor, subscribed)
+    if keep & about_patients and not secure_grant(grant):
+        keep -= about_patients
+    return grant, keep
+
+
+def secure_grant(grant: Grant) -> bool:
+    return secure_session_active(SimpleNamespace(session=grant.session, user=grant.actor.user))
+
+
+def still_visible(actor: Actor, conversation_ids: set[int]) -> set[int]:
+    return set(
+        conversations_visible_to(actor).filter(pk__in=conversation_ids).values_list("pk", flat=True)
+    )
