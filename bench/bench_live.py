@@ -1,7 +1,7 @@
 """Live delivery through Daphne and Redis: send → delivered latency, and idle websockets.
 
     uv run python bench/bench_live.py --clients 200 --conversations 50 --rate 20 --seconds 30 \
-        --layer core|pubsub
+        --layer core|pubsub [--send service|http|socket]
     uv run python bench/bench_live.py --idle 2000 --layer core|pubsub
 
 Everything runs on this machine: its own redis-server (a free port, nothing persisted; or
@@ -19,6 +19,10 @@ second, as a web request would, and notes the moment each send committed (an ``o
 callback registered before the send's own ones). Latency = that moment → the recipient socket
 has the ``message`` frame (CLOCK_MONOTONIC is one clock for all processes on Linux), over every
 recipient (the author's own echo is not counted).
+``--send http`` POSTs the composer's form instead (as the page did); ``--send socket`` sends a
+``send`` frame over the author's own subscribed websocket (as the composer does now), its client
+key the one the last ``sent`` frame handed out. Both measure send start → delivered, and send
+start → the answer (the POST's response, the ``sent`` frame).
 
 Idle run: ``--idle N`` users each hold one websocket (ping every 30 s, no subscription) for
 ``--hold`` seconds; Daphne's CPU is averaged over the last 30 s, memory is its RSS.
@@ -68,7 +72,7 @@ def main() -> None:
     parser.add_argument("--hop", type=int, default=0, help="one-hop layer test, this many sends")
     parser.add_argument("--no-read", action="store_true", help="clients send no read frames")
     parser.add_argument("--badge", action="store_true", help="GET the unread badge per inbox frame")
-    parser.add_argument("--send", choices=["service", "http"], default="service")
+    parser.add_argument("--send", choices=["service", "http", "socket"], default="service")
     parser.add_argument(
         "--http",
         choices=["daphne", "gunicorn"],

@@ -25,6 +25,10 @@ class ClientState:
         self.closed: tuple | None = None
         self.read_frames = True
         self.badge = None  # callable, when --badge
+        # --send socket: client key -> future for the answer ("sent" or "error") and the moment
+        # it arrived; the composer's next key, as the "sent" frame hands it out.
+        self.acks: dict[str, asyncio.Future] = {}
+        self.next_key: str | None = None
 
 
 def client_protocol():
@@ -59,8 +63,16 @@ def client_protocol():
                 # As live.js: no refetch for the conversation on screen (it is read at once).
                 if data.get("conversation") != state.conversation:
                     state.badge(state)
+            elif kind == "sent":
+                state.next_key = data.get("next_client_key")
+                answered = state.acks.pop(data.get("client_key"), None)
+                if answered is not None and not answered.done():
+                    answered.set_result((now, data))
             elif kind == "error":
                 state.errors.append(data)
+                answered = state.acks.pop(data.get("client_key"), None)
+                if answered is not None and not answered.done():
+                    answered.set_result((now, data))
 
         def onClose(self, wasClean, code, reason):
             state: ClientState = self.factory.state

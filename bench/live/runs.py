@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 
 from procs import describe, load
 
 from live.clients import PING_SECONDS, ClientState, connect_all, make_badge_fetcher, pinger
 from live.machine import Sampler, cpu_seconds, rss_mb, tree_cpu_seconds
-from live.senders import http_sender, service_senders
+from live.senders import http_sender, service_senders, socket_sender
 
 
 async def live_run(
@@ -40,31 +41,34 @@ async def live_run(
     measured_from = go_at + warmup_s
     pings = asyncio.create_task(pinger(states, go_at + warmup_s + args.seconds + 10))
 
+    bench_name = "bench (clients" + ("" if args.send == "service" else " + sender") + ")"
+
+    def cpu_now() -> dict[str, float]:
+        cpu = {
+            n: tree_cpu_seconds(p.pid)
+            for n, p in (("daphne", daphne), ("redis", redis), ("gunicorn", gunicorn))
+            if p
+        }
+        # This process: the clients, and the sender unless --send service.
+        cpu[bench_name] = cpu_seconds(os.getpid())
+        return cpu
+
     async def snapshot_at_start():
         await asyncio.sleep(max(0.0, measured_from - time.monotonic()))
         badge_ms.clear()
-        return (
-            load(),
-            {
-                n: tree_cpu_seconds(p.pid)
-                for n, p in (("daphne", daphne), ("redis", redis), ("gunicorn", gunicorn))
-                if p
-            },
-        )
+        return load(), cpu_now()
 
     start_snapshot = asyncio.create_task(snapshot_at_start())
     summaries: list[dict] = []
     if args.send == "service":
         sent, summaries = await service_senders(args, env, go_at)
+    elif args.send == "socket":
+        sent = await socket_sender(args, states, conversations, go_at)
     else:
         sent = await http_sender(args, http_port, conversations, cookies, go_at)
     sending_ended = max(i["end"] for i in sent)
     load_before, cpu0 = await start_snapshot
-    cpu1 = {
-        n: tree_cpu_seconds(p.pid)
-        for n, p in (("daphne", daphne), ("redis", redis), ("gunicorn", gunicorn))
-        if p
-    }
+    cpu1 = cpu_now()
     elapsed = time.monotonic() - measured_from
     # Late is not lost: wait until no message frame has arrived for 5 s (at most 120 s).
     waiting_from = changed_at = time.monotonic()
@@ -109,9 +113,11 @@ async def live_run(
         for kind, n in state.frames.items():
             frames[kind] = frames.get(kind, 0) + n
     span = sending_ended - measured_from
-    via = (
-        f"http ({args.http})" if args.send == "http" else f"the service ({args.senders} processes)"
-    )
+    via = {
+        "http": f"http ({args.http})",
+        "socket": "send frames over the authors' own websockets",
+        "service": f"the service ({args.senders} processes)",
+    }[args.send]
     print(
         f"\n=== live delivery, CHANNEL_LAYER={args.layer}"
         f"{' (socket_timeout=None)' if args.no_socket_timeout else ''}"
@@ -129,8 +135,9 @@ async def live_run(
         print(f"  published → delivered          {describe(after_publish)}")
     print(f"send start → delivered           {describe(from_start)}")
     print(f"author's own echo                {describe(echoes)}")
+    recipients = sum(len(by_conversation[i["conversation"]]) - 1 for i in sent)
     print(
-        f"missing deliveries {missing} of {len(sent) * 3} (waited {drain_s:.0f}s after the last "
+        f"missing deliveries {missing} of {recipients} (waited {drain_s:.0f}s after the last "
         f"send), duplicate frames "
         f"{sum(s.duplicates for s in states)}, errors {sum(len(s.errors) for s in states)}, "
         f"closed sockets {sum(1 for s in states if s.closed)}"
@@ -154,13 +161,17 @@ async def live_run(
             f"sender processes CPU: {sum(s.get('cpu_pct', 0) for s in summaries):.1f} % of one core"
         )
     else:
-        statuses: dict[int, int] = {}
+        statuses: dict = {}
         for item in sent:
             statuses[item["status"]] = statuses.get(item["status"], 0) + 1
-        print(f"POST (request → response) {describe(send_ms)}; status {statuses}")
+        what = "POST (request → response)" if args.send == "http" else "send start → ack ('sent')"
+        print(f"{what} {describe(send_ms)}; answers {statuses}")
     for name in cpu0:
-        pct = (cpu1[name] - cpu0[name]) / elapsed * 100
-        print(f"{name} CPU during sending: {pct:.1f} % of one core")
+        used = cpu1[name] - cpu0[name]
+        print(
+            f"{name} CPU during sending: {used / elapsed * 100:.1f} % of one core, "
+            f"{used * 1000 / max(1, len(sent)):.1f} ms per message"
+        )
     print(f"daphne RSS: peak {sampler.peak:.0f} MB, end {rss_mb(daphne.pid):.0f} MB")
     if args.badge:
         print(

@@ -1,5 +1,6 @@
 """Who sends: processes of their own calling ``message_send`` (so they do not share a GIL
-with the clients), or POSTs to the message view as the page sends them."""
+with the clients), POSTs to the message view as the page sent them, or ``send`` frames over
+the author's own websocket as the composer sends them now."""
 
 from __future__ import annotations
 
@@ -234,5 +235,57 @@ async def http_sender(args, port, conversations, cookies, go_at: float) -> list[
         await asyncio.sleep(max(0.0, go_at + i / args.rate - time.monotonic()))
         conversation_id, *user_ids = conversations[i % len(conversations)]
         tasks.append(asyncio.create_task(post(i, conversation_id, rng.choice(user_ids))))
+    await asyncio.gather(*tasks)
+    return sent
+
+
+async def socket_sender(args, states, conversations, go_at: float) -> list[dict]:
+    """``send`` frames at --rate, each over the author's own subscribed websocket, as the
+    composer sends them (its client key: the one the last "sent" frame handed out). "end" is the
+    moment the author's socket has the answer ("sent", or an "error" naming the key)."""
+    by_author = {(s.conversation, s.user_id): s for s in states}
+    rng = random.Random(5)
+    warmup = int(args.rate * 2)
+    sent: list[dict] = []
+    loop = asyncio.get_running_loop()
+
+    async def send(i: int, conversation: int, author: int):
+        state = by_author[(conversation, author)]
+        key, state.next_key = state.next_key or str(uuid.uuid4()), None
+        answered = state.acks[key] = loop.create_future()
+        t_start = time.monotonic()
+        state.proto.send_json(
+            {
+                "type": "send",
+                "conversation": conversation,
+                "body": f"Bench-bericht {i}: hoe gaat het met de wondzorg vandaag?",
+                "client_key": key,
+            }
+        )
+        try:
+            t_end, answer = await asyncio.wait_for(answered, 120)
+        except TimeoutError:
+            state.acks.pop(key, None)
+            t_end, answer = time.monotonic(), {"type": "timeout"}
+        sent.append(
+            {
+                "id": answer.get("message"),
+                "status": answer.get("type"),
+                "conversation": conversation,
+                "author": author,
+                "start": t_start,
+                "commit": None,
+                "published": None,
+                "end": t_end,
+                "warmup": i < warmup,
+            }
+        )
+
+    tasks = []
+    total = warmup + int(args.rate * args.seconds)
+    for i in range(total):
+        await asyncio.sleep(max(0.0, go_at + i / args.rate - time.monotonic()))
+        conversation_id, *user_ids = conversations[i % len(conversations)]
+        tasks.append(asyncio.create_task(send(i, conversation_id, rng.choice(user_ids))))
     await asyncio.gather(*tasks)
     return sent
