@@ -74,6 +74,16 @@ class ActiveMembershipMiddleware:
         return self.get_response(request)
 
 
+def language_for(user, cookies) -> str:
+    """The language of the pages (and of a live socket's messages): the user's choice in their
+    profile, else the language switch's cookie, else Dutch."""
+    supported = {code for code, _name in settings.LANGUAGES}
+    if user is not None and user.is_authenticated and user.language in supported:
+        return user.language
+    cookie = (cookies or {}).get(settings.LANGUAGE_COOKIE_NAME)
+    return cookie if cookie in supported else settings.LANGUAGE_CODE
+
+
 class LanguageMiddleware:
     """Dutch unless the user chose otherwise (profile, or the language switch cookie).
 
@@ -83,16 +93,9 @@ class LanguageMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.supported = {code for code, _name in settings.LANGUAGES}
 
     def __call__(self, request):
-        language = settings.LANGUAGE_CODE
-        cookie = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if cookie in self.supported:
-            language = cookie
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.language in self.supported:
-            language = user.language
+        language = language_for(getattr(request, "user", None), request.COOKIES)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

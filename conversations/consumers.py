@@ -54,6 +54,7 @@ from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from accounts.middleware import language_for
 from accounts.presence import online_atouch
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for
@@ -162,16 +163,6 @@ def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bo
 
 class SendRefused(Exception):
     """A send the composer's form POST would refuse too; the message is the form's."""
-
-
-def _language(scope, user) -> str:
-    """The page's language, as ``LanguageMiddleware`` chooses it: the user's, the language
-    switch's cookie, or Dutch."""
-    supported = {code for code, _name in settings.LANGUAGES}
-    if getattr(user, "language", None) in supported:
-        return user.language
-    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
-    return cookie if cookie in supported else settings.LANGUAGE_CODE
 
 
 def _send_form(content: dict) -> MessageForm:
@@ -399,7 +390,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             "conversation": conversation_id,
             "client_key": client_key[:100] if isinstance(client_key, str) else None,
         }
-        with translation.override(_language(self.scope, self.actor.user)):
+        with translation.override(language_for(self.actor.user, self.scope.get("cookies"))):
             try:
                 form = _send_form(content)
                 message_id = await database_sync_to_async(_send)(

@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership
 from network.models import AccessGrant
+from network.signals import patient_access_changed_send
 
 
 @transaction.atomic
@@ -28,5 +30,19 @@ def access_grant_open(
 
 
 def access_grant_end(*, source: str) -> int:
-    """End the active grant for ``source`` now; how many ended (0 when none was open)."""
-    return AccessGrant.objects.active().filter(source=source).update(ended_at=timezone.now())
+    """End the active grant for ``source`` now; how many ended (0 when none was open). The
+    people it let in are told after commit, so their open pages lose the patient at once."""
+    ended = list(
+        AccessGrant.objects.active()
+        .filter(source=source)
+        .values("pk", "organisation_id", "team_id")
+    )
+    if not ended:
+        return 0
+    AccessGrant.objects.filter(pk__in=[g["pk"] for g in ended]).update(ended_at=timezone.now())
+    for grant in ended:
+        members = Membership.objects.active().filter(organisation_id=grant["organisation_id"])
+        if grant["team_id"]:
+            members = members.filter(teams=grant["team_id"])
+        patient_access_changed_send(user_ids=members.values_list("user_id", flat=True))
+    return len(ended)

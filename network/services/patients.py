@@ -25,7 +25,7 @@ from network.models import (
     Patient,
     PatientSource,
 )
-from network.signals import patient_access_changed
+from network.signals import patient_access_changed_send
 
 PATIENT_FIELDS = (
     "bsn",
@@ -121,14 +121,6 @@ def patient_visibility_set(*, actor: Actor, access: PatientAccess, visible: bool
     return patient
 
 
-def _announce_access_change(user_ids) -> None:
-    """After commit: open live connections of these people re-check what they may see."""
-    ids = list(user_ids)
-    transaction.on_commit(
-        lambda: patient_access_changed.send(sender=Patient, user_ids=ids), robust=True
-    )
-
-
 def _can_join_network(membership: Membership) -> bool:
     organisation = membership.organisation
     return (
@@ -218,7 +210,7 @@ def care_network_end(
     member.ended_by = actor.user
     member.end_reason = reason.strip()[:300]
     member.save(update_fields=["ended_at", "ended_by", "end_reason"])
-    _announce_access_change([member.user_id])
+    patient_access_changed_send(user_ids=[member.user_id])
     access_log_write(
         actor=actor,
         action=AccessAction.DELETE,

@@ -176,6 +176,33 @@ def test_a_grant_is_open_exactly_while_the_referral_is_open(gp, nurse, patient, 
     assert _active_grants(declined) == _active_grants(cancelled) == []
 
 
+def test_when_a_grant_ends_its_receivers_open_pages_are_told_at_once(
+    gp, nurse, team_nurse, team_noord, patient, nursing, django_capture_on_commit_callbacks
+):
+    """Their live sockets look at their rights again (``patient_access_changed``), so a
+    conversation about the patient stops arriving now, not at the next re-check."""
+    from network.signals import patient_access_changed
+
+    told = []
+
+    def listener(sender, user_ids, **kwargs):
+        told.append(sorted(user_ids))
+
+    patient_access_changed.connect(listener)
+    try:
+        whole = refer(gp, patient, nursing)
+        to_team = refer(gp, patient, nursing, team=team_noord)
+        with django_capture_on_commit_callbacks(execute=True):
+            referral_cancel(actor=actor_for(gp), referral=whole)
+        with django_capture_on_commit_callbacks(execute=True):
+            referral_cancel(actor=actor_for(gp), referral=to_team)
+    finally:
+        patient_access_changed.disconnect(listener)
+
+    assert nurse.pk in told[0] and team_nurse.pk in told[0]
+    assert told[1] == [team_nurse.pk]
+
+
 def test_a_grant_to_a_team_lets_only_the_team_see_the_patient(
     login, gp, nurse, team_nurse, team_noord, patient, nursing
 ):
