@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--role", default="", help=argparse.SUPPRESS)
     parser.add_argument("--seed-file", default="", help=argparse.SUPPRESS)
     parser.add_argument("--sender-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seed-offset", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role == "sender":
         sender_main(args)

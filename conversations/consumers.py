@@ -24,6 +24,8 @@ A socket follows its session and its user's rights, as a page request does: befo
 frame or sending a push it makes sure it checked them (``grant_for``: the session row, its idle and
 absolute clocks, the user, the second-factor policy, the memberships) at most ``RECHECK_SECONDS``
 ago, and not before the session's own deadline; without traffic a timer looks at that deadline.
+For busy sockets the process's ``RightsWatch`` does that look for all of them at once, comparing
+fingerprints of those rows, and sends a socket whose rows changed to look again.
 A ping is the exception (``_alive``): it only refreshes the user's own presence key in Redis, so
 it runs no SQL and looks at the session's deadline alone.
 The socket closes with 4401 when the session is over (logout, ended, timed out, user gone) and
@@ -59,7 +61,7 @@ from accounts.presence import online_atouch
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
-from conversations.live_grant import Grant, grant_again, grant_for, secure_grant
+from conversations.live_grant import Grant, fingerprints, grant_again, grant_for, secure_grant
 from conversations.models import Conversation
 from conversations.services.messages import message_send, read_up_to
 from network.access import Actor
@@ -71,6 +73,12 @@ MAX_SUBSCRIPTIONS = 20
 # the services arrive at once over the channel layer; this bounds anything else (an edit in
 # the database, a session row deleted) and costs a handful of queries per socket per window.
 RECHECK_SECONDS = 3.0
+# Each process looks at the fingerprints of all its active sockets' grants (the session row,
+# the user, the memberships, the second factors: four queries for any number of sockets) twice
+# per ``RECHECK_SECONDS``; a socket whose fingerprint is unchanged trusts its grant another
+# window, one whose fingerprint changed looks again at once. The conversations a socket may
+# see are looked at again on this slower clock (and at once when a service says so).
+FULL_CHECK_SECONDS = 30.0
 # A page marks read as messages scroll into view; per socket and conversation the marks are
 # merged and stored at most this often (the first at once), so a burst costs one or two writes.
 READ_EVERY_SECONDS = 1.0
@@ -206,6 +214,47 @@ def _send(grant: Grant, conversation_id: int, form: MessageForm, *, authorised: 
     return message.pk
 
 
+class RightsWatch:
+    """One look for all the sockets of this process, instead of one per socket (hundreds of
+    sockets that each re-read their session, user and memberships every few seconds were most
+    of a busy Daphne's work). Only sockets that were active since the last look are in it."""
+
+    def __init__(self):
+        self.consumers: set[LiveConsumer] = set()
+        self.task: asyncio.Task | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def add(self, consumer: LiveConsumer) -> None:
+        self.consumers.add(consumer)
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.loop is not loop:
+            self.loop, self.task = loop, loop.create_task(self._run())
+
+    def discard(self, consumer: LiveConsumer) -> None:
+        self.consumers.discard(consumer)
+
+    async def _run(self) -> None:
+        while self.consumers:
+            await asyncio.sleep(RECHECK_SECONDS / 2)
+            due = [c for c in list(self.consumers) if c.used and c.fingerprint is not None]
+            if not due:
+                continue
+            for consumer in due:
+                consumer.used = False
+            started = time.time()
+            try:
+                found = await database_sync_to_async(fingerprints)([c.watch_key for c in due])
+            except Exception:
+                # Nothing is extended: each socket falls back to its own look.
+                logger.warning("live socket: rights watch failed", exc_info=True)
+                continue
+            for consumer in due:
+                consumer.watched(found.get(consumer.watch_key), started)
+
+
+RIGHTS_WATCH = RightsWatch()
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     grant: Grant | None = None
     ended = False  # closed by us: nothing more is sent, whatever is still on its way
@@ -242,6 +291,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = session.session_key
         self.session_tag = realtime.session_tag(self.session_key)
         self.checked_until = min(time.time() + RECHECK_SECONDS, self.grant.ends_at)
+        # No fingerprint yet: the first look after the opening window reads one with the grant.
+        self.fingerprint: tuple | None = None
+        self.fully_checked_at = time.time()
+        self.used = False
+        self.watch_key = (self.session_key, self.actor.user.pk)
         self.check_lock = asyncio.Lock()
         self.subscribed: set[int] = set()
         self.about_patients: set[int] = set()  # subscribed and about a patient
@@ -252,6 +306,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.user_group, self.channel_name)
         await self.accept()
         self.watch_task = asyncio.create_task(self._watch())
+        RIGHTS_WATCH.add(self)
         await online_atouch(self.actor.user.pk)
 
     async def disconnect(self, code):
@@ -259,6 +314,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.watch_task is not None:
             self.watch_task.cancel()
+        RIGHTS_WATCH.discard(self)
         await self._leave_groups()
         if self.read_task is not None and not self.read_task.done() and not self.ended:
             # Marks still waiting for their second are stored now, not lost with the page.
@@ -283,6 +339,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.ended:
             return
         self.ended = True
+        RIGHTS_WATCH.discard(self)
         with contextlib.suppress(Disconnected):
             await self.close(code=code)
         await self._leave_groups()
@@ -293,6 +350,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         reached its deadline — or ``now``: something changed (``access.changed``)."""
         if self.ended:
             return False
+        self.used = True
         if not now and time.time() < self.checked_until:
             return True
         async with self.check_lock:
@@ -301,8 +359,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if not now and time.time() < self.checked_until:
                 return True  # looked at while this one waited
             subscribed = set(self.subscribed)
-            grant, keep = await database_sync_to_async(grant_again)(
-                self.scope, self.session_key, subscribed, self.about_patients & subscribed
+            looked_at = time.time()
+            grant, keep, fingerprint = await database_sync_to_async(grant_again)(
+                self.scope,
+                self.session_key,
+                self.actor.user.pk,
+                subscribed,
+                self.about_patients & subscribed,
             )
             if grant is None:
                 await self._end(CLOSE_SESSION_OVER)
@@ -316,6 +379,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.subscribed -= revoked
             self.about_patients -= revoked
             self.grant = grant
+            self.fingerprint, self.fully_checked_at = fingerprint, looked_at
             self.checked_until = min(time.time() + RECHECK_SECONDS, grant.ends_at)
         for conversation_id in revoked:
             await self.channel_layer.group_discard(
@@ -323,6 +387,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.send_json({"type": "revoked", "conversation": conversation_id})
         return True
+
+    def watched(self, fingerprint: tuple | None, at: float) -> None:
+        """The rights watch's look, taken at ``at``: unchanged (and the conversations looked at
+        less than ``FULL_CHECK_SECONDS`` ago) extends the trust window from then; changed (a
+        session ended, a membership edited behind the services' back) looks again now."""
+        if self.ended or self.fingerprint is None:
+            return
+        if fingerprint != self.fingerprint:
+            asyncio.get_running_loop().create_task(self._look_again())
+        elif at - self.fully_checked_at < FULL_CHECK_SECONDS:
+            self.checked_until = max(
+                self.checked_until, min(at + RECHECK_SECONDS, self.grant.ends_at)
+            )
 
     async def _alive(self) -> bool:
         """For a ping, which shows nothing and changes nothing but the user's own presence
@@ -333,6 +410,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if time.time() < self.grant.ends_at:
             return True
         return await self._granted(now=True)
+
+    async def _look_again(self) -> None:
+        try:
+            await self._granted(now=True)
+        except Exception:
+            logger.warning("live socket: session check failed", exc_info=True)
+            await self._end(1011)
 
     async def _watch(self):
         """Close within moments of the session's idle or absolute deadline, traffic or not.

@@ -29,6 +29,8 @@ class ClientState:
         # it arrived; the composer's next key, as the "sent" frame hands it out.
         self.acks: dict[str, asyncio.Future] = {}
         self.next_key: str | None = None
+        # bench_live_goals.py's sequential run: resolved with (moment, id) by the next new message.
+        self.waiter: asyncio.Future | None = None
 
 
 def client_protocol():
@@ -52,6 +54,8 @@ def client_protocol():
                     state.duplicates += 1
                 else:
                     state.received[data["id"]] = now
+                    if state.waiter is not None and not state.waiter.done():
+                        state.waiter.set_result((now, data["id"]))
                 if state.read_frames and data["conversation"] == state.conversation:
                     self.send_json(
                         {"type": "read", "conversation": state.conversation, "message": data["id"]}

@@ -9,24 +9,27 @@ import uuid
 from pathlib import Path
 
 
-def seed_users(count: int):
+def seed_users(count: int, offset: int = 0):
     """Users of ten district-nursing organisations (provider role: may message, no patient data,
-    so no second factor; demo accounts besides). Returns memberships in user order."""
+    so no second factor; demo accounts besides); ``offset`` numbers them after earlier seeds.
+    Returns memberships in user order."""
     from django.contrib.auth.hashers import make_password
 
     from accounts.levels import Role
     from accounts.models import Membership, Organisation, OrganisationKind, User
 
     organisations = Organisation.objects.bulk_create(
-        Organisation(name=f"Wijkverpleging Bench {i}", kind=OrganisationKind.DISTRICT_NURSING)
+        Organisation(
+            name=f"Wijkverpleging Bench {offset + i}", kind=OrganisationKind.DISTRICT_NURSING
+        )
         for i in range(10)
     )
     password = make_password(None)
     users = User.objects.bulk_create(
         User(
-            email=f"live{i}@bench.nl",
+            email=f"live{offset + i}@bench.nl",
             first_name="Bench",
-            last_name=f"Gebruiker {i}",
+            last_name=f"Gebruiker {offset + i}",
             password=password,
             is_demo_account=True,
         )
@@ -37,7 +40,9 @@ def seed_users(count: int):
         for i, user in enumerate(users)
     )
     return list(
-        Membership.objects.select_related("user", "organisation").order_by("user_id")[:count]
+        Membership.objects.filter(user__in=users)
+        .select_related("user", "organisation")
+        .order_by("user_id")
     )
 
 
@@ -86,7 +91,7 @@ def seed_main(args) -> None:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     t0 = time.perf_counter()
-    memberships = seed_users(args.clients)
+    memberships = seed_users(args.clients, args.seed_offset)
     conversations = (
         seed_conversations(memberships, args.conversations) if args.conversations else []
     )
