@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 import time
 import uuid
@@ -61,7 +62,7 @@ from accounts.presence import online_atouch
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
-from conversations.live_grant import Grant, fingerprints, grant_again, grant_for, secure_grant
+from conversations.live_grant import Grant, fingerprints, grant_again, secure_grant
 from conversations.models import Conversation
 from conversations.services.messages import message_send, read_up_to
 from network.access import Actor
@@ -78,7 +79,10 @@ RECHECK_SECONDS = 3.0
 # per ``RECHECK_SECONDS``; a socket whose fingerprint is unchanged trusts its grant another
 # window, one whose fingerprint changed looks again at once. The conversations a socket may
 # see are looked at again on this slower clock (and at once when a service says so).
-FULL_CHECK_SECONDS = 30.0
+FULL_CHECK_SECONDS = 120.0
+# The watch covers the sockets that acted or got a push this recently; a socket quiet for
+# longer looks at its own fingerprint when its window has lapsed.
+WATCH_IDLE_SECONDS = 60.0
 # A page marks read as messages scroll into view; per socket and conversation the marks are
 # merged and stored at most this often (the first at once), so a burst costs one or two writes.
 READ_EVERY_SECONDS = 1.0
@@ -90,6 +94,9 @@ CLOSE_RIGHTS_CHANGED = 4403  # memberships or rights differ: the page reconnects
 # (``CONN_MAX_AGE``, checked before reuse): a Daphne holds at most ``LIVE_DB_THREADS``
 # connections for its sockets, however many sockets it serves.
 DB_THREADS = ThreadPoolExecutor(max_workers=settings.LIVE_DB_THREADS, thread_name_prefix="live-db")
+# The rights watch's own thread (and connection): its look must not queue behind the sockets'
+# work, or busy sockets' trust windows lapse and each looks for itself again.
+WATCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-watch")
 
 
 def database_sync_to_async(func):
@@ -103,8 +110,9 @@ def database_sync_to_async(func):
 
 
 def db_threads_close() -> None:
-    """Close the connection each of ``DB_THREADS`` keeps (a test that drops its database, a
-    process that shuts down). One call per thread: each waits until every thread has one."""
+    """Close the connection each of ``DB_THREADS`` and the watch's thread keeps (a test that
+    drops its database, a process that shuts down). One call per thread: each waits until every
+    thread has one."""
     count = settings.LIVE_DB_THREADS
     barrier = threading.Barrier(count)
 
@@ -114,6 +122,7 @@ def db_threads_close() -> None:
 
     for future in [DB_THREADS.submit(close) for _thread in range(count)]:
         future.result()
+    WATCH_THREAD.submit(connections.close_all).result()
 
 
 MAX_ID = 2**62  # ids are bigint: anything larger is not an id
@@ -217,7 +226,7 @@ def _send(grant: Grant, conversation_id: int, form: MessageForm, *, authorised: 
 class RightsWatch:
     """One look for all the sockets of this process, instead of one per socket (hundreds of
     sockets that each re-read their session, user and memberships every few seconds were most
-    of a busy Daphne's work). Only sockets that were active since the last look are in it."""
+    of a busy Daphne's work). Only sockets active in the last ``WATCH_IDLE_SECONDS`` are in it."""
 
     def __init__(self):
         self.consumers: set[LiveConsumer] = set()
@@ -236,14 +245,18 @@ class RightsWatch:
     async def _run(self) -> None:
         while self.consumers:
             await asyncio.sleep(RECHECK_SECONDS / 2)
-            due = [c for c in list(self.consumers) if c.used and c.fingerprint is not None]
+            started = time.time()
+            due = [
+                c
+                for c in list(self.consumers)
+                if c.used_at > started - WATCH_IDLE_SECONDS and c.fingerprint is not None
+            ]
             if not due:
                 continue
-            for consumer in due:
-                consumer.used = False
-            started = time.time()
             try:
-                found = await database_sync_to_async(fingerprints)([c.watch_key for c in due])
+                found = await _database_sync_to_async(
+                    fingerprints, thread_sensitive=False, executor=WATCH_THREAD
+                )([c.watch_key for c in due])
             except Exception:
                 # Nothing is extended: each socket falls back to its own look.
                 logger.warning("live socket: rights watch failed", exc_info=True)
@@ -281,20 +294,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await super().send_json(content, close=close)
 
     async def connect(self):
-        session = self.scope["session"]
-        self.grant = await database_sync_to_async(grant_for)(
-            self.scope, session, self.scope["user"]
+        user, key = self.scope["user"], self.scope["session"].session_key
+        if user is None or not user.is_authenticated or not key:
+            await self.close(code=CLOSE_SESSION_OVER)
+            return
+        # The session read afresh after its fingerprint (as every later look), not the copy the
+        # middleware read before: the fingerprint then never trusts older rows than the grant's.
+        opened_at = time.time()
+        self.grant, _keep, self.fingerprint = await database_sync_to_async(grant_again)(
+            self.scope, key, user.pk, set(), set()
         )
         if self.grant is None:
             await self.close(code=CLOSE_SESSION_OVER)
             return
-        self.session_key = session.session_key
+        self.session_key = key
         self.session_tag = realtime.session_tag(self.session_key)
         self.checked_until = min(time.time() + RECHECK_SECONDS, self.grant.ends_at)
-        # No fingerprint yet: the first look after the opening window reads one with the grant.
-        self.fingerprint: tuple | None = None
-        self.fully_checked_at = time.time()
-        self.used = False
+        self.full_check_due = self._full_check_due(opened_at)
+        self.used_at = 0.0
         self.watch_key = (self.session_key, self.actor.user.pk)
         self.check_lock = asyncio.Lock()
         self.subscribed: set[int] = set()
@@ -350,7 +367,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         reached its deadline — or ``now``: something changed (``access.changed``)."""
         if self.ended:
             return False
-        self.used = True
+        self.used_at = time.time()
         if not now and time.time() < self.checked_until:
             return True
         async with self.check_lock:
@@ -358,6 +375,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return False
             if not now and time.time() < self.checked_until:
                 return True  # looked at while this one waited
+            if not now and await self._unchanged():
+                return True
             subscribed = set(self.subscribed)
             looked_at = time.time()
             grant, keep, fingerprint = await database_sync_to_async(grant_again)(
@@ -379,7 +398,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.subscribed -= revoked
             self.about_patients -= revoked
             self.grant = grant
-            self.fingerprint, self.fully_checked_at = fingerprint, looked_at
+            self.fingerprint, self.full_check_due = fingerprint, self._full_check_due(looked_at)
             self.checked_until = min(time.time() + RECHECK_SECONDS, grant.ends_at)
         for conversation_id in revoked:
             await self.channel_layer.group_discard(
@@ -387,6 +406,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.send_json({"type": "revoked", "conversation": conversation_id})
         return True
+
+    async def _unchanged(self) -> bool:
+        """A lapsed window of a socket that was quiet a while (the watch only looks at busy
+        ones): its own fingerprint, four small queries, instead of the full look — unless the
+        conversations are due to be looked at again."""
+        looked_at = time.time()
+        if self.fingerprint is None or looked_at >= self.full_check_due:
+            return False
+        found = await database_sync_to_async(fingerprints)([self.watch_key])
+        if found.get(self.watch_key) != self.fingerprint:
+            return False
+        self.checked_until = max(
+            self.checked_until, min(looked_at + RECHECK_SECONDS, self.grant.ends_at)
+        )
+        return True
+
+    @staticmethod
+    def _full_check_due(looked_at: float) -> float:
+        """Spread over the second half of the window: sockets opened together (a restart, a
+        busy morning) must not all look again in the same second."""
+        return looked_at + FULL_CHECK_SECONDS * random.uniform(0.5, 1.0)
 
     def watched(self, fingerprint: tuple | None, at: float) -> None:
         """The rights watch's look, taken at ``at``: unchanged (and the conversations looked at
@@ -396,7 +436,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         if fingerprint != self.fingerprint:
             asyncio.get_running_loop().create_task(self._look_again())
-        elif at - self.fully_checked_at < FULL_CHECK_SECONDS:
+        elif at < self.full_check_due:
             self.checked_until = max(
                 self.checked_until, min(at + RECHECK_SECONDS, self.grant.ends_at)
             )
