@@ -41,18 +41,13 @@ import asyncio
 import contextlib
 import logging
 import random
-import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 from autobahn.exception import Disconnected
-from channels.db import database_sync_to_async as _database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.http import Http404
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -63,6 +58,11 @@ from conversations import realtime, selectors
 from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
 from conversations.live_grant import Grant, fingerprints, grant_again, secure_grant
+from conversations.live_process import (
+    ReadMarks,
+    RightsWatch,
+    database_sync_to_async,
+)
 from conversations.models import Conversation
 from conversations.services.messages import message_send, read_up_to
 from network.access import Actor
@@ -80,9 +80,6 @@ RECHECK_SECONDS = 3.0
 # window, one whose fingerprint changed looks again at once. The conversations a socket may
 # see are looked at again on this slower clock (and at once when a service says so).
 FULL_CHECK_SECONDS = 120.0
-# The watch covers the sockets that acted or got a push this recently; a socket quiet for
-# longer looks at its own fingerprint when its window has lapsed.
-WATCH_IDLE_SECONDS = 60.0
 # A page marks read as messages scroll into view; per socket and conversation the marks are
 # merged and stored at most this often (the first at once), so a burst costs one or two writes.
 READ_EVERY_SECONDS = 1.0
@@ -90,40 +87,8 @@ CLOSE_SESSION_OVER = 4401  # logged out, ended, timed out, deactivated: the page
 CLOSE_RIGHTS_CHANGED = 4403  # memberships or rights differ: the page reconnects
 
 
-# The threads that do the sockets' database work, each with one persistent connection
-# (``CONN_MAX_AGE``, checked before reuse): a Daphne holds at most ``LIVE_DB_THREADS``
-# connections for its sockets, however many sockets it serves.
-DB_THREADS = ThreadPoolExecutor(max_workers=settings.LIVE_DB_THREADS, thread_name_prefix="live-db")
-# The rights watch's own thread (and connection): its look must not queue behind the sockets'
-# work, or busy sockets' trust windows lapse and each looks for itself again.
-WATCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-watch")
-
-
-def database_sync_to_async(func):
-    """Database work of a socket, on ``DB_THREADS`` rather than the one thread that Django's
-    sync views share: hundreds of sockets must not queue behind each other (or behind a page
-    request) for their reads and subscriptions. Every call here is independent of thread
-    identity (no transactions span calls). Channels' wrapper does what a request's signals do
-    around each call: a connection that is broken, left in a transaction or older than
-    ``CONN_MAX_AGE`` is closed; a healthy one stays for the next call on that thread."""
-    return _database_sync_to_async(func, thread_sensitive=False, executor=DB_THREADS)
-
-
-def db_threads_close() -> None:
-    """Close the connection each of ``DB_THREADS`` and the watch's thread keeps (a test that
-    drops its database, a process that shuts down). One call per thread: each waits until every
-    thread has one."""
-    count = settings.LIVE_DB_THREADS
-    barrier = threading.Barrier(count)
-
-    def close():
-        barrier.wait(timeout=10)
-        connections.close_all()
-
-    for future in [DB_THREADS.submit(close) for _thread in range(count)]:
-        future.result()
-    WATCH_THREAD.submit(connections.close_all).result()
-
+RIGHTS_WATCH = RightsWatch(lambda: RECHECK_SECONDS / 2)
+READ_MARKS = ReadMarks(READ_EVERY_SECONDS)
 
 MAX_ID = 2**62  # ids are bigint: anything larger is not an id
 
@@ -223,51 +188,6 @@ def _send(grant: Grant, conversation_id: int, form: MessageForm, *, authorised: 
     return message.pk
 
 
-class RightsWatch:
-    """One look for all the sockets of this process, instead of one per socket (hundreds of
-    sockets that each re-read their session, user and memberships every few seconds were most
-    of a busy Daphne's work). Only sockets active in the last ``WATCH_IDLE_SECONDS`` are in it."""
-
-    def __init__(self):
-        self.consumers: set[LiveConsumer] = set()
-        self.task: asyncio.Task | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def add(self, consumer: LiveConsumer) -> None:
-        self.consumers.add(consumer)
-        loop = asyncio.get_running_loop()
-        if self.task is None or self.task.done() or self.loop is not loop:
-            self.loop, self.task = loop, loop.create_task(self._run())
-
-    def discard(self, consumer: LiveConsumer) -> None:
-        self.consumers.discard(consumer)
-
-    async def _run(self) -> None:
-        while self.consumers:
-            await asyncio.sleep(RECHECK_SECONDS / 2)
-            started = time.time()
-            due = [
-                c
-                for c in list(self.consumers)
-                if c.used_at > started - WATCH_IDLE_SECONDS and c.fingerprint is not None
-            ]
-            if not due:
-                continue
-            try:
-                found = await _database_sync_to_async(
-                    fingerprints, thread_sensitive=False, executor=WATCH_THREAD
-                )([c.watch_key for c in due])
-            except Exception:
-                # Nothing is extended: each socket falls back to its own look.
-                logger.warning("live socket: rights watch failed", exc_info=True)
-                continue
-            for consumer in due:
-                consumer.watched(found.get(consumer.watch_key), started)
-
-
-RIGHTS_WATCH = RightsWatch()
-
-
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     grant: Grant | None = None
     ended = False  # closed by us: nothing more is sent, whatever is still on its way
@@ -333,6 +253,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.watch_task.cancel()
         RIGHTS_WATCH.discard(self)
         await self._leave_groups()
+        if any(user == self.actor.user.pk for user, _c in READ_MARKS.pending):
+            await READ_MARKS.flush()
         if self.read_task is not None and not self.read_task.done() and not self.ended:
             # Marks still waiting for their second are stored now, not lost with the page.
             self.read_task.cancel()
@@ -502,7 +424,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         elif frame["type"] == "subscribe":
             await self._subscribe(frame["conversation"], frame.get("after") or 0)
         elif frame["type"] == "read":
-            self._queue_read(frame["conversation"], frame["message"])
+            if frame["conversation"] in self.subscribed:
+                READ_MARKS.add(self.actor.user.pk, frame["conversation"], frame["message"])
+            else:
+                self._queue_read(frame["conversation"], frame["message"])
         elif frame["type"] == "send":
             await self._send(frame["conversation"], content)
 

@@ -160,6 +160,16 @@ def read_changed(user_id: int, conversation_id: int) -> None:
     _publish([(user_group(user_id), {"type": "inbox.changed", "conversation": conversation_id})])
 
 
+def reads_changed(marks: list[tuple[int, int]]) -> None:
+    """``read_changed`` for many (user, conversation) marks, in one publish."""
+    _publish(
+        [
+            (user_group(user_id), {"type": "inbox.changed", "conversation": conversation_id})
+            for user_id, conversation_id in marks
+        ]
+    )
+
+
 def conversation_changed(conversation_id: int) -> None:
     _publish([(conversation_group(conversation_id), {"type": "conversation.changed"})])
 

@@ -150,7 +150,8 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Threads (and so persistent database connections) per Daphne for the sockets' database work
-# (conversations.consumers.DB_THREADS): short queries on a 2-core machine gain nothing from more.
+# (conversations.live_process.DB_THREADS; the rights watch has one more): short queries on a
+# 2-core machine gain nothing from more.
 LIVE_DB_THREADS = env.int("LIVE_DB_THREADS", 4, minimum=1)
 
 REDIS_URL = env.str("REDIS_URL", None)

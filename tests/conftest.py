@@ -52,7 +52,7 @@ def _socket_connections_closed():
     """The sockets' database threads keep their connections (as in a Daphne): close them after
     each test, so the next one counts its own and the test database can be dropped."""
     yield
-    from conversations.consumers import DB_THREADS, db_threads_close
+    from conversations.live_process import DB_THREADS, db_threads_close
 
     if DB_THREADS._threads:  # only when a test used a socket
         db_threads_close()

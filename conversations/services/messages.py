@@ -296,6 +296,42 @@ def read_up_to(*, user, conversation: Conversation, message_id: int) -> None:
         transaction.on_commit(lambda: realtime.read_changed(user.pk, conversation.pk))
 
 
+def read_marks_store(marks: dict[tuple[int, int], int]) -> list[tuple[int, int]]:
+    """Many read marks, ``{(user id, conversation id): message id}``, in one statement with the
+    rules of ``read_up_to`` (never backwards, never past the last message): what a process's
+    open pages marked read in the last second. Only the sockets' subscribed conversations come
+    here (authorised when subscribed). Returns the (user, conversation) marks that moved; their
+    readers' other pages hear of it after commit, in one publish."""
+    marks = {key: message_id for key, message_id in marks.items() if message_id > 0}
+    if not marks:
+        return []
+    values = ", ".join(["(%s, %s, %s)"] * len(marks))
+    params: list = []
+    for (user_id, conversation_id), message_id in sorted(marks.items()):
+        params += [user_id, conversation_id, message_id]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    # Only placeholders are put into the text; the values go as parameters.
+    sql = (
+        "INSERT INTO conversations_readstate "  # noqa: S608
+        "(conversation_id, user_id, last_read_message_id, read_at, is_flagged) "
+        "SELECT c.id, m.column1, CASE WHEN c.last_message_id < m.column3 "
+        "THEN c.last_message_id ELSE m.column3 END, %s, false "
+        f"FROM (VALUES {values}) AS m "
+        "JOIN conversations_conversation c ON c.id = m.column2 "
+        "WHERE c.last_message_id > 0 "
+        "ON CONFLICT (conversation_id, user_id) DO UPDATE SET "
+        "last_read_message_id = excluded.last_read_message_id, read_at = excluded.read_at "
+        "WHERE conversations_readstate.last_read_message_id < excluded.last_read_message_id "
+        "RETURNING user_id, conversation_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params])
+        moved = [(row[0], row[1]) for row in cursor.fetchall()]
+    if moved:
+        transaction.on_commit(lambda: realtime.reads_changed(moved))
+    return moved
+
+
 def flag_set(*, actor: Actor, conversation: Conversation, flagged: bool) -> None:
     ReadState.objects.update_or_create(
         conversation=conversation, user=actor.user, defaults={"is_flagged": flagged}

@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from django.contrib.sessions.models import Session
 
 from accounts.models import Membership
-from conversations import consumers
+from conversations import consumers, live_process
 from tests.conversations.conftest import send, start
 from tests.conversations.test_consumer_rights import (
     RIGHTS_CHANGED,
@@ -37,16 +37,16 @@ def conversation(gp, nurse, shared_patient):
 
 @pytest.fixture
 def counted(monkeypatch):
-    """How often a socket read its grant in full, and how often the watch looked."""
+    """How often a socket read its grant in full, and how often the process's watch looked."""
     calls = {"grant_again": 0, "fingerprints": 0}
-    for name in calls:
-        original = getattr(consumers, name)
+    for module, name in ((consumers, "grant_again"), (live_process, "fingerprints")):
+        original = getattr(module, name)
 
         def wrapper(*args, _name=name, _original=original, **kwargs):
             calls[_name] += 1
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(consumers, name, wrapper)
+        monkeypatch.setattr(module, name, wrapper)
     monkeypatch.setattr(consumers, "RECHECK_SECONDS", WINDOW)
     return calls
 

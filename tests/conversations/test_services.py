@@ -25,6 +25,7 @@ from conversations.services.messages import (
     inbox_member_add,
     inbox_member_remove,
     message_send,
+    read_marks_store,
     read_up_to,
 )
 from network.models import CareNetworkMember, CareNetworkReason
@@ -312,6 +313,38 @@ def test_a_read_mark_is_one_statement_first_time_and_after(
     state = ReadState.objects.get(conversation=conversation, user=nurse)
     assert state.last_read_message_id == second.pk  # not past the last message, not back
     assert (len(moved), len(unmoved)) == (1, 0)  # other pages are told only when it moved
+
+
+def test_many_read_marks_are_one_statement_with_the_same_rules(
+    gp, nurse, colleague, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """What a process's open pages marked read in a second: one upsert for all of them,
+    forward only and never past the last message; only the marks that moved are told."""
+    one = start(gp, nurse, colleague)
+    other = start(gp, nurse)
+    other.refresh_from_db()
+    first = one.messages.get()
+    second = send(gp, one, "En nog iets")
+    read_up_to(user=colleague, conversation=one, message_id=second.pk)  # already further
+
+    marks = {
+        (nurse.pk, one.pk): second.pk + 1000,  # past the last message: up to the last
+        (colleague.pk, one.pk): first.pk,  # backwards: stays
+        (nurse.pk, other.pk): other.last_message_id,
+        (gp.pk, 10**12): 5,  # no such conversation: nothing
+    }
+    with django_assert_num_queries(1), django_capture_on_commit_callbacks(execute=True) as told:
+        moved = read_marks_store(marks)
+
+    assert sorted(moved) == sorted([(nurse.pk, one.pk), (nurse.pk, other.pk)])
+    assert len(told) == 1  # one publish for all of them
+    states = {
+        (s.user_id, s.conversation_id): s.last_read_message_id for s in ReadState.objects.all()
+    }
+    assert states[(nurse.pk, one.pk)] == second.pk
+    assert states[(colleague.pk, one.pk)] == second.pk
+    assert states[(nurse.pk, other.pk)] == other.last_message_id
+    assert (gp.pk, 10**12) not in states
 
 
 def test_the_author_has_read_their_own_message(gp, nurse):
