@@ -53,6 +53,15 @@ from live.stack import Stack, StatementCount
 from procs import describe, load, percentile, stop
 
 
+async def connect_spread(states: list[ClientState], stack: Stack) -> float:
+    """Each client to one of the stack's Daphnes in turn (as a proxy in front of them would)."""
+    ports = stack.live_ports
+    groups = [states[n :: len(ports)] for n in range(len(ports))]
+    t0 = time.perf_counter()
+    await asyncio.gather(*(connect_all(g, port) for g, port in zip(groups, ports, strict=True)))
+    return time.perf_counter() - t0
+
+
 async def post(port: int, conversation: int, cookie: str, body: str) -> tuple[int, int | None]:
     """The composer's htmx form POST (a new connection, as bench_live.py's http sender)."""
     csrf = "c" * 32
@@ -81,7 +90,7 @@ async def sequential(
     cookies = seeded["cookies"]
     sender = ClientState(sender_id, cookies[sender_id], conversation_id)
     receiver = ClientState(receiver_id, cookies[receiver_id], conversation_id)
-    await connect_all([sender, receiver], stack.live_port)
+    await connect_spread([sender, receiver], stack)
     loop = asyncio.get_running_loop()
     pings = asyncio.create_task(pinger([sender, receiver], time.monotonic() + 3600))
     delivered, answered, statuses = [], [], {}
@@ -172,7 +181,7 @@ async def knee(stack: Stack, seeded: dict, mode: str, rates: list[float], second
         for conversation_id, *user_ids in seeded["conversations"]
         for user_id in user_ids
     ]
-    await connect_all(states, stack.live_port)
+    await connect_spread(states, stack)
     by_conversation: dict[int, list[ClientState]] = {}
     for state in states:
         by_conversation.setdefault(state.conversation, []).append(state)
@@ -250,7 +259,8 @@ async def knee(stack: Stack, seeded: dict, mode: str, rates: list[float], second
 
 
 async def idle(stack: Stack, seeded: dict, hold: int) -> dict:
-    daphne = stack.pid("daphne")
+    """Idle sockets on the first Daphne only (the goal is per Daphne)."""
+    daphne = stack.pids("daphne")[0]
     states = [ClientState(user_id, cookie) for user_id, cookie in seeded["cookies"].items()]
     base = rss_mb(daphne)
     connect_s = await connect_all(states, stack.live_port)
@@ -329,12 +339,18 @@ async def run_tree(stack: Stack, modes: list[str], args, idle_sizes: list[int]) 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before", default="cbc5286", help="commit before the change")
+    parser.add_argument(
+        "--before-modes", default="http", help="socket too, for a before that has the send frame"
+    )
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--count", type=int, default=100, help="messages in the counting pass")
     parser.add_argument("--rates", default="25,50,100,150,200,250")
     parser.add_argument("--rate-seconds", type=float, default=15)
     parser.add_argument("--knee-first-mode-only", action="store_true")
     parser.add_argument("--idle", type=int, default=2000)
+    parser.add_argument(
+        "--daphnes", type=int, default=1, help="Daphne processes after the change (before: 1)"
+    )
     parser.add_argument("--stretch", type=int, default=0, help="also this many idle (after)")
     parser.add_argument("--hold", type=int, default=60)
     parser.add_argument("--only", choices=["before", "after"], default=None)
@@ -359,7 +375,7 @@ def main() -> None:
             check=True,
         )
         trees = [
-            ("before", before_tree, ["http"], [args.idle]),
+            ("before", before_tree, args.before_modes.split(","), [args.idle]),
             (
                 "after",
                 ROOT,
@@ -371,6 +387,7 @@ def main() -> None:
             if args.only and name != args.only:
                 continue
             stack = Stack(name, tree, tmp, redis_url, redis.pid)
+            stack.daphnes = args.daphnes if name == "after" else 1
             try:
                 results[name] = asyncio.run(run_tree(stack, modes, args, idle_sizes))
             finally:

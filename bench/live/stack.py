@@ -49,6 +49,7 @@ class Stack:
 
     def __init__(self, name: str, tree: Path, tmp: Path, redis_url: str, redis_pid: int):
         self.name, self.tree, self.redis_pid = name, tree, redis_pid
+        self.daphnes = 1  # Daphne processes; the clients are dealt out over them
         self.db = f"regiozorg_goals_{name}"
         self.dir = tmp / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -140,7 +141,9 @@ class Stack:
             wait_for_port(port, process)
 
     def start(self, *, web_workers: int = 2, web_threads: int = 4) -> None:
-        self.web_port, self.live_port = free_port(), free_port()
+        self.web_port = free_port()
+        self.live_ports = [free_port() for _ in range(self.daphnes)]
+        self.live_port = self.live_ports[0]
         python = sys.executable
         self._start(
             "gunicorn",
@@ -151,14 +154,15 @@ class Stack:
             ],
             self.web_port,
         )
-        self._start(
-            "daphne",
-            [
-                *(python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.live_port)),
-                "regiozorg.asgi:application",
-            ],
-            self.live_port,
-        )
+        for n, port in enumerate(self.live_ports):
+            self._start(
+                "daphne" if n == 0 else f"daphne{n + 1}",
+                [
+                    *(python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+                    "regiozorg.asgi:application",
+                ],
+                port,
+            )
         self._start(
             "celery",
             [python, "-m", "celery", "-A", "regiozorg", "worker", "-l", "warning"],
@@ -172,13 +176,16 @@ class Stack:
         self.processes.clear()
 
     def cpu(self) -> dict[str, float]:
-        cpu = {name: tree_cpu_seconds(p.pid) for name, p in self.processes.items()}
+        cpu: dict[str, float] = {}
+        for name, process in self.processes.items():
+            key = "daphne" if name.startswith("daphne") else name  # all Daphnes together
+            cpu[key] = cpu.get(key, 0.0) + tree_cpu_seconds(process.pid)
         cpu["redis"] = cpu_seconds(self.redis_pid)
         cpu["postgresql"] = postgres_cpu_seconds()
         return cpu
 
-    def pid(self, name: str) -> int:
-        return self.processes[name].pid
+    def pids(self, prefix: str) -> list[int]:
+        return [p.pid for name, p in self.processes.items() if name.startswith(prefix)]
 
     def log_errors(self) -> list[str]:
         lines = []
