@@ -410,6 +410,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         ping = isinstance(content, dict) and content.get("type") == "ping"
         if not (await self._alive() if ping else await self._granted()):
             return
+        if (
+            ping
+            and content.keys() <= {"type", "away"}
+            and content.get("away", False)
+            in (
+                True,
+                False,
+            )
+        ):
+            # The page's own ping, every 30 s from every open page: no form to build for it.
+            await self._ping(content.get("away", False))
+            return
         form = FrameForm(content if isinstance(content, dict) else {})
         if not form.is_valid():
             await self.send_json({"type": "error", "error": "invalid frame"})
@@ -417,10 +429,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         frame = form.cleaned_data
         if frame["type"] == "ping":
-            # Presence only: a ping is no session activity, or an open page would keep its
-            # session alive past the idle timeout. One Redis write, no database.
-            await online_atouch(self.actor.user.pk, away=frame["away"])
-            await self.send_json({"type": "pong"})
+            await self._ping(frame["away"])
         elif frame["type"] == "subscribe":
             await self._subscribe(frame["conversation"], frame.get("after") or 0)
         elif frame["type"] == "read":
@@ -430,6 +439,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 self._queue_read(frame["conversation"], frame["message"])
         elif frame["type"] == "send":
             await self._send(frame["conversation"], content)
+
+    async def _ping(self, away: bool) -> None:
+        """Presence only: a ping is no session activity, or an open page would keep its session
+        alive past the idle timeout. One Redis write, no database."""
+        await online_atouch(self.actor.user.pk, away=away)
+        await self.send_json({"type": "pong"})
 
     async def _send(self, conversation_id: int, content: dict) -> None:
         """Store a message and ack it to this socket only; everyone subscribed (this page,

@@ -27,7 +27,8 @@ def _knee(rows: list[dict]) -> str:
 def _idle(x: dict) -> str:
     return (
         f"{x['daphne_pct']:.1f} % of a core, {x['rss_mb']:.0f} MB, {x['kb_per_socket']:.0f} kB "
-        f"(PostgreSQL {x['postgresql_pct']:.1f} %; closed {x['closed']}, pongs {x['pongs']})"
+        f"(PostgreSQL {x['postgresql_pct']:.1f} %; {x['sockets']} open, "
+        f"{x.get('refused', 0)} did not open, closed {x['closed']}, pongs {x['pongs']})"
     )
 
 
