@@ -47,7 +47,7 @@ from pathlib import Path
 from live.clients import PING_SECONDS, ClientState, connect_all, pinger
 from live.goals_report import report
 from live.machine import cpu_seconds, machine, raise_file_limit, rss_mb
-from live.senders import MESSAGE_ID, http_sender, socket_sender
+from live.senders import composer_post, http_sender, socket_sender
 from live.servers import ROOT, start_redis
 from live.stack import Stack, StatementCount
 from procs import describe, load, percentile, stop
@@ -60,27 +60,6 @@ async def connect_spread(states: list[ClientState], stack: Stack) -> float:
     t0 = time.perf_counter()
     await asyncio.gather(*(connect_all(g, port) for g, port in zip(groups, ports, strict=True)))
     return time.perf_counter() - t0
-
-
-async def post(port: int, conversation: int, cookie: str, body: str) -> tuple[int, int | None]:
-    """The composer's htmx form POST (a new connection, as bench_live.py's http sender)."""
-    csrf = "c" * 32
-    form = f"body={body.replace(' ', '+')}&client_key={uuid.uuid4()}"
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
-        (
-            f"POST /gesprekken/{conversation}/berichten/ HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"
-            f"Cookie: {cookie}; regiozorg_csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n"
-            "HX-Request: true\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-            f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n{form}"
-        ).encode()
-    )
-    await writer.drain()
-    data = await reader.read()
-    writer.close()
-    found = MESSAGE_ID.search(data)
-    return (int(data.split(b" ", 2)[1]) if data else 0), (int(found.group(1)) if found else None)
 
 
 async def sequential(
@@ -114,7 +93,10 @@ async def sequential(
             t_answer, answer = await asyncio.wait_for(ack, 10)
             status = answer.get("type")
         else:
-            status, _id = await post(stack.web_port, conversation_id, cookies[sender_id], body)
+            form = f"body={body.replace(' ', '+')}&client_key={uuid.uuid4()}"
+            status, _data = await composer_post(
+                stack.web_port, conversation_id, cookies[sender_id], form
+            )
             t_answer = time.monotonic()
         try:
             t_delivered, _message = await asyncio.wait_for(receiver.waiter, 10)

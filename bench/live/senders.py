@@ -186,56 +186,81 @@ async def service_senders(args, env, go_at: float) -> tuple[list[dict], list[dic
     return [i for items, _ in results for i in items], [summary for _, summary in results]
 
 
-async def http_sender(args, port, conversations, cookies, go_at: float) -> list[dict]:
-    """POST to the message view through Daphne (htmx form, as the page sends), at --rate."""
-    csrf = "".join(random.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=32))
+async def composer_post(port: int, conversation: int, cookie: str, form: str) -> tuple[int, bytes]:
+    """The composer's htmx form POST (``form``: the url-encoded fields) on a new connection;
+    returns the status and the response."""
+    csrf = "c" * 32
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        (
+            f"POST /gesprekken/{conversation}/berichten/ HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"
+            f"Cookie: {cookie}; regiozorg_csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n"
+            "HX-Request: true\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(form)}\r\nConnection: close\r\n\r\n{form}"
+        ).encode()
+    )
+    await writer.drain()
+    data = await reader.read()
+    writer.close()
+    return (int(data.split(b" ", 2)[1]) if data else 0), data
+
+
+def message_id_in(data: bytes) -> int | None:
+    found = MESSAGE_ID.search(data)
+    return int(found.group(1)) if found else None
+
+
+async def _at_rate(args, conversations, go_at: float, send) -> None:
+    """``send(i, conversation, author)`` at --rate for --seconds after a 2-s warm-up, each
+    author one of the conversation's participants at random."""
     rng = random.Random(5)
-    warmup = int(args.rate * 2)
+    tasks = []
+    for i in range(int(args.rate * 2) + int(args.rate * args.seconds)):
+        await asyncio.sleep(max(0.0, go_at + i / args.rate - time.monotonic()))
+        conversation_id, *user_ids = conversations[i % len(conversations)]
+        tasks.append(asyncio.create_task(send(i, conversation_id, rng.choice(user_ids))))
+    await asyncio.gather(*tasks)
+
+
+def _sent(i: int, args, conversation: int, author: int, start: float, end: float, **answer):
+    return {
+        **answer,
+        "conversation": conversation,
+        "author": author,
+        "start": start,
+        "commit": None,
+        "published": None,
+        "end": end,
+        "warmup": i < int(args.rate * 2),
+    }
+
+
+async def http_sender(args, port, conversations, cookies, go_at: float) -> list[dict]:
+    """POST to the message view (htmx form, as the page sends), at --rate."""
     sent: list[dict] = []
 
     async def post(i: int, conversation: int, author: int):
-        body = (
+        form = (
             f"body=Bench-bericht+{i}%3A+hoe+gaat+het+met+de+wondzorg+vandaag%3F"
             f"&client_key={uuid.uuid4()}"
         )
         t_start = time.monotonic()
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(
-            (
-                f"POST /gesprekken/{conversation}/berichten/ HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"
-                f"Cookie: {cookies[author]}; regiozorg_csrftoken={csrf}\r\n"
-                f"X-CSRFToken: {csrf}\r\nHX-Request: true\r\n"
-                "Content-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}"
-            ).encode()
-        )
-        await writer.drain()
-        data = await reader.read()
-        writer.close()
-        t_end = time.monotonic()
-        found = MESSAGE_ID.search(data)
+        status, data = await composer_post(port, conversation, cookies[author], form)
         sent.append(
-            {
-                "id": int(found.group(1)) if found else None,
-                "status": int(data.split(b" ", 2)[1]) if data else 0,
-                "conversation": conversation,
-                "author": author,
-                "start": t_start,
-                "commit": None,
-                "published": None,
-                "end": t_end,
-                "warmup": i < warmup,
-            }
+            _sent(
+                i,
+                args,
+                conversation,
+                author,
+                t_start,
+                time.monotonic(),
+                id=message_id_in(data),
+                status=status,
+            )
         )
 
-    tasks = []
-    total = warmup + int(args.rate * args.seconds)
-    for i in range(total):
-        await asyncio.sleep(max(0.0, go_at + i / args.rate - time.monotonic()))
-        conversation_id, *user_ids = conversations[i % len(conversations)]
-        tasks.append(asyncio.create_task(post(i, conversation_id, rng.choice(user_ids))))
-    await asyncio.gather(*tasks)
+    await _at_rate(args, conversations, go_at, post)
     return sent
 
 
@@ -244,8 +269,6 @@ async def socket_sender(args, states, conversations, go_at: float) -> list[dict]
     composer sends them (its client key: the one the last "sent" frame handed out). "end" is the
     moment the author's socket has the answer ("sent", or an "error" naming the key)."""
     by_author = {(s.conversation, s.user_id): s for s in states}
-    rng = random.Random(5)
-    warmup = int(args.rate * 2)
     sent: list[dict] = []
     loop = asyncio.get_running_loop()
 
@@ -268,24 +291,17 @@ async def socket_sender(args, states, conversations, go_at: float) -> list[dict]
             state.acks.pop(key, None)
             t_end, answer = time.monotonic(), {"type": "timeout"}
         sent.append(
-            {
-                "id": answer.get("message"),
-                "status": answer.get("type"),
-                "conversation": conversation,
-                "author": author,
-                "start": t_start,
-                "commit": None,
-                "published": None,
-                "end": t_end,
-                "warmup": i < warmup,
-            }
+            _sent(
+                i,
+                args,
+                conversation,
+                author,
+                t_start,
+                t_end,
+                id=answer.get("message"),
+                status=answer.get("type"),
+            )
         )
 
-    tasks = []
-    total = warmup + int(args.rate * args.seconds)
-    for i in range(total):
-        await asyncio.sleep(max(0.0, go_at + i / args.rate - time.monotonic()))
-        conversation_id, *user_ids = conversations[i % len(conversations)]
-        tasks.append(asyncio.create_task(send(i, conversation_id, rng.choice(user_ids))))
-    await asyncio.gather(*tasks)
+    await _at_rate(args, conversations, go_at, send)
     return sent

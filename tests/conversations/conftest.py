@@ -144,3 +144,12 @@ def login(secure_client):
         return clients[user.pk]
 
     return _login
+
+
+@pytest.fixture
+def conversation(gp, nurse, shared_patient):
+    """The GP and the district nurse about a shared patient; its first message is stored (the
+    live tests' conversation; a test module may define its own)."""
+    conversation = start(gp, nurse, patient=shared_patient, subject="Wond linkervoet")
+    conversation.refresh_from_db()  # last_message_id was set on a locked copy
+    return conversation

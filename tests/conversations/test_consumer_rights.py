@@ -69,14 +69,6 @@ async def no_message(socket) -> None:
 
 
 @pytest.fixture
-def conversation(gp, nurse, shared_patient):
-    """The GP and the district nurse about a shared patient."""
-    conversation = start(gp, nurse, patient=shared_patient, subject="Wond linkervoet")
-    conversation.refresh_from_db()
-    return conversation
-
-
-@pytest.fixture
 def doctor_assistant(practice):
     """Level E of De Linde with patient-data access: sees the practice's own patients."""
     user = UserFactory(email="doktersassistent@delinde.nl", first_name="Durkje", last_name="Bos")

@@ -112,14 +112,6 @@ def ids(frames: list[dict]) -> list[int]:
     return [frame["id"] for frame in frames if frame["type"] == "message"]
 
 
-@pytest.fixture
-def conversation(gp, nurse, shared_patient):
-    """The GP and the district nurse about a shared patient; its first message is stored."""
-    conversation = start(gp, nurse, patient=shared_patient, subject="Wond linkervoet")
-    conversation.refresh_from_db()  # last_message_id was set on a locked copy
-    return conversation
-
-
 # --- Who may connect ------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 
 from accounts.models import Membership
 from conversations import consumers, live_process
-from tests.conversations.conftest import send, start
+from tests.conversations.conftest import send
 from tests.conversations.test_consumer_rights import (
     RIGHTS_CHANGED,
     SESSION_OVER,
@@ -26,13 +26,6 @@ from tests.conversations.test_consumers import connected, cookie_header
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WINDOW = 0.4  # RECHECK_SECONDS in these tests
-
-
-@pytest.fixture
-def conversation(gp, nurse, shared_patient):
-    conversation = start(gp, nurse, patient=shared_patient, subject="Wond linkervoet")
-    conversation.refresh_from_db()
-    return conversation
 
 
 @pytest.fixture
