@@ -26,7 +26,11 @@ from accounts.validators import bsn_is_valid
 
 BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn"
 HIS_PATIENT_SYSTEM = "https://regiozorg.nl/fhir/NamingSystem/his-patientnummer"
+# Dutch GP systems and nl-core code episodes in ICPC-1-NL (NHG), with subcodes such as T90.02;
+# ICPC-2 is what some systems outside the Netherlands send.
+ICPC1NL_SYSTEM = "http://hl7.org/fhir/sid/icpc-1-nl"
 ICPC2_SYSTEM = "http://hl7.org/fhir/sid/icpc-2"
+SNOMED_SYSTEM = "http://snomed.info/sct"
 ATC_SYSTEM = "http://www.whocc.no/atc"
 LOINC_SYSTEM = "http://loinc.org"
 NHG_TABLE_45_SYSTEM = (
