@@ -117,6 +117,30 @@ class FailoverCache(RedisCache):
             key, value, timeout, version
         )
 
+    async def aset_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        """``set_many`` on the caller's event loop: one pipelined round trip for all the keys
+        (the presence of every page a Daphne serves, once a second). Returns the keys not set,
+        as ``set_many`` does (none)."""
+        if not data:
+            return []
+        if not self.redis_down:
+            seconds = self.get_backend_timeout(timeout)
+            try:
+                pipe = self._async_client().pipeline(transaction=False)
+                for key, value in data.items():
+                    redis_key = self.make_and_validate_key(key, version=version)
+                    if seconds == 0:
+                        pipe.delete(redis_key)
+                    else:
+                        pipe.set(redis_key, self._cache._serializer.dumps(value), ex=seconds)
+                await pipe.execute()
+                return []
+            except REDIS_DOWN as exc:
+                self._went_down(exc)
+        return await sync_to_async(self._fallback.set_many, thread_sensitive=False)(
+            data, timeout, version
+        )
+
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call("add", key, value, timeout, version)
 

@@ -99,6 +99,19 @@ async def online_atouch(user_id: int, *, away: bool = False) -> None:
         logger.warning("presence not stored for user %s", user_id, exc_info=True)
 
 
+async def online_atouch_many(states: dict[int, bool]) -> None:
+    """``online_atouch`` for many users (user id -> away) in one Redis round trip."""
+    from django.core.cache import cache
+
+    try:
+        await cache.aset_many(
+            {_online_key(user_id): AWAY if away else ONLINE for user_id, away in states.items()},
+            _ONLINE_TTL,
+        )
+    except Exception:
+        logger.warning("presence not stored for %d users", len(states), exc_info=True)
+
+
 def online_states(user_ids) -> dict[int, str]:
     """online / away / offline per user, in one cache round trip."""
     from django.core.cache import cache

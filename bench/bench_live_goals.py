@@ -372,6 +372,8 @@ def main() -> None:
                 continue
             stack = Stack(name, tree, tmp, redis_url, redis.pid)
             stack.daphnes = args.daphnes if name == "after" else 1
+            # Before: Daphne's default protocol ping (every 20 s), as it was deployed then.
+            stack.ping_interval = 60 if name == "after" else 20
             try:
                 results[name] = asyncio.run(run_tree(stack, modes, args, idle_sizes))
             finally:

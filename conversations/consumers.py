@@ -45,6 +45,7 @@ import time
 import uuid
 
 from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django import forms
 from django.core.exceptions import ValidationError
@@ -59,6 +60,7 @@ from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
 from conversations.live_grant import Grant, fingerprints, grant_again, secure_grant
 from conversations.live_process import (
+    Presence,
     ReadMarks,
     RightsWatch,
     database_sync_to_async,
@@ -89,6 +91,8 @@ CLOSE_RIGHTS_CHANGED = 4403  # memberships or rights differ: the page reconnects
 
 RIGHTS_WATCH = RightsWatch(lambda: RECHECK_SECONDS / 2)
 READ_MARKS = ReadMarks(READ_EVERY_SECONDS)
+# Pings that change nobody's state are written together, once a second.
+PRESENCE = Presence(1.0)
 
 MAX_ID = 2**62  # ids are bigint: anything larger is not an id
 
@@ -199,6 +203,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         finally:
             if self.watch_task is not None:
                 self.watch_task.cancel()
+
+    async def dispatch(self, message):
+        """Channels' dispatch without its ``close_old_connections`` before every frame and
+        every push: that is a hop to the thread Django's sync code shares, for each of them,
+        while this consumer's database work runs on ``live_process``'s threads, whose wrapper
+        closes a broken or aged connection around each call. (The other database users here,
+        Channels' session and auth middleware, do the same around their own calls.)"""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     @property
     def actor(self) -> Actor:
@@ -442,8 +457,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _ping(self, away: bool) -> None:
         """Presence only: a ping is no session activity, or an open page would keep its session
-        alive past the idle timeout. One Redis write, no database."""
-        await online_atouch(self.actor.user.pk, away=away)
+        alive past the idle timeout. No database; in Redis, written together with the other
+        pages' pings unless it changes the user's state."""
+        await PRESENCE.touch(self.actor.user.pk, away)
         await self.send_json({"type": "pong"})
 
     async def _send(self, conversation_id: int, content: dict) -> None:

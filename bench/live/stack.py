@@ -50,6 +50,7 @@ class Stack:
     def __init__(self, name: str, tree: Path, tmp: Path, redis_url: str, redis_pid: int):
         self.name, self.tree, self.redis_pid = name, tree, redis_pid
         self.daphnes = 1  # Daphne processes; the clients are dealt out over them
+        self.ping_interval = 60  # Daphne's protocol ping, as docker-compose.yml runs it
         self.db = f"regiozorg_goals_{name}"
         self.dir = tmp / name
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +160,7 @@ class Stack:
                 "daphne" if n == 0 else f"daphne{n + 1}",
                 [
                     *(python, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)),
+                    *("--ping-interval", str(self.ping_interval)),
                     "regiozorg.asgi:application",
                 ],
                 port,

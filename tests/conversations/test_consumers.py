@@ -15,6 +15,7 @@ means ``QUIET`` seconds of silence.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -525,6 +526,85 @@ def test_a_ping_runs_no_sql_and_shows_the_user_online(nurse, conversation, cooki
     assert seen == statements == []
     assert connections_opened == []
     assert online_states([nurse.pk]) == {nurse.pk: ONLINE}
+
+
+def test_pings_that_change_nothing_are_written_together_and_a_change_at_once(
+    nurse, cookie_of, monkeypatch
+):
+    """Every open page pings every 30 s. A ping that repeats the user's state waits for the
+    process's next presence write (one pipelined Redis round trip a second for all pages); a
+    ping that changes it (away, back) is written at once, so colleagues see it as it happens."""
+    from accounts.presence import AWAY, online_states
+    from conversations import consumers, live_process
+
+    writes = []
+    touch, touch_many = live_process.online_atouch, live_process.online_atouch_many
+
+    async def counted_touch(user_id, **kwargs):
+        writes.append(1)
+        return await touch(user_id, **kwargs)
+
+    async def counted_touch_many(states):
+        writes.append(len(states))
+        return await touch_many(states)
+
+    monkeypatch.setattr(live_process, "online_atouch", counted_touch)
+    monkeypatch.setattr(live_process, "online_atouch_many", counted_touch_many)
+    # A longer wait than the server's second, so the twenty pings surely fall in one window.
+    monkeypatch.setattr(consumers.PRESENCE, "every", 3.0)
+    cookie = cookie_of(nurse)
+
+    async def scenario():
+        async with connected(cookie) as first, connected(cookie) as second:
+            for _n in range(10):
+                for socket in (first, second):
+                    await socket.send(type="ping", away=False)
+                    assert await socket.next("pong") == {"type": "pong"}
+            pinged = len(writes)
+            await asyncio.sleep(3.3)  # the process's next presence write
+            batched = writes[pinged:]
+            await second.send(type="ping", away=True)
+            await second.next("pong")
+            away_now = await db(online_states)([nurse.pk])
+            return pinged, batched, away_now
+
+    pinged, batched, away_now = async_to_sync(scenario)()
+    # The first ping (a user this process had not written): at once; the other nineteen
+    # pings: one write of one key.
+    assert pinged == 1
+    assert batched == [1]
+    assert away_now == {nurse.pk: AWAY}
+    assert online_states([nurse.pk]) == {nurse.pk: AWAY}
+
+
+def test_frames_and_pushes_make_no_hop_to_close_old_connections(
+    nurse, gp, conversation, cookie_of, monkeypatch
+):
+    """Channels' consumers close old database connections on Django's shared sync thread
+    before every frame and every push: a thread hop each, for a socket whose database work
+    runs on its own threads. Ours do not."""
+    from channels import consumer as channels_consumer
+
+    hops = []
+
+    async def counted():
+        hops.append(1)
+
+    monkeypatch.setattr(channels_consumer, "aclose_old_connections", counted)
+    cookie = cookie_of(nurse)
+
+    async def scenario():
+        async with connected(cookie) as socket:
+            await socket.subscribe(conversation.pk, after=conversation.last_message_id)
+            await socket.rest()
+            await socket.send(type="ping", away=False)
+            await socket.next("pong")
+            await db(send)(gp, conversation, "Nieuw bericht")
+            return await socket.next("message")
+
+    pushed = async_to_sync(scenario)()
+    assert "Nieuw bericht" in pushed["html"]
+    assert hops == []
 
 
 def test_a_burst_of_read_marks_is_stored_at_most_twice_and_ends_at_the_highest(
