@@ -25,6 +25,15 @@ class AGBCodeValidator:
 
 validate_agb_code = AGBCodeValidator()
 
+# The URA number (UZI register) of a care organisation: eight digits.
+validate_ura_number = RegexValidator(
+    regex=r"^\d{8}$", message=_("A URA number consists of exactly 8 digits."), code="invalid_ura"
+)
+# A care provider's UZI number (UZI register): nine digits.
+validate_uzi_number = RegexValidator(
+    regex=r"^\d{9}$", message=_("A UZI number consists of exactly 9 digits."), code="invalid_uzi"
+)
+
 validate_phone = RegexValidator(
     regex=r"^\+?[0-9][0-9 \-]{8,18}[0-9]$",
     message=_("Enter a phone number of 10 digits, for example 06 12345678 or 058 - 123 45 67."),

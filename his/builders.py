@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from django.utils import timezone
 from fhir.resources.R4B.communication import Communication
 
-from his.fhir import AGB_SYSTEM, URI_SYSTEM, icpc_coding, patient_identifiers
+from his.fhir import (
+    URI_SYSTEM,
+    icpc_coding,
+    organization_resource,
+    own_identifier,
+    patient_resource,
+    practitioner_resource,
+    practitioner_role_resource,
+)
 
 # Continuation lines of S are indented, so the HIS shows one S block.
 INDENT = "   "
@@ -28,17 +36,93 @@ INDENT = "   "
 class ExportPatient:
     formal_name: str
     birth_date: datetime.date
+    surname: str
+    uuid: uuid.UUID
     bsn: str = ""
     his_id: str = ""
+    initials: str = ""
+    first_name: str = ""
+    infix: str = ""
+    gender: str = "unknown"
 
     @classmethod
     def of(cls, patient) -> ExportPatient:
         return cls(
             formal_name=patient.formal_name,
             birth_date=patient.birth_date,
+            surname=patient.surname,
+            uuid=patient.uuid,
             bsn=patient.bsn,
             his_id=patient.his_id,
+            initials=patient.initials,
+            first_name=patient.first_name,
+            infix=patient.infix,
+            gender=patient.gender,
         )
+
+
+@dataclass(frozen=True)
+class ExportOrganisation:
+    """An organisation as the export names it (``organization_resource`` reads these)."""
+
+    name: str
+    uuid: uuid.UUID
+    agb_code: str = ""
+    ura_number: str = ""
+    is_active: bool = True
+    phone: str = ""
+    street: str = ""
+    postal_code: str = ""
+    city: str = ""
+
+    @classmethod
+    def of(cls, organisation) -> ExportOrganisation:
+        return cls(
+            name=organisation.name,
+            uuid=organisation.uuid,
+            agb_code=organisation.agb_code,
+            ura_number=organisation.ura_number,
+            is_active=organisation.is_active,
+            phone=organisation.phone,
+            street=organisation.street,
+            postal_code=organisation.postal_code,
+            city=organisation.city,
+        )
+
+
+@dataclass(frozen=True)
+class ExportProfessional:
+    """A care provider as the export names them (``practitioner_resource`` reads these)."""
+
+    full_name: str
+    last_name: str
+    uuid: uuid.UUID
+    initials: str = ""
+    first_name: str = ""
+    infix: str = ""
+    agb_code: str = ""
+    uzi_number: str = ""
+
+    @classmethod
+    def of(cls, user) -> ExportProfessional:
+        return cls(
+            full_name=user.full_name,
+            last_name=user.last_name,
+            uuid=user.uuid,
+            initials=user.initials,
+            first_name=user.first_name,
+            infix=user.infix,
+            agb_code=user.agb_code,
+            uzi_number=user.uzi_number,
+        )
+
+
+@dataclass(frozen=True)
+class ExportAuthor:
+    """Who wrote what is exported, for the organisation they worked for (a PractitionerRole)."""
+
+    professional: ExportProfessional
+    organisation: ExportOrganisation
 
 
 @dataclass(frozen=True)
@@ -55,7 +139,8 @@ class ExportContent:
     """Everything one export says, gathered by the service of the app that exports.
 
     ``kind`` names what is exported in the note ("Gesprek", "Consultatie"), ``number`` is its
-    number in Regiozorg, so the GP can find it back."""
+    number in Regiozorg, so the GP can find it back. ``based_on`` is a Reference by identifier
+    (``{"type": "ServiceRequest", "identifier": …}``)."""
 
     key: uuid.UUID
     created_at: datetime.datetime
@@ -63,13 +148,16 @@ class ExportContent:
     number: int
     subject: str
     started_at: datetime.datetime
-    practice_name: str
-    practice_agb: str
+    practice: ExportOrganisation
     patient: ExportPatient
     participants: tuple[tuple[str, str], ...]  # (name, organisation)
     messages: tuple[ExportMessage, ...]
     icpc_code: str = ""
     icpc_title: str = ""
+    # Feedback on a referral: written by someone of the receiving organisation, sent to the
+    # practice, based on the referral's ServiceRequest (its business identifier).
+    author: ExportAuthor | None = None
+    based_on: dict | None = None
 
 
 def _local(moment: datetime.datetime) -> datetime.datetime:
@@ -127,39 +215,74 @@ def soep_note_build(content: ExportContent) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _contained_parties(content: ExportContent) -> tuple[list[dict], dict, list[dict]]:
+    """(contained resources, sender, recipients): the practice alone when it exports its own
+    conversation; the author (PractitionerRole with Practitioner and Organization) as sender
+    and the practice as recipient when feedback of a partner is exported."""
+    practice = organization_resource(content.practice, "practice")
+    practice_ref = {"reference": "#practice", "display": content.practice.name}
+    if content.author is None:
+        return [practice], practice_ref, []
+    person, organisation = content.author.professional, content.author.organisation
+    role = practitioner_role_resource(
+        person,
+        organisation,
+        practitioner={"reference": "#author", "display": person.full_name},
+        organization={"reference": "#author-organization", "display": organisation.name},
+        local_id="author-role",
+    )
+    contained = [
+        practitioner_resource(person, "author"),
+        organization_resource(organisation, "author-organization"),
+        role,
+        practice,
+    ]
+    sender = {
+        "reference": "#author-role",
+        "display": f"{person.full_name} ({organisation.name})",
+    }
+    return contained, sender, [practice_ref]
+
+
 def fhir_communication_build(content: ExportContent, *, note: str) -> dict:
     """A FHIR R4 Communication (JSON dict) of the export, validated before it is returned.
 
-    The patient is named by BSN and HIS number in a contained Patient (a reference holds one
-    identifier; the HIS matches on whichever it knows); ``identifier`` is the export's
-    idempotency key, so a resent Communication is recognisably the same one.
+    The patient is a contained nl-core Patient named by BSN, HIS number and this installation's
+    identifier, with the name parts (a reference holds one identifier; the HIS matches on
+    whichever it knows); the parties are contained nl-core resources (``_contained_parties``).
+    ``identifier`` is the export's idempotency key, in this installation's system and as a URI,
+    so a resent Communication is recognisably the same one.
     """
     patient = content.patient
-    identifiers = patient_identifiers(bsn=patient.bsn, his_id=patient.his_id)
-    contained_patient = {
-        "resourceType": "Patient",
-        "id": "patient",
-        "name": [{"text": patient.formal_name}],
-        "birthDate": patient.birth_date.isoformat(),
+    # The id right after resourceType, where a reader looks for it.
+    contained_patient = {"resourceType": "Patient", "id": "patient"} | patient_resource(
+        patient, his_number=True
+    )
+    subject = {
+        "reference": "#patient",
+        "identifier": contained_patient["identifier"][0],
+        "display": patient.formal_name,
     }
-    subject = {"reference": "#patient", "display": patient.formal_name}
-    if identifiers:
-        contained_patient["identifier"] = identifiers
-        subject["identifier"] = identifiers[0]
-    sender = {"display": content.practice_name}
-    if content.practice_agb:
-        sender["identifier"] = {"system": AGB_SYSTEM, "value": content.practice_agb}
+    parties, sender, recipients = _contained_parties(content)
     resource = {
         "resourceType": "Communication",
-        "contained": [contained_patient],
-        "identifier": [{"system": URI_SYSTEM, "value": f"urn:uuid:{content.key}"}],
+        "contained": [contained_patient, *parties],
+        "identifier": [
+            own_identifier(content.key),
+            {"system": URI_SYSTEM, "value": f"urn:uuid:{content.key}"},
+        ],
+    }
+    if content.based_on:
+        resource["basedOn"] = [content.based_on]
+    resource |= {
         "status": "completed",
         "subject": subject,
         "topic": {"text": content.subject},
         "sent": _local(content.created_at).isoformat(timespec="seconds"),
-        "sender": sender,
-        "note": [{"text": note}],
     }
+    if recipients:
+        resource["recipient"] = recipients
+    resource["sender"] = sender
     if content.icpc_code:
         coding = icpc_coding(content.icpc_code, content.icpc_title or None)
         resource["reasonCode"] = [{"coding": [coding], "text": _diagnosis(content)}]
@@ -171,5 +294,6 @@ def fhir_communication_build(content: ExportContent, *, note: str) -> dict:
             }
             for m in content.messages
         ]
+    resource["note"] = [{"text": note}]
     Communication.model_validate(resource)  # raises if we built something invalid
     return resource

@@ -27,15 +27,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind
 
-# ICPC-2: a chapter letter and a two-digit component ("T90"); Dutch HISes add an extension
-# after a dot ("T90.02"). Only the letters ICPC-2 uses, so an ICD-10 code ("E11") is caught.
+# ICPC-1-NL (the NHG's ICPC, which Dutch HISes and nl-core use): a chapter letter and a
+# two-digit component ("T90"), with a subcode after a dot ("T90.02"). Only the chapter letters
+# of ICPC, so an ICD-10 code ("E11") is caught.
 ICPC_CODE_RE = re.compile(r"^[ABDFHKLNPRSTUWXYZ]\d{2}(\.\d{1,2})?$")
 # Plain HTTP only to this machine: the test receiver. Anything else carries patient data.
 HTTP_ALLOWED_HOSTS = {"127.0.0.1"}
 
 
 def icpc_code_normalise(value: str) -> str:
-    return (value or "").strip().upper()
+    """Upper case, a decimal comma as a dot: " t90,02 " is ICPC-1-NL subcode "T90.02"."""
+    return (value or "").strip().upper().replace(",", ".")
 
 
 def validate_icpc_code(value: str) -> None:

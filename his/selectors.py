@@ -23,3 +23,21 @@ def his_exports_of(*, model: type[Model], ids) -> QuerySet[HisExport]:
         source_type__model=model._meta.model_name,
         source_id__in=ids,
     )
+
+
+def icpc_title_for(*, patient, code: str) -> str:
+    """The title the practice's own HIS gave this ICPC code for this patient (its episode
+    list): the code itself, else its main code (T90 for T90.02); an active episode first."""
+    if not code:
+        return ""
+    base = code.split(".", 1)[0]
+    rows = list(
+        patient.episodes.filter(icpc_code__in={code, base})
+        .order_by("status", "-start_date", "pk")
+        .values_list("icpc_code", "title")
+    )
+    for wanted in (code, base):
+        for row_code, title in rows:
+            if row_code == wanted:
+                return title
+    return ""

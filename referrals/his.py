@@ -15,11 +15,20 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from his.builders import ExportContent, ExportMessage, ExportPatient, fhir_communication_build
+from his.builders import (
+    ExportAuthor,
+    ExportContent,
+    ExportMessage,
+    ExportOrganisation,
+    ExportPatient,
+    ExportProfessional,
+    fhir_communication_build,
+)
 from his.models import HisExport, icpc_code_normalise, validate_icpc_code
-from his.selectors import his_exports_of
+from his.selectors import his_exports_of, icpc_title_for
 from his.services import his_export_store, his_note_file
 from network.access import Actor
+from referrals.fhir import service_request_identifier
 from referrals.models import Feedback, Referral
 from referrals.states import Party, parties_of
 
@@ -35,8 +44,25 @@ def _lines(text: str) -> list[str]:
     return [f"{INDENT}{line.rstrip()}" for line in (text or "").splitlines() if line.strip()]
 
 
+def _evaluation(feedback: Feedback, icpc_code: str, icpc_title: str) -> tuple[str, list[str]]:
+    """(the E line, the lines under it). With a code, the line names it with its title: the
+    patient's episode title from the HIS, else the conclusion's first line (then not repeated
+    below), so a GP never reads a bare code."""
+    conclusion = _lines(feedback.conclusion)
+    if icpc_code and not icpc_title and conclusion:
+        icpc_title, conclusion = _conclusion_title(feedback), conclusion[1:]
+    line = "E: " + (" ".join(p for p in (icpc_code, icpc_title) if p) or "-")
+    return line, conclusion
+
+
+def _conclusion_title(feedback: Feedback) -> str:
+    conclusion = _lines(feedback.conclusion)
+    return conclusion[0].strip() if conclusion else ""
+
+
 def feedback_note_build(feedback: Feedback, *, icpc_code: str = "", icpc_title: str = "") -> str:
     referral = feedback.referral
+    evaluation, conclusion = _evaluation(feedback, icpc_code, icpc_title)
     at = timezone.localtime(feedback.created_at).strftime("%d-%m-%Y")
     lines = [
         f"S: Terugkoppeling ({feedback.get_kind_display()}) van {feedback.organisation.name}, "
@@ -45,8 +71,8 @@ def feedback_note_build(feedback: Feedback, *, icpc_code: str = "", icpc_title: 
         *_lines(referral.question),
         "O:" + ("" if feedback.findings else " -"),
         *_lines(feedback.findings),
-        "E: " + (" ".join(p for p in (icpc_code, icpc_title) if p) or "-"),
-        *_lines(feedback.conclusion),
+        evaluation,
+        *conclusion,
         "P:",
         *_lines(feedback.treatment_plan),
     ]
@@ -71,7 +97,9 @@ def _feedback_text(feedback: Feedback) -> str:
     return "\n".join(f"{label}: {text.strip()}" for label, text in parts if text.strip())
 
 
-def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportContent:
+def _content(
+    feedback: Feedback, *, key: uuid.UUID, icpc_code: str, icpc_title: str
+) -> ExportContent:
     referral = feedback.referral
     patient = referral.patient
     return ExportContent(
@@ -82,8 +110,7 @@ def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportCon
         number=referral.pk,
         subject=f"Terugkoppeling verwijzing naar {referral.to_organisation.name}",
         started_at=feedback.created_at,
-        practice_name=referral.practice.name,
-        practice_agb=referral.practice.agb_code,
+        practice=ExportOrganisation.of(referral.practice),
         patient=ExportPatient.of(patient),
         participants=((feedback.author.full_name, feedback.organisation.name),),
         messages=(
@@ -95,6 +122,17 @@ def _content(feedback: Feedback, *, key: uuid.UUID, icpc_code: str) -> ExportCon
             ),
         ),
         icpc_code=icpc_code,
+        icpc_title=icpc_title,
+        # Written by the nurse for her organisation, to the practice, on the referral.
+        author=ExportAuthor(
+            professional=ExportProfessional.of(feedback.author),
+            organisation=ExportOrganisation.of(feedback.organisation),
+        ),
+        based_on={
+            "type": "ServiceRequest",
+            "identifier": service_request_identifier(referral),
+            "display": f"Verwijzing naar {referral.to_organisation.name}",
+        },
     )
 
 
@@ -107,7 +145,8 @@ def feedback_his_export_create(
     icpc_code = icpc_code_normalise(icpc_code)
     validate_icpc_code(icpc_code)
     key = uuid.uuid4()
-    note = feedback_note_build(feedback, icpc_code=icpc_code)
+    icpc_title = icpc_title_for(patient=referral.patient, code=icpc_code)
+    note = feedback_note_build(feedback, icpc_code=icpc_code, icpc_title=icpc_title)
     return his_export_store(
         actor=actor,
         source=feedback,
@@ -115,7 +154,13 @@ def feedback_his_export_create(
         key=key,
         note=note,
         resource=fhir_communication_build(
-            _content(feedback, key=key, icpc_code=icpc_code), note=note
+            _content(
+                feedback,
+                key=key,
+                icpc_code=icpc_code,
+                icpc_title=icpc_title or (_conclusion_title(feedback) if icpc_code else ""),
+            ),
+            note=note,
         ),
         icpc_code=icpc_code,
         data="referral_feedback",

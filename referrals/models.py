@@ -8,6 +8,7 @@ to), so the history of a referral can be shown and checked.
 from __future__ import annotations
 
 import re
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -112,6 +113,9 @@ class Referral(models.Model):
     )
     # The form's key: pressing *Verwijzing versturen* twice gives one referral.
     client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # The referral's identity at the receiver (its ServiceRequest and Task), never a database
+    # number: the same in every delivery of this referral, different in every installation.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("referral")

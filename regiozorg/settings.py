@@ -8,6 +8,7 @@ start-up with a message naming the variable (see ``regiozorg/env.py``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -345,6 +346,17 @@ NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)
 # New messages are checked for e-mail once per conversation, this long after the first of a burst.
 NOTIFY_DELAY_SECONDS = env.int("NOTIFY_DELAY_SECONDS", 60, minimum=0)
 EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+# Every FHIR resource Regiozorg sends carries a business identifier in this installation's own
+# naming system (the value is a UUID kept on the object), so a receiver that hears from several
+# regions' installations keeps their referrals apart and a second step updates the same record.
+# One per installation: an OID (urn:oid:2.16.528.…) or an https URI the care group owns.
+FHIR_IDENTIFIER_SYSTEM = env.str(
+    "FHIR_IDENTIFIER_SYSTEM", "https://regiozorg.example/fhir/NamingSystem/ontwikkeling"
+)
+if not re.fullmatch(r"urn:oid:[0-2](\.(0|[1-9]\d*))+|https://[^\s|]+", FHIR_IDENTIFIER_SYSTEM):
+    raise ImproperlyConfigured(
+        "FHIR_IDENTIFIER_SYSTEM must be an OID (urn:oid:2.16.528.…) or an https:// URI."
+    )
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False

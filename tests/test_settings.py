@@ -62,6 +62,9 @@ def settings_values(env: dict, *names: str) -> dict:
         ({"SESSION_IDLE_TIMEOUT_MINUTES": "half an hour"}, "SESSION_IDLE_TIMEOUT_MINUTES"),
         ({"SESSION_ABSOLUTE_LIFETIME_HOURS": "0"}, "SESSION_ABSOLUTE_LIFETIME_HOURS"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
+        # Each installation's FHIR identifiers: an OID or an https URI, nothing vaguer.
+        ({"FHIR_IDENTIFIER_SYSTEM": "regiozorg-friesland"}, "FHIR_IDENTIFIER_SYSTEM"),
+        ({"FHIR_IDENTIFIER_SYSTEM": "urn:oid:2.16.abc"}, "FHIR_IDENTIFIER_SYSTEM"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_LAYER": "fast"}, "CHANNEL_LAYER"),
     ],

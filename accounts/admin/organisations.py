@@ -103,7 +103,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name", "agb_code", "city", "email"]
     inlines = [TeamInline]
     fieldsets = [
-        (None, {"fields": ["name", "kind", "agb_code", "is_active"]}),
+        (None, {"fields": ["name", "kind", "agb_code", "ura_number", "is_active"]}),
         (_("Address and contact"), {"fields": ["street", "postal_code", "city", "phone", "email"]}),
         (_("Proposed by a practice"), {"fields": ["proposed_by", "confirmed_at"]}),
     ]

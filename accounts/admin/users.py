@@ -117,6 +117,7 @@ class UserAdmin(DjangoUserAdmin):
                     "infix",
                     "last_name",
                     "agb_code",
+                    "uzi_number",
                     "mobile",
                     "functions",
                     "working_days",

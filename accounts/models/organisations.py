@@ -5,13 +5,20 @@ The tables keep the names they had when these models lived in the network app.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.levels import Capability, Level, OrganisationKind, Role, capabilities_for
-from accounts.validators import validate_agb_code, validate_phone, validate_postal_code
+from accounts.validators import (
+    validate_agb_code,
+    validate_phone,
+    validate_postal_code,
+    validate_ura_number,
+)
 
 
 class Organisation(models.Model):
@@ -20,6 +27,11 @@ class Organisation(models.Model):
     agb_code = models.CharField(
         _("AGB code"), max_length=8, blank=True, validators=[validate_agb_code]
     )
+    ura_number = models.CharField(
+        _("URA number"), max_length=8, blank=True, validators=[validate_ura_number]
+    )
+    # Its identity in FHIR (with settings.FHIR_IDENTIFIER_SYSTEM), never a database number.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     street = models.CharField(_("street and number"), max_length=200, blank=True)
     postal_code = models.CharField(
         _("postal code"), max_length=7, blank=True, validators=[validate_postal_code]
@@ -79,6 +91,8 @@ class Team(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     is_active = models.BooleanField(_("active"), default=True)
+    # Its identity in FHIR (an Organization, part of its organisation's).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         db_table = "network_team"

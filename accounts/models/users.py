@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -11,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.validators import validate_agb_code, validate_phone
+from accounts.validators import validate_agb_code, validate_phone, validate_uzi_number
 
 MAX_FUNCTIONS = 3
 
@@ -115,6 +116,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     agb_code = models.CharField(
         _("personal AGB code"), max_length=8, blank=True, validators=[validate_agb_code]
     )
+    uzi_number = models.CharField(
+        _("UZI number"), max_length=9, blank=True, validators=[validate_uzi_number]
+    )
+    # Their identity in FHIR (a Practitioner), never a database number.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     mobile = models.CharField(
         _("mobile number"), max_length=20, blank=True, validators=[validate_phone]
     )

@@ -24,12 +24,13 @@ from conversations.models import Conversation
 from his.builders import (
     ExportContent,
     ExportMessage,
+    ExportOrganisation,
     ExportPatient,
     fhir_communication_build,
     soep_note_build,
 )
 from his.models import HisExport, icpc_code_normalise, validate_icpc_code
-from his.selectors import his_exports_of
+from his.selectors import his_exports_of, icpc_title_for
 from his.services import his_export_store, his_note_file
 from network.access import Actor, relationship_of, sees_own_practice_patients
 from network.access_log import access_log_write
@@ -66,23 +67,6 @@ def his_export_require(*, actor: Actor, conversation: Conversation) -> None:
 # --- Export -----------------------------------------------------------------------------------
 
 
-def _icpc_title(conversation: Conversation, code: str) -> str:
-    """The title the practice's own HIS gave this code for this patient (its episode list)."""
-    if not code:
-        return ""
-    base = code.split(".", 1)[0]
-    rows = list(
-        conversation.patient.episodes.filter(icpc_code__in={code, base})
-        .order_by("status", "-start_date", "pk")
-        .values_list("icpc_code", "title")
-    )
-    for wanted in (code, base):
-        for row_code, title in rows:
-            if row_code == wanted:
-                return title
-    return ""
-
-
 def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> ExportContent:
     patient = conversation.patient
     participants = tuple(
@@ -110,13 +94,12 @@ def _content(conversation: Conversation, *, key: uuid.UUID, icpc_code: str) -> E
         number=conversation.pk,
         subject=conversation.subject,
         started_at=conversation.created_at,
-        practice_name=patient.practice.name,
-        practice_agb=patient.practice.agb_code,
+        practice=ExportOrganisation.of(patient.practice),
         patient=ExportPatient.of(patient),
         participants=participants,
         messages=messages,
         icpc_code=icpc_code,
-        icpc_title=_icpc_title(conversation, icpc_code),
+        icpc_title=icpc_title_for(patient=patient, code=icpc_code),
     )
 
 

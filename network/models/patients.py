@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -58,6 +60,8 @@ class Patient(models.Model):
         limit_choices_to={"kind": OrganisationKind.GP_PRACTICE},
     )
     his_id = models.CharField(_("HIS patient number"), max_length=64, blank=True)
+    # The patient's identity in what Regiozorg sends (FHIR), never a database number.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     bsn = models.CharField(_("BSN"), max_length=9, blank=True, validators=[validate_bsn])
     initials = models.CharField(_("initials"), max_length=20, blank=True)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from celery.exceptions import Retry
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.loader import render_to_string
@@ -31,7 +32,7 @@ from conversations.services.his import his_export_create
 from his.models import HisEndpoint, HisExport, validate_his_url, validate_icpc_code
 from his.tasks import HIS_MAX_RETRIES, his_export_deliver_task
 from network.access import Actor
-from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC2_SYSTEM
+from network.fhir import BSN_SYSTEM, HIS_PATIENT_SYSTEM, ICPC1NL_SYSTEM
 from network.models import AccessAction, AccessLogEntry, AccessOutcome, AccessRelationship
 from regiozorg.celery import app
 from tests.factories import EpisodeFactory, UserFactory, totp_enable
@@ -199,16 +200,19 @@ def test_gp_sends_the_conversation_and_the_his_stores_one_fhir_communication(
     resource = Communication.model_validate(body)
     assert resource.status == "completed"
     assert body["identifier"] == [
-        {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{export.idempotency_key}"}
+        {"system": settings.FHIR_IDENTIFIER_SYSTEM, "value": str(export.idempotency_key)},
+        {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{export.idempotency_key}"},
     ]
     payload = [p["contentString"] for p in body["payload"]]
     assert GP_TEXT in payload[0] and "Gerrit Postma" in payload[0]
     assert NURSE_TEXT in payload[1] and "Thuiszorg Friesland" in payload[1]
     assert body["subject"]["identifier"] == {"system": BSN_SYSTEM, "value": shared_patient.bsn}
-    [patient] = body["contained"]
+    patient, practice = body["contained"]  # the patient and the practice that sends
+    assert practice["name"] == "Huisartsenpraktijk De Linde"
+    assert body["sender"] == {"reference": "#practice", "display": practice["name"]}
     assert {"system": HIS_PATIENT_SYSTEM, "value": "linde-0002"} in patient["identifier"]
     assert body["reasonCode"][0]["coding"] == [
-        {"system": ICPC2_SYSTEM, "code": "T90", "display": "Diabetes mellitus type 2"}
+        {"system": ICPC1NL_SYSTEM, "code": "T90", "display": "Diabetes mellitus type 2"}
     ]
     assert body["note"][0]["text"] == export.note_text
     assert "E: T90 Diabetes mellitus type 2" in export.note_text

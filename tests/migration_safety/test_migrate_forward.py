@@ -200,6 +200,13 @@ def test_old_main_database_migrates_forward_with_nothing_lost(old_main_database,
         kind = "conversations.conversation" if conversation_id else "referrals.feedback"
         export["source_type_id"] = content_types[kind]
         export["source_id"] = conversation_id or feedback_id
+    # Issue 14 gave every row that is sent as FHIR a UUID of its own (organisations, teams,
+    # users, patients, referrals) and organisations and users an empty URA or UZI number.
+    for what, rows in after.items():
+        added = [row.pop("uuid") for row in rows.values() if "uuid" in row]
+        assert None not in added and len(set(added)) == len(added), what
+        for row in rows.values():
+            assert row.pop("ura_number", "") == "" and row.pop("uzi_number", "") == "", what
     for what in KEPT:
         assert after[what] == before[what], f"{what} changed by the migrations"
     # Receivers of a referral open today keep seeing the patient: through an access grant now.

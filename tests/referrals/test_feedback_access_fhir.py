@@ -8,6 +8,7 @@ from django.http import Http404
 from fhir.resources.R4B.bundle import Bundle
 
 from accounts.models import OrganisationKind
+from network.fhir import OWN_NAME_URL, OWN_PREFIX_URL
 from network.models import AccessLogEntry, AuthorisationRule
 from referrals.access import referral_get_for, referrals_visible_to
 from referrals.fhir import referral_bundle
@@ -161,7 +162,13 @@ def test_the_bundle_carries_only_what_the_matrix_allows(gp, nurse, patient, nurs
     found = resources(referral_bundle(referral))
 
     assert "Condition" not in found
-    assert found["Patient"][0]["name"][0]["family"] == "Meer"
+    [name] = found["Patient"][0]["name"]
+    # nl-core name parts: the whole family name, and its own prefix and own name apart.
+    assert name["family"] == "van der Meer"
+    assert name["_family"]["extension"] == [
+        {"url": OWN_PREFIX_URL, "valueString": "van der"},
+        {"url": OWN_NAME_URL, "valueString": "Meer"},
+    ]
 
 
 def test_a_declined_referral_is_a_rejected_task_with_the_reason(gp, nurse, patient, nursing):
