@@ -14,6 +14,12 @@ OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation
 EN_QUALIFIER_URL = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-qualifier"
 ASSEMBLY_ORDER_URL = "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order"
 
+CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION_SYSTEM = (
+    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+)
+
 # nl-core (Nictiz, zib 2020) profiles, claimed only where the resource meets them. Not claimed:
 # nl-core-MedicationUse2 (the zib names the product in a separate Medication resource, we send
 # a codeable concept) and nl-core-AllergyIntolerance (its substance binding is required and
@@ -22,11 +28,6 @@ _NL_CORE = "http://nictiz.nl/fhir/StructureDefinition/"
 NL_CORE_PATIENT = _NL_CORE + "nl-core-Patient"
 NL_CORE_PROBLEM = _NL_CORE + "nl-core-Problem"
 NL_CORE_BLOOD_PRESSURE = _NL_CORE + "nl-core-BloodPressure"
-CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
-ALLERGY_VERIFICATION_SYSTEM = (
-    "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
-)
 
 # The moment of the extraction. Fixed, so the output does not depend on the clock.
 BUNDLE_TIMESTAMP = "2026-11-01T06:00:00+01:00"
