@@ -101,14 +101,18 @@ def patient_tab(page, label):
 
 
 def _resources_by_patient(bundle: dict) -> dict[str, list[dict]]:
+    """Per patient id its resources, the Patient first. A child's reference is the fullUrl of
+    its patient's entry (urn:uuid, the Bundle rules)."""
     by_patient: dict[str, list[dict]] = {}
+    id_by_full_url: dict[str, str] = {}
     for entry in bundle["entry"]:
         resource = entry["resource"]
         if resource["resourceType"] == "Patient":
             by_patient[resource["id"]] = [resource]
+            id_by_full_url[entry["fullUrl"]] = resource["id"]
         else:
             subject = resource.get("subject") or resource["patient"]
-            by_patient[subject["reference"].split("/", 1)[1]].append(resource)
+            by_patient[id_by_full_url[subject["reference"]]].append(resource)
     return by_patient
 
 

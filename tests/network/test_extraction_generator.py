@@ -1,4 +1,6 @@
-"""The synthetic HIS extraction: deterministic, valid FHIR, fictional, and as the importer expects.
+"""The synthetic HIS extraction: deterministic, valid FHIR, fictional, and written the way Dutch GP
+systems and nl-core write it (urn:uuid references by the Bundle rules, ICPC-1-NL with NHG
+subcodes, one blood-pressure Observation with components).
 
 No database: the generator is pure Python. Validation uses the R4B models of ``fhir.resources``
 (R4B is R4 with fixes; the resources used here are the same).
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime
@@ -29,7 +32,7 @@ from tools.extraction import (
     BSN_SYSTEM,
     BUNDLE_TIMESTAMP,
     HIS_PATIENT_SYSTEM,
-    ICPC2_SYSTEM,
+    ICPC1NL_SYSTEM,
     LOINC_SYSTEM,
     MAX_EPISODES,
     MAX_MEDICATIONS,
@@ -60,6 +63,12 @@ MODELS = {
 }
 # The NHG table-45 numbers the generator may use (see the comment in the module).
 VERIFIED_NHG = {"1744", "1740", "357", "2816", "3583", "542", "40"}
+# The ICPC-1-NL subcodes the generator may use (see the comment in the module).
+VERIFIED_SUBCODES = {"T90.02": "Diabetes mellitus type 2", "K90.03": "Herseninfarct"}
+ICPC1NL_CODE = re.compile(r"[A-Z]\d{2}(\.\d{2})?")
+NL_CORE = "http://nictiz.nl/fhir/StructureDefinition/"
+EN_QUALIFIER_URL = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-qualifier"
+ASSEMBLY_ORDER_URL = "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order"
 
 
 @pytest.fixture(scope="module")
@@ -81,12 +90,30 @@ def _resources(bundle, kind=None):
     ]
 
 
-def _owner(resource) -> str:
-    """The patient id a resource belongs to."""
+def _patients_by_full_url(bundle) -> dict[str, str]:
+    """The Patient entries' fullUrls, each with the patient's id."""
+    return {
+        e["fullUrl"]: e["resource"]["id"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Patient"
+    }
+
+
+def _reference(resource) -> str:
+    return (resource.get("subject") or resource["patient"])["reference"]
+
+
+def _owner(resource, patients: dict[str, str]) -> str:
+    """The id of the patient a resource belongs to, found by the Bundle rules: the reference is
+    the fullUrl of the patient's entry (``patients`` from ``_patients_by_full_url``)."""
     if resource["resourceType"] == "Patient":
         return resource["id"]
-    reference = resource.get("subject") or resource["patient"]
-    return reference["reference"].removeprefix("Patient/")
+    return patients[_reference(resource)]
+
+
+def _icpc(condition) -> str:
+    (coding,) = condition["code"]["coding"]
+    return coding["code"]
 
 
 def _identifier(patient, system) -> str:
@@ -102,7 +129,8 @@ def _patient(bundle, pid):
 
 
 def _of(bundle, pid, kind):
-    return [r for r in _resources(bundle, kind) if _owner(r) == pid]
+    patients = _patients_by_full_url(bundle)
+    return [r for r in _resources(bundle, kind) if _owner(r, patients) == pid]
 
 
 # --- Determinism ---------------------------------------------------------------------------------
@@ -170,6 +198,7 @@ def test_bundle_envelope():
 
 def test_entries_are_grouped_per_patient_in_contract_order(demo_bundle):
     order = ["Patient", "Condition", "MedicationStatement", "AllergyIntolerance", "Observation"]
+    patients = _patients_by_full_url(demo_bundle)
     current = None
     last_rank = 0
     for resource in _resources(demo_bundle):
@@ -177,7 +206,7 @@ def test_entries_are_grouped_per_patient_in_contract_order(demo_bundle):
         if kind == "Patient":
             current, last_rank = resource["id"], 0
             continue
-        assert _owner(resource) == current, "a resource must follow its own Patient"
+        assert _owner(resource, patients) == current, "a resource must follow its own Patient"
         assert order.index(kind) >= last_rank
         last_rank = order.index(kind)
 
@@ -217,8 +246,12 @@ def test_without_a_prefix_the_numbers_are_bare():
     assert [p["id"] for p in _resources(bundle, "Patient")] == ["0001", "0002", "0003"]
 
 
-def test_every_reference_points_at_a_patient_in_the_bundle(large_bundle):
-    patient_ids = {p["id"] for p in _resources(large_bundle, "Patient")}
+def test_every_reference_is_the_urn_uuid_of_its_patients_entry(large_bundle):
+    """The Bundle rules: with urn:uuid fullUrls a reference resolves only if it equals the
+    fullUrl of an entry; ``Patient/<id>`` would not resolve."""
+    patients = _patients_by_full_url(large_bundle)
+    assert all(url.startswith("urn:uuid:") for url in patients)
+    referenced = set()
     for resource in _resources(large_bundle):
         kind = resource["resourceType"]
         if kind == "Patient":
@@ -228,9 +261,12 @@ def test_every_reference_points_at_a_patient_in_the_bundle(large_bundle):
             reference = resource["patient"]["reference"]
         else:
             reference = resource["subject"]["reference"]
-        assert reference.startswith("Patient/")
-        assert reference.removeprefix("Patient/") in patient_ids
-        assert resource["id"].startswith(_owner(resource) + "-")
+        assert reference.startswith("urn:uuid:")
+        assert reference in patients, "the reference must be a Patient entry's fullUrl"
+        assert resource["id"].startswith(patients[reference] + "-")
+        referenced.add(reference)
+    assert len(referenced) > 0.95 * len(patients)
+    assert '"Patient/' not in dumps_bundle(large_bundle)
 
 
 def test_names_addresses_and_phones_look_dutch(large_bundle):
@@ -244,6 +280,12 @@ def test_names_addresses_and_phones_look_dutch(large_bundle):
         prefix = extensions.get(OWN_PREFIX_URL)
         assert name["family"] == (f"{prefix} {own}" if prefix else own)
         assert prefix in (None, "de", "van", "van der", "van den", "ter")
+        # nl-core: given names are first names (BR), the name is the own name only (NL1).
+        assert name["_given"] == [
+            {"extension": [{"url": EN_QUALIFIER_URL, "valueCode": "BR"}]} for _ in name["given"]
+        ]
+        assert name["extension"] == [{"url": ASSEMBLY_ORDER_URL, "valueCode": "NL1"}]
+        assert name["text"] == " ".join([*name["given"], name["family"]])
         (address,) = patient["address"]
         assert address["use"] == "home" and address["country"] == "NL"
         assert address["postalCode"][0] in "89"
@@ -264,9 +306,10 @@ def test_names_addresses_and_phones_look_dutch(large_bundle):
 
 
 def test_counts_per_patient_are_as_specified(large_bundle):
+    patients = _patients_by_full_url(large_bundle)
     per_patient = defaultdict(Counter)
     for resource in _resources(large_bundle):
-        per_patient[_owner(resource)][resource["resourceType"]] += 1
+        per_patient[_owner(resource, patients)][resource["resourceType"]] += 1
     assert len(per_patient) == 1500
 
     def column(kind):
@@ -295,8 +338,10 @@ def test_ages_are_skewed_to_chronic_care(large_bundle):
 def test_codes_are_from_the_right_systems(large_bundle):
     for condition in _resources(large_bundle, "Condition"):
         (coding,) = condition["code"]["coding"]
-        assert coding["system"] == ICPC2_SYSTEM
-        assert len(coding["code"]) == 3 and coding["code"][0].isalpha()
+        assert coding["system"] == ICPC1NL_SYSTEM
+        assert ICPC1NL_CODE.fullmatch(coding["code"])
+        if "." in coding["code"]:
+            assert VERIFIED_SUBCODES[coding["code"]] == coding["display"]
         assert condition["code"]["text"] == coding["display"]
         status = condition["clinicalStatus"]["coding"][0]["code"]
         assert status in ("active", "resolved")
@@ -314,31 +359,83 @@ def test_codes_are_from_the_right_systems(large_bundle):
         assert allergy["code"]["text"]
     loinc_by_name = {m.name: m.loinc for m in MEASUREMENTS.values()}
     for observation in _resources(large_bundle, "Observation"):
-        codings = observation["code"]["coding"]
-        systems = [c["system"] for c in codings]
-        assert LOINC_SYSTEM in systems
-        loinc = next(c["code"] for c in codings if c["system"] == LOINC_SYSTEM)
-        assert loinc == loinc_by_name[observation["code"]["text"]]
-        for coding in codings:
-            if coding["system"] == NHG_TABLE_45_SYSTEM:
-                assert coding["code"] in VERIFIED_NHG
-        assert observation["valueQuantity"]["system"] == "http://unitsofmeasure.org"
+        measured = [observation, *observation.get("component", [])]
+        for part in measured:
+            codings = part["code"]["coding"]
+            systems = [c["system"] for c in codings]
+            assert LOINC_SYSTEM in systems
+            loinc = next(c["code"] for c in codings if c["system"] == LOINC_SYSTEM)
+            assert loinc == loinc_by_name[part["code"]["text"]]
+            for coding in codings:
+                if coding["system"] == NHG_TABLE_45_SYSTEM:
+                    assert coding["code"] in VERIFIED_NHG
+        for part in observation.get("component") or [observation]:  # where the values are
+            assert part["valueQuantity"]["system"] == "http://unitsofmeasure.org"
+
+
+def test_episodes_carry_icpc1nl_subcodes_where_the_nhg_has_them(large_bundle):
+    codes = Counter(_icpc(c) for c in _resources(large_bundle, "Condition"))
+    assert codes["T90.02"] > 50 and codes["K90.03"] > 5
+    assert not codes["T90"] and not codes["K90"], "diabetes and stroke always get the subcode"
+    assert codes["K86"] > 50, "no subcode where none was confirmed: the plain code"
+    assert not {code for code in codes if "." in code} - set(VERIFIED_SUBCODES)
+
+
+def test_blood_pressure_is_one_observation_with_two_components(large_bundle):
+    pressures = [
+        o
+        for o in _resources(large_bundle, "Observation")
+        if o["code"]["coding"] == [{"system": LOINC_SYSTEM, "code": "85354-9"}]
+    ]
+    assert len(pressures) > 1000
+    for observation in pressures:
+        assert observation["code"]["text"] == "Bloeddruk"
+        assert observation["meta"] == {"profile": [NL_CORE + "nl-core-BloodPressure"]}
+        assert observation["category"][0]["coding"][0]["code"] == "vital-signs"
+        assert "valueQuantity" not in observation
+        systolic, diastolic = observation["component"]
+        loinc = [
+            next(c["code"] for c in part["code"]["coding"] if c["system"] == LOINC_SYSTEM)
+            for part in (systolic, diastolic)
+        ]
+        assert loinc == ["8480-6", "8462-4"]
+        for part in (systolic, diastolic):
+            assert part["valueQuantity"]["code"] == "mm[Hg]"
+        assert systolic["valueQuantity"]["value"] > diastolic["valueQuantity"]["value"]
+    # No separate systolic or diastolic Observations any more.
+    texts = {o["code"]["text"] for o in _resources(large_bundle, "Observation")}
+    assert not texts & {"Systolische bloeddruk", "Diastolische bloeddruk"}
+
+
+def test_nl_core_profiles_are_claimed_where_the_resource_meets_them(demo_bundle):
+    for resource in _resources(demo_bundle):
+        profiles = resource.get("meta", {}).get("profile")
+        kind = resource["resourceType"]
+        if kind == "Patient":
+            assert profiles == [NL_CORE + "nl-core-Patient"]
+        elif kind == "Condition":
+            assert profiles == [NL_CORE + "nl-core-Problem"]
+        elif kind == "Observation" and "component" in resource:
+            assert profiles == [NL_CORE + "nl-core-BloodPressure"]
+        else:
+            assert profiles is None, kind
 
 
 def test_dates_are_consistent_and_in_the_past(large_bundle):
+    patients = _patients_by_full_url(large_bundle)
     cutoff = datetime.fromisoformat(BUNDLE_TIMESTAMP)
     births = {
         p["id"]: date.fromisoformat(p["birthDate"]) for p in _resources(large_bundle, "Patient")
     }
     for condition in _resources(large_bundle, "Condition"):
         onset = date.fromisoformat(condition["onsetDateTime"])
-        assert births[_owner(condition)] <= onset < REFERENCE_DATE
+        assert births[_owner(condition, patients)] <= onset < REFERENCE_DATE
         if "abatementDateTime" in condition:
             assert onset <= date.fromisoformat(condition["abatementDateTime"]) < REFERENCE_DATE
     for statement in _resources(large_bundle, "MedicationStatement"):
         period = statement["effectivePeriod"]
         start = date.fromisoformat(period["start"])
-        assert births[_owner(statement)] <= start < REFERENCE_DATE
+        assert births[_owner(statement, patients)] <= start < REFERENCE_DATE
         if "end" in period:
             assert start <= date.fromisoformat(period["end"]) < REFERENCE_DATE
     for observation in _resources(large_bundle, "Observation"):
@@ -348,17 +445,18 @@ def test_dates_are_consistent_and_in_the_past(large_bundle):
 
 
 def test_medication_is_consistent_with_episodes_and_contra_indications(large_bundle):
+    patients = _patients_by_full_url(large_bundle)
     episodes, drugs, avoid = defaultdict(set), defaultdict(set), defaultdict(set)
     for condition in _resources(large_bundle, "Condition"):
         if condition["clinicalStatus"]["coding"][0]["code"] == "active":
-            episodes[_owner(condition)].add(condition["code"]["coding"][0]["code"])
+            episodes[_owner(condition, patients)].add(_icpc(condition)[:3])  # T90.02 is a T90
     for statement in _resources(large_bundle, "MedicationStatement"):
         if statement["status"] == "active":
-            drugs[_owner(statement)].add(
+            drugs[_owner(statement, patients)].add(
                 statement["medicationCodeableConcept"]["coding"][0]["code"]
             )
     for allergy in _resources(large_bundle, "AllergyIntolerance"):
-        avoid[_owner(allergy)].add(allergy["code"]["text"])
+        avoid[_owner(allergy, patients)].add(allergy["code"]["text"])
     for pid, atc in drugs.items():
         if "A10BA02" in atc or "A10BB09" in atc or "A10AE04" in atc:
             assert "T90" in episodes[pid]
@@ -378,7 +476,7 @@ def test_medication_is_consistent_with_episodes_and_contra_indications(large_bun
     diabetics = [pid for pid, codes in episodes.items() if "T90" in codes]
     assert diabetics
     with_hba1c = {
-        _owner(o)
+        _owner(o, patients)
         for o in _resources(large_bundle, "Observation")
         if o["code"]["coding"][-1]["code"] == "59261-8"
     }
@@ -418,13 +516,13 @@ FIXED = [
     ("terp.json", "terp-0001", "Geertje", "van der", "Meer", "female", "1941-03-14",
      {"R95", "K77"}, {"C03CA01", "R03BB04"}, {"Penicilline"}),
     ("terp.json", "terp-0002", "Sjoerd", None, "Dijkstra", "male", "1956-08-02",
-     {"T90", "K86"}, {"A10BA02", "A10BB09", "C09AA02", "C10AA01"}, set()),
+     {"T90.02", "K86"}, {"A10BA02", "A10BB09", "C09AA02", "C10AA01"}, set()),
     ("terp.json", "terp-0003", "Tjitske", None, "Bakker", "female", "1938-11-23",
      {"P70", "L90"}, {"N02BE01"}, set()),
     ("terp.json", "terp-0004", "Hendrik", None, "Visser", "male", "1949-05-30",
      {"K78", "K86"}, {"B01AF02", "C07AB02"}, {"NSAID's"}),
     ("wad.json", "wad-0001", "Anna", "de", "Boer", "female", "1945-02-11",
-     {"T90", "R95"}, {"A10BA02"}, set()),
+     {"T90.02", "R95"}, {"A10BA02"}, set()),
 ]  # fmt: skip
 
 
@@ -446,7 +544,7 @@ def test_fixed_demo_patients_are_present(
     assert patient["birthDate"] == born
     bsn = _identifier(patient, BSN_SYSTEM)
     assert bsn.startswith("9999") and bsn_is_valid(bsn)
-    episodes = {c["code"]["coding"][0]["code"] for c in _of(bundle, pid, "Condition")}
+    episodes = {_icpc(c) for c in _of(bundle, pid, "Condition")}
     assert icpc <= episodes
     drugs = {
         m["medicationCodeableConcept"]["coding"][0]["code"]
@@ -464,7 +562,7 @@ def test_fixed_demo_patients_have_their_measurements():
         return {o["code"]["text"] for o in _of(bundle, pid, "Observation")}
 
     assert {"Gewicht", "Zuurstofsaturatie"} <= measured("terp-0001")
-    assert {"HbA1c (IFCC)", "Systolische bloeddruk", "eGFR (CKD-EPI)", "LDL-cholesterol"} <= (
+    assert {"HbA1c (IFCC)", "Bloeddruk", "eGFR (CKD-EPI)", "LDL-cholesterol"} <= (
         measured("terp-0002")
     )
 

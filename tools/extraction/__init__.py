@@ -1,8 +1,10 @@
 """A deterministic generator of synthetic HIS extractions (FHIR R4 Bundle, JSON).
 
 A GP information system (HIS) hands over its patients as one FHIR ``collection`` Bundle: per
-patient the Patient, then its episodes (Condition), medication (MedicationStatement),
-allergies and contra-indications (AllergyIntolerance) and measurements (Observation). This
+patient the Patient, then its episodes (Condition, ICPC-1-NL), medication
+(MedicationStatement), allergies and contra-indications (AllergyIntolerance) and measurements
+(Observation; a blood pressure is one, with systolic and diastolic components). Every entry has
+a ``urn:uuid`` fullUrl and children reference their Patient by it, as nl-core bundles do. This
 package makes such a bundle out of nothing, for demo extractions and for benchmarking the
 import: ``generate_bundle(patients=5000, seed=1, practice_agb="01001234")``.
 
@@ -28,7 +30,7 @@ from network.fhir import (
     ATC_SYSTEM,
     BSN_SYSTEM,
     HIS_PATIENT_SYSTEM,
-    ICPC2_SYSTEM,
+    ICPC1NL_SYSTEM,
     LOINC_SYSTEM,
     NHG_TABLE_45_SYSTEM,
     OWN_NAME_URL,
@@ -51,7 +53,7 @@ __all__ = [
     "BUNDLE_TIMESTAMP",
     "DEMO_PATIENTS",
     "HIS_PATIENT_SYSTEM",
-    "ICPC2_SYSTEM",
+    "ICPC1NL_SYSTEM",
     "LOINC_SYSTEM",
     "MAX_EPISODES",
     "MAX_MEDICATIONS",

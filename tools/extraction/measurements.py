@@ -32,7 +32,9 @@ _FOLLOW_UP: dict[str, dict[str, tuple[int, int]]] = {
 }  # fmt: skip
 _GROUP_ORDER = ("bp", "weight", "hr", "spo2", "hba1c", "glucose", "egfr", "ldl", "hdl",
                 "chol", "acr", "tsh")  # fmt: skip
-_GROUP_SIZE = {"bp": 2}  # systolic and diastolic
+# The budget (MAX_OBSERVATIONS) counts measured values: a blood pressure, one Observation, holds
+# two (systolic and diastolic).
+_GROUP_SIZE = {"bp": 2}
 
 
 @dataclass
@@ -171,7 +173,7 @@ def random_observations(rng: random.Random, person: Person) -> list[Obs]:
             if months not in jitter:
                 jitter[months] = rng.randint(-10, 10)
             day = last - timedelta(days=round(months * 30.44) - jitter[months])
-            if MEASUREMENTS[_first_key(group)].lab:
+            if MEASUREMENTS[group].lab:
                 day -= timedelta(days=7)
             if day < max(earliest, window_start):
                 break
@@ -205,10 +207,12 @@ def random_observations(rng: random.Random, person: Person) -> list[Obs]:
     observations: list[Obs] = []
     for group in _GROUP_ORDER:
         for day in dates.get(group, ()):
-            keys = ("sys", "dia") if group == "bp" else (group,)
-            when = moment(day, MEASUREMENTS[keys[0]].lab)
-            for key in keys:
-                observations.append(Obs(key, when, _value(rng, key, base, person)))
+            when = moment(day, MEASUREMENTS[group].lab)
+            if group == "bp":
+                value = (_value(rng, "sys", base, person), _value(rng, "dia", base, person))
+            else:
+                value = _value(rng, group, base, person)
+            observations.append(Obs(group, when, value))
     if bmi_wanted and "weight" in dates:
         latest_weight = max((o for o in observations if o.key == "weight"), key=lambda o: o.when)
         bmi = round(latest_weight.value / base.height**2, 1)
@@ -218,7 +222,7 @@ def random_observations(rng: random.Random, person: Person) -> list[Obs]:
     for episode in person.episodes:
         if episode.code not in ("R81", "R78") or episode.onset < window_start:
             continue
-        if len(observations) + 2 > MAX_OBSERVATIONS:
+        if sum(o.size for o in observations) + 2 > MAX_OBSERVATIONS:
             break
         when = moment(episode.onset, False)
         if episode.code == "R81" or rng.random() < 0.5:
@@ -226,7 +230,3 @@ def random_observations(rng: random.Random, person: Person) -> list[Obs]:
             saturation = round(clamp(base.spo2 - rng.uniform(1, 5), 85, 99))
             observations.append(Obs("spo2", when, saturation))
     return sorted(observations, key=lambda o: (o.when, list(MEASUREMENTS).index(o.key)))
-
-
-def _first_key(group: str) -> str:
-    return "sys" if group == "bp" else group

@@ -37,7 +37,12 @@ class Allergy:
 class Obs:
     key: str
     when: datetime
-    value: float | int
+    value: float | int | tuple[int, int]  # a blood pressure: (systolic, diastolic)
+
+    @property
+    def size(self) -> int:
+        """How many measured values: two for a blood pressure, else one."""
+        return len(self.value) if isinstance(self.value, tuple) else 1
 
 
 @dataclass

@@ -1,20 +1,33 @@
-"""What the generated bundle says, in the terms the importer reads: code systems, ICPC-2
-episodes, drugs (ATC), intolerances and measurements (LOINC, NHG table 45), and the fixed
-moment of the extraction."""
+"""What the generated bundle says, in the terms the importer reads: code systems, ICPC-1-NL
+episodes, drugs (ATC), intolerances and measurements (LOINC, NHG table 45), the nl-core
+profiles, and the fixed moment of the extraction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-# The importer's own systems (BSN, HIS number, ICPC-2, ATC, LOINC, NHG table 45, the name
+# The importer's own systems (BSN, HIS number, ICPC-1-NL, ATC, LOINC, NHG table 45, the name
 # extensions) come from ``network.fhir``, so generator and importer cannot drift; these are ours.
 UCUM_SYSTEM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY_SYSTEM = "http://terminology.hl7.org/CodeSystem/observation-category"
+EN_QUALIFIER_URL = "http://hl7.org/fhir/StructureDefinition/iso21090-EN-qualifier"
+ASSEMBLY_ORDER_URL = "http://hl7.org/fhir/StructureDefinition/humanname-assembly-order"
+
 CONDITION_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 ALLERGY_CLINICAL_SYSTEM = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 ALLERGY_VERIFICATION_SYSTEM = (
     "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
 )
+
+# nl-core (Nictiz, zib 2020) profiles, claimed only where the resource meets them. Not claimed:
+# nl-core-MedicationUse2 (the zib names the product in a separate Medication resource, we send
+# a codeable concept) and nl-core-AllergyIntolerance (its substance binding is required and
+# does not hold ATC groups); the other measurements have their own zib profiles, left for later.
+_NL_CORE = "http://nictiz.nl/fhir/StructureDefinition/"
+NL_CORE_PATIENT = _NL_CORE + "nl-core-Patient"
+NL_CORE_PROBLEM = _NL_CORE + "nl-core-Problem"
+NL_CORE_BLOOD_PRESSURE = _NL_CORE + "nl-core-BloodPressure"
 
 # The moment of the extraction. Fixed, so the output does not depend on the clock.
 BUNDLE_TIMESTAMP = "2026-11-01T06:00:00+01:00"
@@ -26,10 +39,28 @@ MAX_OBSERVATIONS = 20
 
 # --- Terminology ------------------------------------------------------------------------------
 
-# ICPC-2 codes with the Dutch title a HIS shows.
+# ICPC-1-NL episodes as a Dutch HIS registers them: the generator reasons in the three-character
+# codes (the keys); the episode carries the NHG subcode where there is one for what is meant,
+# else the three-character code, which is itself valid ICPC-1-NL. Subcodes only where they were
+# found in independent Dutch GP data (NHG thesaurus users): T90.02 diabetes mellitus type 2
+# (T90.01 is type 1) and K90.03 herseninfarct (K90.01/.02 are the bleedings; our strokes get
+# antiplatelet drugs, so they are infarcts). Subcodes of K74, K77 and others exist but their
+# meaning was not confirmed, so those stay three characters.
+ICPC_SUBCODES: dict[str, tuple[str, str]] = {
+    "T90": ("T90.02", "Diabetes mellitus type 2"),
+    "K90": ("K90.03", "Herseninfarct"),
+}
+
+
+def icpc_episode(code: str) -> tuple[str, str]:
+    """The ICPC-1-NL code and Dutch title an episode of ``code`` carries."""
+    return ICPC_SUBCODES.get(code) or (code, ICPC_TITLES[code])
+
+
+# The Dutch title a HIS shows, per three-character code.
 ICPC_TITLES: dict[str, str] = {
     # chronic
-    "T90": "Diabetes mellitus type 2",
+    "T90": "Diabetes mellitus",
     "K86": "Hypertensie zonder orgaanbeschadiging",
     "K87": "Hypertensie met orgaanbeschadiging",
     "T93": "Vetstofwisselingsstoornis",
@@ -238,7 +269,12 @@ class Measurement:
 # creatinine ratio, urine). BMI, pulse, glucose, HDL, total cholesterol, TSH, oxygen
 # saturation and temperature carry LOINC only: their table-45 numbers were not verified, and
 # an invented number is worse than none. Lab values in mmol/l use the molar LOINC codes.
+#
+# Blood pressure is one Observation, as nl-core-BloodPressure and the HL7 vital-signs profile
+# have it: the LOINC panel 85354-9 with the systolic (8480-6) and diastolic (8462-4) pressure as
+# components; "sys" and "dia" describe those components.
 MEASUREMENTS: dict[str, Measurement] = {
+    "bp": Measurement("Bloeddruk", "85354-9", None, "mmHg", "mm[Hg]", False),
     "sys": Measurement("Systolische bloeddruk", "8480-6", "1744", "mmHg", "mm[Hg]", False),
     "dia": Measurement("Diastolische bloeddruk", "8462-4", "1740", "mmHg", "mm[Hg]", False),
     "weight": Measurement("Gewicht", "29463-7", "357", "kg", "kg", False),
