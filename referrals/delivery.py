@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from his.delivery import DeliveryTexts, deliver, give_up
 from his.models import validate_fhir_url
@@ -96,6 +97,8 @@ def referral_delivery_retry(*, actor: Actor, referral: Referral, pk) -> Referral
         raise Http404 from None
     if delivery.status != ReferralDelivery.Status.FAILED:
         raise ValidationError(_("This delivery has not failed."), code="state")
+    if _superseded(delivery):
+        raise ValidationError(SUPERSEDED, code="state")
     if referral_endpoint_for(organisation_id=referral.to_organisation_id) is None:
         raise ValidationError(
             _("The receiver no longer has a referral connection; download the referral instead."),
@@ -107,11 +110,29 @@ def referral_delivery_retry(*, actor: Actor, referral: Referral, pk) -> Referral
     return delivery
 
 
+def _superseded(delivery: ReferralDelivery) -> bool:
+    """A later step of the referral has its own delivery. Each Bundle carries the whole
+    referral as it was then (its ServiceRequest and Task are updated in place at the
+    receiver), so an older one that goes out late — a retry after the close went through —
+    would only set the receiver's Task back."""
+    later = ReferralDelivery.objects.filter(referral_id=delivery.referral_id, pk__gt=delivery.pk)
+    return later.exists()
+
+
+SUPERSEDED = gettext_lazy("Not sent: a later step of this referral went instead.")
+
+
 def referral_deliver(*, delivery_id: int) -> ReferralDelivery:
     """Post one stored delivery to the receiver's system. Safe to repeat."""
     delivery = ReferralDelivery.objects.select_related("referral").get(pk=delivery_id)
     if delivery.status != ReferralDelivery.Status.PENDING:
         return delivery  # sent, or given up: never post again
+    if _superseded(delivery):
+        ReferralDelivery.objects.filter(pk=delivery.pk, status=delivery.status).update(
+            status=ReferralDelivery.Status.FAILED, last_error=str(SUPERSEDED)
+        )
+        delivery.refresh_from_db()
+        return delivery
     endpoint = referral_endpoint_for(organisation_id=delivery.referral.to_organisation_id)
     if endpoint is None:
         return delivery  # switched off meanwhile: the referral is in Regiozorg all the same

@@ -124,6 +124,34 @@ def test_send_accept_close_and_a_resend_leave_one_patient_one_request_and_one_ta
     assert server.all("Task")[0]["status"] == "completed"
 
 
+def test_an_older_step_that_goes_out_late_does_not_set_the_receivers_task_back(
+    gp, nurse, patient, nursing, receiver, server, committing
+):
+    """The send's delivery is still waiting (the receiver was away, Celery retries later)
+    when the close goes through: the late send is not posted, and cannot be retried."""
+    from django.core.exceptions import ValidationError
+
+    from referrals.delivery import referral_deliver, referral_delivery_retry
+
+    referral = refer(gp, patient, nursing)  # not committed: its delivery waits
+    [late] = ReferralDelivery.objects.all()
+    referral_transition(actor=actor_for(nurse), referral=referral, action="accept")
+    with committing():
+        referral_transition(actor=actor_for(gp), referral=referral, action="close")
+    assert server.all("Task")[0]["status"] == "completed"
+
+    late = referral_deliver(delivery_id=late.pk)
+
+    assert server.all("Task")[0]["status"] == "completed"
+    assert len(server.all("Task")) == 1
+    assert (late.status, late.last_error) == (
+        "failed",
+        "Niet verstuurd: een latere stap van deze verwijzing is in de plaats gegaan.",
+    )
+    with pytest.raises(ValidationError):
+        referral_delivery_retry(actor=actor_for(gp), referral=referral, pk=late.pk)
+
+
 def test_cancelling_updates_the_same_task_to_cancelled(
     gp, patient, nursing, receiver, server, committing
 ):
