@@ -28,6 +28,7 @@ COPY . .
 RUN DEBUG=false \
     SECRET_KEY=build-only-collectstatic-key-not-used-at-runtime-0123456789abcdef \
     ACCESS_LOG_HMAC_KEY=build-only-collectstatic-key-not-used-at-runtime-0123 \
+    FHIR_IDENTIFIER_SYSTEM=https://build-only.invalid/collectstatic \
     ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput
 

@@ -349,9 +349,12 @@ EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum
 # Every FHIR resource Regiozorg sends carries a business identifier in this installation's own
 # naming system (the value is a UUID kept on the object), so a receiver that hears from several
 # regions' installations keeps their referrals apart and a second step updates the same record.
-# One per installation: an OID (urn:oid:2.16.528.…) or an https URI the care group owns.
-FHIR_IDENTIFIER_SYSTEM = env.str(
-    "FHIR_IDENTIFIER_SYSTEM", "https://regiozorg.example/fhir/NamingSystem/ontwikkeling"
+# One per installation: an OID (urn:oid:2.16.528.…) or an https URI the care group owns. No
+# default in production: two regions that shared one would update each other's referrals.
+FHIR_IDENTIFIER_SYSTEM = (
+    env.str("FHIR_IDENTIFIER_SYSTEM", "https://regiozorg.example/fhir/NamingSystem/ontwikkeling")
+    if DEBUG
+    else env.str("FHIR_IDENTIFIER_SYSTEM")
 )
 if not re.fullmatch(r"urn:oid:[0-2](\.(0|[1-9]\d*))+|https://[^\s|]+", FHIR_IDENTIFIER_SYSTEM):
     raise ImproperlyConfigured(

@@ -80,6 +80,7 @@ def test_the_access_log_key_is_required_and_the_seals_are_the_workers_alone():
     for name in (*APP_SERVICES, "migrate"):
         environment = services[name]["environment"]
         assert environment["ACCESS_LOG_HMAC_KEY"].startswith("${ACCESS_LOG_HMAC_KEY:?"), name
+        assert environment["FHIR_IDENTIFIER_SYSTEM"].startswith("${FHIR_IDENTIFIER_SYSTEM:?")
         assert environment["ACCESS_LOG_SEAL_EMAIL"] == "${ACCESS_LOG_SEAL_EMAIL:-}", name
 
     seals = services["worker"]["environment"]["ACCESS_LOG_SEAL_DIR"]
@@ -96,3 +97,4 @@ def test_the_access_log_key_is_required_and_the_seals_are_the_workers_alone():
     # The image's collectstatic runs with production settings, which need a log key too.
     collectstatic = re.search(r"RUN (?:[^\n]*\\\n)*[^\n]*collectstatic", dockerfile).group(0)
     assert "ACCESS_LOG_HMAC_KEY=" in collectstatic
+    assert "FHIR_IDENTIFIER_SYSTEM=" in collectstatic

@@ -19,6 +19,7 @@ PRODUCTION = {
     "SECRET_KEY": "p" * 20 + "r0duct10n-k3y-w1th-3n0ugh-ch4r4ct3rs-xyz",
     "ALLOWED_HOSTS": "regiozorg.example.nl",
     "ACCESS_LOG_HMAC_KEY": "4cc3ss-l0g-hm4c-k3y-0f-m0r3-th4n-32-ch4r4ct3rs",
+    "FHIR_IDENTIFIER_SYSTEM": "urn:oid:2.16.528.1.1007.3.3.1234567.1",
 }
 PRODUCTION_WITHOUT_LOG_KEY = {k: v for k, v in PRODUCTION.items() if k != "ACCESS_LOG_HMAC_KEY"}
 PROBE = (
@@ -64,6 +65,11 @@ def settings_values(env: dict, *names: str) -> dict:
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL"),
         # Each installation's FHIR identifiers: an OID or an https URI, nothing vaguer.
         ({"FHIR_IDENTIFIER_SYSTEM": "regiozorg-friesland"}, "FHIR_IDENTIFIER_SYSTEM"),
+        # ... and no default in production: regions sharing one would mix their referrals.
+        (
+            {k: v for k, v in PRODUCTION.items() if k != "FHIR_IDENTIFIER_SYSTEM"},
+            "FHIR_IDENTIFIER_SYSTEM",
+        ),
         ({"FHIR_IDENTIFIER_SYSTEM": "urn:oid:2.16.abc"}, "FHIR_IDENTIFIER_SYSTEM"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_LAYER": "fast"}, "CHANNEL_LAYER"),

@@ -63,6 +63,7 @@ class Stack:
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SECURE_SSL_REDIRECT": "false",
             "ACCESS_LOG_HMAC_KEY": "bench-goals-access-log-key-" + "a1B2c3D4e5" * 3,
+            "FHIR_IDENTIFIER_SYSTEM": "https://bench.invalid/fhir/NamingSystem/id",
             "DEMO_ACCOUNTS_REQUIRE_MFA": "false",
             "DATABASE_URL": f"{PG}/{self.db}",
             "REDIS_URL": redis_url,
