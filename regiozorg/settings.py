@@ -345,6 +345,9 @@ NOTIFY_INTERVAL_MINUTES = env.int("NOTIFY_INTERVAL_MINUTES", 30, minimum=1)
 # New messages are checked for e-mail once per conversation, this long after the first of a burst.
 NOTIFY_DELAY_SECONDS = env.int("NOTIFY_DELAY_SECONDS", 60, minimum=0)
 EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum=1024)
+# With eager Celery (no REDIS_URL) an import would run inside the upload request, and the
+# uploader would wait without seeing the progress bar move: run it in a thread of its own then.
+EXTRACTION_IMPORT_IN_THREAD = env.bool("EXTRACTION_IMPORT_IN_THREAD", CELERY_TASK_ALWAYS_EAGER)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False
