@@ -327,22 +327,6 @@ def _patient_log_entries(**filters):
     )
 
 
-@pytest.fixture
-def upload(secure_client, gp, django_capture_on_commit_callbacks):
-    """``upload(data, name=...)``: POST the file through the page as ``gp``, import included."""
-    client = secure_client(gp)
-
-    def _upload(data: bytes, name: str = "extractie.json"):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                reverse(LIST_URL),
-                {"file": SimpleUploadedFile(name, data, content_type="application/json")},
-            )
-
-    _upload.client = client
-    return _upload
-
-
 def _uploaded(response) -> Extraction:
     assert response.status_code == 302, response.content[:2000]
     extraction = Extraction.objects.order_by("-pk").first()
