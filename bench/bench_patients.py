@@ -107,7 +107,7 @@ def run(args, connection) -> None:
         print(
             f"{run_label:16s} {seconds:6.1f} s  status={extraction.status} "
             f"patients={counts['patients']} measurements={counts['measurements']} "
-            f"errors={len(extraction.errors)}"
+            f"errors={extraction.error_count}"
         )
     print(
         f"rows: measurements={Measurement.objects.count()} "

@@ -68,6 +68,8 @@ class ExtractionAdmin(admin.ModelAdmin):
         "status",
         "total",
         "processed",
+        "error_count",
+        "failure",
         "created_at",
         "started_at",
         "finished_at",
@@ -75,7 +77,7 @@ class ExtractionAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("content", "errors")
+        return super().get_queryset(request).defer("content")
 
     def has_add_permission(self, request):
         return False

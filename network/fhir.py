@@ -1,19 +1,25 @@
 """Reading a HIS extraction: a FHIR R4 Bundle (JSON) into plain field dicts.
 
 Pure functions, no database. Each resource is validated with ``fhir.resources`` (its R4B models,
-which read R4 for the five resource types we take) and then mapped; a resource that does not
-validate or map becomes a :class:`ResourceError` with a Dutch message, and the rest goes on.
+which read R4 for the five resource types we take) and then mapped (``network.fhir_mapping``); a
+resource that does not validate or map becomes a :class:`ResourceError` with a Dutch message,
+and the rest goes on.
+
+References between resources are resolved by the rules of a FHIR Bundle, so files from other
+systems fit: a ``urn:uuid:`` reference matches the entry with that ``fullUrl`` (Synthea), an
+absolute URL matches the entry with that ``fullUrl``, and a relative ``Patient/1`` is read
+against the base of the referring entry's ``fullUrl`` — and, when no entry has that full URL,
+as the plain ``type/id`` of a resource in the file.
 """
 
 from __future__ import annotations
 
-import datetime
 import json
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from fhir.resources.R4B.allergyintolerance import AllergyIntolerance
 from fhir.resources.R4B.condition import Condition
@@ -22,22 +28,42 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from pydantic import ValidationError as PydanticValidationError
 
-from accounts.validators import bsn_is_valid
-
-BSN_SYSTEM = "http://fhir.nl/fhir/NamingSystem/bsn"
-HIS_PATIENT_SYSTEM = "https://regiozorg.nl/fhir/NamingSystem/his-patientnummer"
-# Dutch GP systems and nl-core code episodes in ICPC-1-NL (NHG), with subcodes such as T90.02;
-# ICPC-2 is what some systems outside the Netherlands send.
-ICPC1NL_SYSTEM = "http://hl7.org/fhir/sid/icpc-1-nl"
-ICPC2_SYSTEM = "http://hl7.org/fhir/sid/icpc-2"
-SNOMED_SYSTEM = "http://snomed.info/sct"
-ATC_SYSTEM = "http://www.whocc.no/atc"
-LOINC_SYSTEM = "http://loinc.org"
-NHG_TABLE_45_SYSTEM = (
-    "https://referentiemodel.nhg.org/tabellen/nhg-tabel-45-diagnostische-bepalingen"
+from network.fhir_mapping import (
+    ATC_SYSTEM,
+    BSN_SYSTEM,
+    CHILD_MAPPERS,
+    HIS_PATIENT_SYSTEM,
+    ICPC1NL_SYSTEM,
+    ICPC2_SYSTEM,
+    LOINC_SYSTEM,
+    NHG_TABLE_45_SYSTEM,
+    OWN_NAME_URL,
+    OWN_PREFIX_URL,
+    SNOMED_SYSTEM,
+    FieldError,
+    patient_fields,
 )
-OWN_PREFIX_URL = "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix"
-OWN_NAME_URL = "http://hl7.org/fhir/StructureDefinition/humanname-own-name"
+
+__all__ = [
+    "ATC_SYSTEM",
+    "BSN_SYSTEM",
+    "CHILD_KINDS",
+    "HIS_PATIENT_SYSTEM",
+    "ICPC1NL_SYSTEM",
+    "ICPC2_SYSTEM",
+    "LOINC_SYSTEM",
+    "NHG_TABLE_45_SYSTEM",
+    "OWN_NAME_URL",
+    "OWN_PREFIX_URL",
+    "SNOMED_SYSTEM",
+    "BundleError",
+    "PatientRecord",
+    "ResourceError",
+    "bundle_load",
+    "bundle_parse",
+    "bundle_patient_count",
+    "bundle_source_agb",
+]
 
 BUNDLE_TYPES = {"collection", "batch", "transaction", "searchset", "document"}
 MODELS = {
@@ -55,6 +81,9 @@ CHILDREN = {
     "Observation": ("measurements", "subject"),
 }
 CHILD_KINDS = ("episodes", "medications", "contra_indications", "measurements")
+# Our kind -> the resource type it comes from (to name a skipped child in the error list).
+KIND_TYPES = {kind: resource_type for resource_type, (kind, _p) in CHILDREN.items()}
+PROGRESS_EVERY = 500  # resources between two progress reports while validating
 
 
 class BundleError(Exception):
@@ -96,9 +125,10 @@ RETRACTED_VERIFICATION = {"entered-in-error", "refuted"}
 class ResourceError:
     ref: str
     message: str
+    field: str = ""
 
     def as_dict(self) -> dict:
-        return {"resource": self.ref, "message": self.message}
+        return {"resource": self.ref, "field": self.field, "message": self.message}
 
 
 @dataclass
@@ -113,6 +143,14 @@ class PatientRecord:
     retracted: dict[str, list[str]] = field(
         default_factory=lambda: {kind: [] for kind in CHILD_KINDS}
     )
+
+    def child_refs(self) -> list[str]:
+        """The references of this patient's children, to report them skipped."""
+        return [
+            f"{KIND_TYPES[kind]}/{his_id}"
+            for kind, rows in self.children.items()
+            for his_id, _fields in rows
+        ]
 
 
 def bundle_load(raw: bytes) -> dict:
@@ -151,86 +189,199 @@ def bundle_patient_count(bundle: dict) -> int:
     return sum(1 for e in bundle["entry"] if _resource(e).get("resourceType") == "Patient")
 
 
+def bundle_resource_count(bundle: dict) -> int:
+    return len(bundle["entry"])
+
+
 def _resource(entry) -> dict:
     resource = entry.get("resource") if isinstance(entry, dict) else None
     return resource if isinstance(resource, dict) else {}
 
 
-def _ref(resource: dict) -> str:
-    return f"{resource.get('resourceType', '?')}/{str(resource.get('id', '?'))[:64]}"
+def _full_url(entry) -> str:
+    value = entry.get("fullUrl") if isinstance(entry, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
-def _validation_message(exc: PydanticValidationError) -> str:
+def _resource_id(resource: dict, full_url: str) -> str:
+    """The resource's id; a resource POSTed in a transaction may have only its ``urn:uuid:``."""
+    rid = str(resource.get("id") or "").strip()
+    if not rid and full_url.startswith(("urn:uuid:", "urn:oid:")):
+        rid = full_url.rsplit(":", 1)[1]
+    return rid[:64]
+
+
+# A RESTful URL: the server's base, the type and the id (and maybe a version).
+REST_URL = re.compile(r"^(?P<base>.*?/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})$")
+
+
+def _without_history(reference: str) -> str:
+    return re.sub(r"/_history/[^/]*$", "", reference)
+
+
+class _Index:
+    """The entries others may point at (patients, medicines), by every name the Bundle rules
+    give them: the ``fullUrl`` and the plain ``type/id``."""
+
+    def __init__(self) -> None:
+        self.by_url: dict[str, tuple[str, dict]] = {}
+        self.by_ref: dict[str, tuple[str, dict, str]] = {}
+
+    def add(self, ref: str, resource: dict, full_url: str) -> None:
+        if full_url:
+            self.by_url.setdefault(_without_history(full_url), (ref, resource))
+        self.by_ref.setdefault(ref, (ref, resource, full_url))
+
+    def resolve(self, reference: str, kind: str, from_url: str) -> tuple[str, dict] | None:
+        """What ``reference`` (in the entry with ``from_url``) points at, if of type ``kind``."""
+        reference = _without_history(reference.strip())
+        if not reference:
+            return None
+        found = self.by_url.get(reference)
+        rest = REST_URL.match(reference)
+        if found is None and rest and not rest["base"]:
+            # Relative: against the base of the referring entry's fullUrl, then as type/id.
+            own = REST_URL.match(from_url) if from_url.startswith(("http:", "https:")) else None
+            if own and own["base"]:
+                found = self.by_url.get(own["base"] + reference)
+            if found is None and (plain := self.by_ref.get(reference)) is not None:
+                found = plain[:2]
+        elif found is None and rest and rest["base"]:
+            # Absolute, but no entry has that fullUrl: a resource without fullUrl may be it.
+            plain = self.by_ref.get(f"{rest['type']}/{rest['id']}")
+            if plain is not None and not plain[2]:
+                found = plain[:2]
+        if found is None or not found[0].startswith(f"{kind}/"):
+            return None
+        return found
+
+
+def _validation_message(exc: PydanticValidationError) -> tuple[str, str]:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "__root__")
     detail = f"{where}: {first.get('msg', '')}" if where else first.get("msg", "")
-    return _("Not a valid FHIR resource (%(detail)s).") % {"detail": detail[:200]}
+    return where[:100], _("Not a valid FHIR resource (%(detail)s).") % {"detail": detail[:200]}
 
 
 def _check_status(kind: str, resource: dict) -> None:
     status = resource.get("status")
     allowed = ALLOWED_STATUS.get(kind)
     if allowed is not None and status not in allowed:
-        raise ValueError(_("Unknown status “%(status)s”.") % {"status": str(status)[:30]})
+        raise FieldError("status", _("Unknown status “%(status)s”.") % {"status": str(status)[:30]})
     codings = (resource.get("verificationStatus") or {}).get("coding") or []
     verification = (codings[0].get("code") or "") if codings else ""
     if status in RETRACTED_STATUS or verification in RETRACTED_VERIFICATION:
         raise Retracted
 
 
-def bundle_parse(bundle: dict) -> tuple[list[PatientRecord], list[ResourceError], int]:
-    """Patients with their children, the errors, and how many resources were ignored."""
+def _index(entries: list) -> tuple[_Index, _Index]:
+    """Patients and Medication resources (a zib MedicationStatement points at one)."""
+    patients, medicines = _Index(), _Index()
+    for entry in entries:
+        resource = _resource(entry)
+        kind = resource.get("resourceType")
+        if kind in ("Patient", "Medication"):
+            full_url = _full_url(entry)
+            ref = f"{kind}/{_resource_id(resource, full_url)}"
+            (patients if kind == "Patient" else medicines).add(ref, resource, full_url)
+    return patients, medicines
+
+
+def bundle_parse(
+    bundle: dict, *, progress: Callable[[int], None] | None = None
+) -> tuple[list[PatientRecord], list[ResourceError], int]:
+    """Patients with their children, the errors, and how many resources were ignored.
+
+    ``progress(n)`` is called every :data:`PROGRESS_EVERY` resources with the number checked.
+    Two Patient resources with one HIS number are both refused (which of them is right cannot
+    be told), and so are their children.
+    """
+    entries = bundle["entry"]
+    patient_index, medicine_index = _index(entries)
     patients: dict[str, PatientRecord] = {}
-    orphans: list[tuple[str, str, str, dict | None]] = []
+    children: list[tuple[str, str, str, dict | None]] = []  # (patient ref, kind, ref, fields)
     errors: list[ResourceError] = []
     ignored = 0
     seen_bsn: set[str] = set()
-    seen_refs: set[str] = set()
-    for entry in bundle["entry"]:
+    seen: dict[str, dict] = {}
+    for number, entry in enumerate(entries, 1):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number)
         resource = _resource(entry)
         kind = resource.get("resourceType")
         model = MODELS.get(kind)
         if model is None:
-            ignored += 1
+            ignored += kind != "Medication"  # a Medication is read through its statement
             continue
-        ref = _ref(resource)
+        full_url = _full_url(entry)
+        rid = _resource_id(resource, full_url)
+        ref = f"{kind}/{rid or '?'}"
         try:
-            if not str(resource.get("id") or "").strip():
-                raise ValueError(_("This resource has no id."))
-            if ref in seen_refs:
-                raise ValueError(_("This resource occurs twice in the file."))
-            seen_refs.add(ref)
+            if not rid:
+                raise FieldError("id", _("This resource has no id."))
+            if ref in seen:
+                if seen[ref] == resource:  # a searchset may list a resource twice
+                    continue
+                raise FieldError("id", _("This resource occurs twice in the file."))
+            seen[ref] = resource
             model.model_validate(resource)
             if kind == "Patient":
-                record = _patient(resource, ref)
-                bsn = record.fields["bsn"]
+                his_id, fields = patient_fields(resource)
+                bsn = fields["bsn"]
                 if bsn and bsn in seen_bsn:
-                    raise ValueError(_("Another patient in this file has the same BSN."))
+                    raise FieldError(
+                        "identifier", _("Another patient in this file has the same BSN.")
+                    )
                 seen_bsn.add(bsn)
-                patients[record.ref] = record
+                patients[ref] = PatientRecord(his_id=his_id, ref=ref, fields=fields)
                 continue
             child_kind, pointer = CHILDREN[kind]
-            target = ((resource.get(pointer) or {}).get("reference") or "").strip()
+            reference = str((resource.get(pointer) or {}).get("reference") or "")
+            target = patient_index.resolve(reference, "Patient", full_url)
+            medicine = None
+            if kind == "MedicationStatement" and "medicationReference" in resource:
+                link = str(resource["medicationReference"].get("reference") or "")
+                found = medicine_index.resolve(link, "Medication", full_url)
+                medicine = found[1] if found else None
             try:
                 _check_status(kind, resource)
-                fields = _CHILD_MAPPERS[kind](resource)
+                fields = CHILD_MAPPERS[kind](resource, medicine)
             except Retracted:
                 fields = None
-            orphans.append((target, child_kind, ref, fields))
+            children.append((target[0] if target else "", child_kind, ref, fields))
         except PydanticValidationError as exc:
-            errors.append(ResourceError(ref, _validation_message(exc)))
-        except (ValueError, KeyError, TypeError, AttributeError, InvalidOperation) as exc:
+            where, message = _validation_message(exc)
+            errors.append(ResourceError(ref, message, where))
+        except FieldError as exc:
+            errors.append(ResourceError(ref, str(exc), exc.field))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             errors.append(ResourceError(ref, str(exc) or _("This resource cannot be read.")))
+    if progress is not None:
+        progress(len(entries))
+
+    twice = {h for h, n in Counter(r.his_id for r in patients.values()).items() if n > 1}
+    for record in [r for r in patients.values() if r.his_id in twice]:
+        errors.append(
+            ResourceError(
+                record.ref,
+                _("Another patient in this file has the same HIS number (%(his)s).")
+                % {"his": record.his_id},
+                "identifier",
+            )
+        )
+        del patients[record.ref]
     rejected = {e.ref for e in errors if e.ref.startswith("Patient/")}
-    for target, child_kind, ref, fields in orphans:
+    for target, child_kind, ref, fields in children:
         record = patients.get(target)
         if record is None:
-            message = (
-                _("Skipped because its patient could not be imported.")
-                if target in rejected
-                else _("Refers to a patient who is not in this file.")
-            )
-            errors.append(ResourceError(ref, message))
+            if target in rejected:
+                errors.append(
+                    ResourceError(ref, _("Skipped because its patient could not be imported."))
+                )
+            else:
+                pointer = CHILDREN[ref.split("/", 1)[0]][1]
+                message = _("Refers to a patient who is not in this file.")
+                errors.append(ResourceError(ref, message, pointer))
             continue
         his_id = ref.split("/", 1)[1]
         if fields is None:
@@ -238,200 +389,3 @@ def bundle_parse(bundle: dict) -> tuple[list[PatientRecord], list[ResourceError]
         else:
             record.children[child_kind].append((his_id, fields))
     return list(patients.values()), errors, ignored
-
-
-# --- mapping --------------------------------------------------------------------------------
-
-
-def _coding(concept: dict | None, system: str) -> dict:
-    for coding in (concept or {}).get("coding") or []:
-        if coding.get("system") == system:
-            return coding
-    return {}
-
-
-def _text(concept: dict | None) -> str:
-    concept = concept or {}
-    if concept.get("text"):
-        return concept["text"]
-    for coding in concept.get("coding") or []:
-        if coding.get("display"):
-            return coding["display"]
-    return ""
-
-
-def _date(value) -> datetime.date | None:
-    """A FHIR date; a partial one ("1950", "2019-05") is taken as its first day."""
-    if not value:
-        return None
-    text = str(value)[:10]
-    if re.fullmatch(r"\d{4}", text):
-        text += "-01-01"
-    elif re.fullmatch(r"\d{4}-\d{2}", text):
-        text += "-01"
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(_("“%(value)s” is not a valid date.") % {"value": text}) from None
-
-
-def _datetime(value) -> datetime.datetime | None:
-    if not value:
-        return None
-    text = str(value)
-    if len(text) <= 10:
-        day = _date(text)
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(_("“%(value)s” is not a valid date.") % {"value": text[:40]}) from None
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-
-
-def _extension(element: dict | None, url: str) -> str:
-    for ext in (element or {}).get("extension") or []:
-        if ext.get("url") == url:
-            return ext.get("valueString") or ""
-    return ""
-
-
-def _normal_postal_code(value: str) -> str:
-    compact = re.sub(r"\s", "", value or "").upper()
-    return f"{compact[:4]} {compact[4:]}" if re.fullmatch(r"[1-9]\d{3}[A-Z]{2}", compact) else ""
-
-
-def _patient(resource: dict, ref: str) -> PatientRecord:
-    identifiers = resource.get("identifier") or []
-    his_id = next(
-        (i.get("value", "") for i in identifiers if i.get("system") == HIS_PATIENT_SYSTEM), ""
-    )
-    his_id = (his_id or str(resource.get("id") or "")).strip()[:64]
-    if not his_id:
-        raise ValueError(_("The patient has no HIS number."))
-    bsn = next(
-        (i.get("value", "") for i in identifiers if i.get("system") == BSN_SYSTEM), ""
-    ).strip()
-    if bsn and not bsn_is_valid(bsn):
-        raise ValueError(_("The BSN does not pass the eleven test."))
-    names = resource.get("name") or []
-    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    family = name.get("family") or ""
-    surname = _extension(name.get("_family"), OWN_NAME_URL) or family
-    infix = _extension(name.get("_family"), OWN_PREFIX_URL)
-    if not surname:
-        raise ValueError(_("The patient has no surname."))
-    given = [g for g in name.get("given") or [] if g]
-    birth_date = _date(resource.get("birthDate"))
-    if birth_date is None:
-        raise ValueError(_("The patient has no date of birth."))
-    addresses = resource.get("address") or []
-    address = next(
-        (a for a in addresses if a.get("use") == "home"), addresses[0] if addresses else {}
-    )
-    phones = [t for t in resource.get("telecom") or [] if t.get("system") == "phone"]
-    phone = next((t for t in phones if t.get("use") == "mobile"), phones[0] if phones else {})
-    gender = resource.get("gender") or "unknown"
-    fields = {
-        "bsn": bsn,
-        "initials": "".join(f"{g[0].upper()}." for g in given)[:20],
-        "first_name": (given[0] if given else "")[:100],
-        "infix": infix[:20],
-        "surname": surname[:150],
-        "gender": gender if gender in ("male", "female", "other") else "unknown",
-        "birth_date": birth_date,
-        "street": " ".join(address.get("line") or [])[:200],
-        "postal_code": _normal_postal_code(address.get("postalCode") or ""),
-        "city": (address.get("city") or "")[:100],
-        "phone": (phone.get("value") or "")[:20],
-    }
-    return PatientRecord(his_id=his_id, ref=f"Patient/{resource.get('id')}", fields=fields)
-
-
-def _clinical(resource: dict) -> str:
-    codings = (resource.get("clinicalStatus") or {}).get("coding") or []
-    return (codings[0].get("code") or "") if codings else ""
-
-
-def _episode(resource: dict) -> dict:
-    code = resource.get("code")
-    title = _text(code)
-    if not title:
-        raise ValueError(_("The episode has no title."))
-    return {
-        "icpc_code": (_coding(code, ICPC2_SYSTEM).get("code") or "")[:10],
-        "title": title[:200],
-        "status": "active"
-        if _clinical(resource) in ("active", "recurrence", "relapse", "")
-        else "resolved",
-        "start_date": _date(
-            resource.get("onsetDateTime") or (resource.get("onsetPeriod") or {}).get("start")
-        ),
-        "end_date": _date(resource.get("abatementDateTime")),
-    }
-
-
-def _medication(resource: dict) -> dict:
-    concept = resource.get("medicationCodeableConcept")
-    name = _text(concept)
-    if not name:
-        raise ValueError(_("The medication has no name."))
-    period = resource.get("effectivePeriod") or {}
-    dosage = resource.get("dosage") or []
-    return {
-        "atc_code": (_coding(concept, ATC_SYSTEM).get("code") or "")[:10],
-        "name": name[:200],
-        "dosage": ((dosage[0].get("text") if dosage else "") or "")[:200],
-        "status": "active" if resource.get("status") in ("active", "intended") else "completed",
-        "start_date": _date(period.get("start") or resource.get("effectiveDateTime")),
-        "end_date": _date(period.get("end")),
-    }
-
-
-def _contra_indication(resource: dict) -> dict:
-    code = resource.get("code")
-    description = _text(code)
-    if not description:
-        raise ValueError(_("The contra-indication has no description."))
-    first = next(iter((code or {}).get("coding") or []), {})
-    kind = resource.get("type") or ""
-    return {
-        "description": description[:200],
-        "code": (first.get("code") or "")[:20],
-        "kind": kind if kind in ("allergy", "intolerance") else "",
-        "is_high_risk": resource.get("criticality") == "high",
-        "recorded_date": _date(resource.get("recordedDate")),
-    }
-
-
-def _measurement(resource: dict) -> dict:
-    code = resource.get("code")
-    name = _text(code)
-    measured_at = _datetime(resource.get("effectiveDateTime") or resource.get("issued"))
-    if not name or measured_at is None:
-        raise ValueError(_("The measurement has no name or no date."))
-    quantity = resource.get("valueQuantity") or {}
-    value = None
-    if quantity.get("value") is not None:
-        value = Decimal(str(quantity["value"])).quantize(Decimal("0.001"))
-        if abs(value) >= Decimal("1e9"):
-            raise ValueError(_("The measured value is out of range."))
-    return {
-        "nhg_code": (_coding(code, NHG_TABLE_45_SYSTEM).get("code") or "")[:10],
-        "loinc_code": (_coding(code, LOINC_SYSTEM).get("code") or "")[:12],
-        "name": name[:200],
-        "value": value,
-        "value_text": (resource.get("valueString") or _text(resource.get("valueCodeableConcept")))[
-            :200
-        ],
-        "unit": (quantity.get("unit") or quantity.get("code") or "")[:30],
-        "measured_at": measured_at,
-    }
-
-
-_CHILD_MAPPERS = {
-    "Condition": _episode,
-    "MedicationStatement": _medication,
-    "AllergyIntolerance": _contra_indication,
-    "Observation": _measurement,
-}

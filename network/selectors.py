@@ -28,6 +28,7 @@ from network.models import (
     DataCategory,
     Episode,
     Extraction,
+    ExtractionError,
     Measurement,
     Medication,
 )
@@ -261,3 +262,8 @@ def extraction_get_for(*, actor: Actor, pk) -> Extraction:
         return extractions_for(actor=actor).get(pk=pk)
     except (Extraction.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def extraction_errors(*, extraction: Extraction) -> QuerySet[ExtractionError]:
+    """The refused resources of an extraction (one from ``extraction_get_for``), in order."""
+    return ExtractionError.objects.filter(extraction_id=extraction.pk).order_by("pk")

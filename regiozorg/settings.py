@@ -360,6 +360,9 @@ if not re.fullmatch(r"urn:oid:[0-2](\.(0|[1-9]\d*))+|https://[^\s|]+", FHIR_IDEN
     raise ImproperlyConfigured(
         "FHIR_IDENTIFIER_SYSTEM must be an OID (urn:oid:2.16.528.…) or an https:// URI."
     )
+# With eager Celery (no REDIS_URL) an import would run inside the upload request, and the
+# uploader would wait without seeing the progress bar move: run it in a thread of its own then.
+EXTRACTION_IMPORT_IN_THREAD = env.bool("EXTRACTION_IMPORT_IN_THREAD", CELERY_TASK_ALWAYS_EAGER)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False

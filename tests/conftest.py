@@ -37,6 +37,7 @@ from tests.factories import (
 def _fast_and_isolated(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EXTRACTION_IMPORT_IN_THREAD = False  # imports run in the test, synchronously
     settings.DEMO_ACCOUNTS_REQUIRE_MFA = False
     # Rate-limit counters live in the cache (Redis in CI): start every test clean.
     cache.clear()

@@ -6,7 +6,7 @@ from network.models.access_log import (
     AccessOutcome,
     AccessRelationship,
 )
-from network.models.extractions import Extraction
+from network.models.extractions import Extraction, ExtractionError
 from network.models.grants import AccessGrant, AccessGrantReason
 from network.models.matrix import AuthorisationRule, AuthorisationRuleChange
 from network.models.patients import (
@@ -39,6 +39,7 @@ __all__ = [
     "DataCategory",
     "Episode",
     "Extraction",
+    "ExtractionError",
     "Gender",
     "Measurement",
     "Medication",

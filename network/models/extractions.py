@@ -18,7 +18,8 @@ class Extraction(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting")
-        RUNNING = "running", _("importing")
+        CHECKING = "checking", _("checking")
+        RUNNING = "running", _("reading in")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
 
@@ -44,8 +45,13 @@ class Extraction(models.Model):
     )
     total = models.PositiveIntegerField(_("patients in file"), default=0)
     processed = models.PositiveIntegerField(_("patients processed"), default=0)
+    # Resources in the file and how many have been validated (the slow part, before writing).
+    resources_total = models.PositiveIntegerField(_("resources in file"), default=0)
+    resources_checked = models.PositiveIntegerField(_("resources checked"), default=0)
     counts = models.JSONField(_("result"), default=dict, blank=True)
-    errors = models.JSONField(_("errors"), default=list, blank=True)
+    # The refused resources are rows of ExtractionError; this is how many there are.
+    error_count = models.PositiveIntegerField(_("resources not imported"), default=0)
+    failure = models.TextField(_("why the import stopped"), blank=True)
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -61,11 +67,15 @@ class Extraction(models.Model):
 
     @property
     def percent(self) -> int:
+        """Of the phase the import is in: checking resources, then reading in patients."""
         if self.status == self.Status.DONE:
             return 100
-        if not self.total:
-            return 0
-        return min(100, round(100 * self.processed / self.total))
+        done, total = (
+            (self.resources_checked, self.resources_total)
+            if self.status == self.Status.CHECKING
+            else (self.processed, self.total)
+        )
+        return min(100, round(100 * done / total)) if total else 0
 
     @property
     def count_rows(self) -> list[dict]:
@@ -85,3 +95,27 @@ class Extraction(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ExtractionError(models.Model):
+    """One resource of an extraction that was not imported, and why (in Dutch)."""
+
+    extraction = models.ForeignKey(
+        Extraction,
+        on_delete=models.CASCADE,
+        related_name="error_rows",
+        verbose_name=_("HIS extraction"),
+    )
+    resource = models.CharField(_("resource"), max_length=140)
+    field = models.CharField(_("element"), max_length=100, blank=True)
+    message = models.TextField(_("message"))
+
+    class Meta:
+        verbose_name = _("refused resource")
+        verbose_name_plural = _("refused resources")
+        ordering = ["extraction", "pk"]
+        # The page lists one extraction's errors in order, a page at a time.
+        indexes = [models.Index(fields=["extraction", "id"], name="extraction_error_page_idx")]
+
+    def __str__(self):
+        return f"{self.resource}: {self.message}"

@@ -161,6 +161,8 @@ class Episode(_PatientRecord):
         RESOLVED = "resolved", _("resolved")
 
     icpc_code = models.CharField(_("ICPC code"), max_length=10, blank=True)
+    # SNOMED CT concept id (up to 18 digits), for problems a system codes that way.
+    snomed_code = models.CharField(_("SNOMED CT code"), max_length=18, blank=True)
     title = models.CharField(_("title"), max_length=200)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
@@ -188,6 +190,9 @@ class Medication(_PatientRecord):
         COMPLETED = "completed", _("stopped")
 
     atc_code = models.CharField(_("ATC code"), max_length=10, blank=True)
+    # The Z-Index G-Standaard code the HIS prescribed by: GPK, PRK or HPK.
+    gstandaard_kind = models.CharField(_("G-Standaard code kind"), max_length=3, blank=True)
+    gstandaard_code = models.CharField(_("G-Standaard code"), max_length=20, blank=True)
     name = models.CharField(_("medicine"), max_length=200)
     dosage = models.CharField(_("dosage"), max_length=200, blank=True)
     status = models.CharField(
@@ -244,6 +249,10 @@ class Measurement(_PatientRecord):
     loinc_code = models.CharField(_("LOINC code"), max_length=12, blank=True)
     name = models.CharField(_("measurement"), max_length=200)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=3, null=True, blank=True)
+    # The second number of a pair measured together: the diastolic of a blood pressure.
+    value2 = models.DecimalField(
+        _("second value"), max_digits=12, decimal_places=3, null=True, blank=True
+    )
     value_text = models.CharField(_("result"), max_length=200, blank=True)
     unit = models.CharField(_("unit"), max_length=30, blank=True)
     measured_at = models.DateTimeField(_("measured at"))
@@ -264,9 +273,11 @@ class Measurement(_PatientRecord):
 
     @property
     def display_value(self) -> str:
-        if self.value is None:
+        """'53 mmol/mol', or a blood pressure as '140/90 mmHg'."""
+        if self.value is None and self.value2 is None:
             return self.value_text
-        number = format(self.value.normalize(), "f")
+        pair = (self.value, self.value2) if self.value2 is not None else (self.value,)
+        number = "/".join("–" if v is None else format(v.normalize(), "f") for v in pair)
         return f"{number} {self.unit}".strip()
 
 

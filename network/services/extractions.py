@@ -1,68 +1,53 @@
 """Uploading and importing a practice's HIS extraction (FHIR R4 Bundle).
 
-Upload (in the request): size and shape are checked, the file is stored, and the import task is
-queued after commit. Nothing about the patients is written yet, so a bad file changes nothing.
+Upload (in the request): size and shape are checked, the file is stored, and the import is
+started after commit: as a Celery task, or — in the embedded mode, where Celery runs eagerly in
+the request — in a thread of its own, so the request returns and the uploader sees the bar move.
+Nothing about the patients is written yet, so a bad file changes nothing.
 
-Import (in a Celery task): every resource is validated; patients are upserted by their HIS
-number in batches, each batch — a patient with all its episodes, medication, contra-indications
-and measurements — in one transaction, so a patient is never half-imported. Running the same
-file again changes nothing (every row is compared before it is written), so a retried or
-repeated task is harmless. Progress is committed per batch for the page's progress bar.
+Import: every resource is validated first (phase "checking", progress committed every few
+hundred resources); then patients are upserted in batches (``extraction_batches``), each patient
+with all its episodes, medication, contra-indications and measurements or nothing of it.
+Running the same file again changes nothing (every row is compared before it is written), so a
+retried or repeated task is harmless. Progress, counts and the refused resources are committed
+per batch, so even an import that stops keeps what it did and says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from accounts.models import Membership, Organisation
+from accounts.models import Membership
 from network.access import Actor, can_upload_extraction
-from network.access_log import LogLine, access_log_write, access_log_write_many
+from network.access_log import access_log_write
 from network.fhir import (
-    CHILD_KINDS,
+    KIND_TYPES,
     BundleError,
-    PatientRecord,
     ResourceError,
     bundle_load,
     bundle_parse,
     bundle_patient_count,
+    bundle_resource_count,
     bundle_source_agb,
 )
-from network.models import (
-    AccessAction,
-    AccessRelationship,
-    ContraIndication,
-    DataCategory,
-    Episode,
-    Extraction,
-    Measurement,
-    Medication,
-    Patient,
-    PatientSource,
-)
-from network.services.patients import PATIENT_FIELDS
+from network.models import AccessAction, AccessRelationship, Extraction, ExtractionError
+from network.services.extraction_batches import BatchResult, batch_write, empty_counts
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 250
-MAX_ERRORS_KEPT = 500
-CHILD_MODELS = {
-    "episodes": (Episode, DataCategory.EPISODES),
-    "medications": (Medication, DataCategory.MEDICATION),
-    "contra_indications": (ContraIndication, DataCategory.CONTRA_INDICATIONS),
-    "measurements": (Measurement, DataCategory.MEASUREMENTS),
-}
-
-
-# Said of a patient whose BSN another patient of the practice already has.
-BSN_TAKEN = gettext_noop("Another patient of the practice has this BSN.")
+ERRORS_PER_INSERT = 1000
+# The resource type of a refused resource -> the row of the result table it counts in.
+KIND_OF_TYPE = {"Patient": "patients", **{t: k for k, t in KIND_TYPES.items()}}
 
 
 class ExtractionRejected(Exception):
@@ -95,6 +80,7 @@ def extraction_upload(*, actor: Actor, file_name: str, content: bytes) -> Extrac
             sha256=hashlib.sha256(content).hexdigest(),
             content=content,
             total=bundle_patient_count(bundle),
+            resources_total=bundle_resource_count(bundle),
         )
         access_log_write(
             actor=actor,
@@ -102,10 +88,35 @@ def extraction_upload(*, actor: Actor, file_name: str, content: bytes) -> Extrac
             relationship=AccessRelationship.OWN_PRACTICE,
             object_ref=f"extraction:{extraction.pk}",
         )
-        from network.tasks import extraction_import_task
-
-        transaction.on_commit(lambda: extraction_import_task.delay(extraction.pk))
+        transaction.on_commit(lambda: extraction_import_start(extraction.pk))
     return extraction
+
+
+def extraction_import_start(extraction_id: int) -> None:
+    """Queue the import; in the embedded mode run it in a thread, outside the request."""
+    from network.tasks import extraction_import_task
+
+    if settings.EXTRACTION_IMPORT_IN_THREAD:
+        thread = threading.Thread(
+            target=_import_in_thread,
+            args=[extraction_id],
+            name=f"extraction-import-{extraction_id}",
+            daemon=True,
+        )
+        thread.start()
+    else:
+        extraction_import_task.delay(extraction_id)
+
+
+def _import_in_thread(extraction_id: int) -> None:
+    from network.tasks import extraction_import_task
+
+    try:
+        extraction_import_task.apply(args=[extraction_id])
+    except Exception:
+        logger.exception("extraction %s: the import thread failed", extraction_id)
+    finally:
+        connections.close_all()
 
 
 def _task_actor(extraction: Extraction) -> Actor:
@@ -125,36 +136,54 @@ def _task_actor(extraction: Extraction) -> Actor:
 
 
 def extraction_import(*, extraction_id: int) -> Extraction:
-    """Import an extraction. Idempotent: a finished one is left alone; reruns write nothing."""
+    """Import an extraction. Idempotent: a finished one is left alone; reruns write nothing.
+
+    A rerun of an unfinished one (a retried task) starts its error list and counts afresh.
+    """
     extraction = Extraction.objects.select_related("practice", "uploaded_by").get(pk=extraction_id)
     if extraction.is_finished:
         return extraction
+    ExtractionError.objects.filter(extraction_id=extraction.pk).delete()
     Extraction.objects.filter(pk=extraction.pk).update(
-        status=Extraction.Status.RUNNING, started_at=timezone.now(), processed=0
+        status=Extraction.Status.CHECKING,
+        started_at=timezone.now(),
+        processed=0,
+        resources_checked=0,
+        counts={},
+        error_count=0,
+        failure="",
     )
+    refused: set[str] = set()
     try:
         bundle = bundle_load(bytes(extraction.content))
-        records, errors, ignored = bundle_parse(bundle)
+        Extraction.objects.filter(pk=extraction.pk).update(
+            resources_total=bundle_resource_count(bundle)
+        )
+
+        def checked(number: int) -> None:  # committed at once: the page polls it
+            Extraction.objects.filter(pk=extraction.pk).update(resources_checked=number)
+
+        records, errors, ignored = bundle_parse(bundle, progress=checked)
         actor = _task_actor(extraction)
-        counts = {
-            kind: {"created": 0, "updated": 0, "unchanged": 0, "removed": 0}
-            for kind in ("patients", *CHILD_KINDS)
-        }
+        counts = {**empty_counts(), "ignored_resources": ignored}
+        with transaction.atomic():
+            _errors_add(extraction, errors, refused, counts)
+            Extraction.objects.filter(pk=extraction.pk).update(
+                status=Extraction.Status.RUNNING, counts=counts
+            )
         processed = 0
         for start in range(0, len(records), BATCH_SIZE):
             batch = records[start : start + BATCH_SIZE]
             with transaction.atomic():
-                batch_errors = _import_batch(extraction, actor, batch, counts)
+                result = batch_write(extraction, actor, batch)
                 processed += len(batch)
-                Extraction.objects.filter(pk=extraction.pk).update(processed=processed)
-            errors.extend(batch_errors)
-        counts["ignored_resources"] = ignored
+                _counts_add(counts, result)
+                _errors_add(extraction, result.errors, refused, counts)
+                Extraction.objects.filter(pk=extraction.pk).update(
+                    processed=processed, counts=counts
+                )
         Extraction.objects.filter(pk=extraction.pk).update(
-            status=Extraction.Status.DONE,
-            processed=processed,
-            counts=counts,
-            errors=[e.as_dict() for e in errors[:MAX_ERRORS_KEPT]],
-            finished_at=timezone.now(),
+            status=Extraction.Status.DONE, finished_at=timezone.now()
         )
     except BundleError as exc:
         _fail(extraction, str(exc))
@@ -162,7 +191,7 @@ def extraction_import(*, extraction_id: int) -> Extraction:
         raise  # the database is away: the task retries (and gives up with extraction_fail)
     except Exception:
         # Never leave the page polling for ever. Patients of finished batches are kept (each
-        # batch is whole); the same file can be uploaded again.
+        # batch is whole), and so are the counts and the errors so far.
         logger.exception("extraction %s failed", extraction.pk)
         _fail(
             extraction,
@@ -175,6 +204,38 @@ def extraction_import(*, extraction_id: int) -> Extraction:
     return extraction
 
 
+def _counts_add(counts: dict, result: BatchResult) -> None:
+    for kind, numbers in result.counts.items():
+        for key, number in numbers.items():
+            counts[kind][key] += number
+
+
+def _errors_add(
+    extraction: Extraction, errors: list[ResourceError], refused: set[str], counts: dict
+) -> None:
+    """Store refused resources (in the caller's transaction) and count them per kind."""
+    if not errors:
+        return
+    ExtractionError.objects.bulk_create(
+        [
+            ExtractionError(
+                extraction_id=extraction.pk,
+                resource=e.ref[:140],
+                field=e.field[:100],
+                message=e.message,
+            )
+            for e in errors
+        ],
+        batch_size=ERRORS_PER_INSERT,
+    )
+    Extraction.objects.filter(pk=extraction.pk).update(error_count=F("error_count") + len(errors))
+    for error in errors:
+        kind = KIND_OF_TYPE.get(error.ref.split("/", 1)[0])
+        if kind and error.ref not in refused:  # a resource may be named more than once
+            refused.add(error.ref)
+            counts[kind]["refused"] += 1
+
+
 def extraction_fail(*, extraction_id: int, message: str) -> None:
     """Mark an import failed (the task gave up); the patients of finished batches stay."""
     extraction = Extraction.objects.get(pk=extraction_id)
@@ -184,140 +245,5 @@ def extraction_fail(*, extraction_id: int, message: str) -> None:
 
 def _fail(extraction: Extraction, message: str) -> None:
     Extraction.objects.filter(pk=extraction.pk).update(
-        status=Extraction.Status.FAILED,
-        errors=[{"resource": "Bundle", "message": message}],
-        finished_at=timezone.now(),
+        status=Extraction.Status.FAILED, failure=message, finished_at=timezone.now()
     )
-
-
-def _differs(instance, fields: dict) -> bool:
-    return any(getattr(instance, name) != value for name, value in fields.items())
-
-
-def _import_batch(
-    extraction: Extraction, actor: Actor, batch: list[PatientRecord], counts: dict
-) -> list[ResourceError]:
-    practice = extraction.practice
-    # One import per practice at a time: a double upload or a redelivered task waits here, then
-    # finds what the other one wrote (and so changes nothing).
-    list(Organisation.objects.select_for_update().filter(pk=practice.pk).values_list("pk"))
-    errors: list[ResourceError] = []
-    by_his = {
-        p.his_id: p
-        for p in Patient.objects.filter(practice=practice, his_id__in=[r.his_id for r in batch])
-    }
-    # A patient typed in by hand before the practice's first extraction: match on BSN.
-    bsns = [r.fields["bsn"] for r in batch if r.his_id not in by_his and r.fields["bsn"]]
-    by_bsn = {p.bsn: p for p in Patient.objects.filter(practice=practice, bsn__in=bsns)}
-
-    creates, updates, kept = [], [], []
-    ref_of: dict[int, str] = {}
-    for record in batch:
-        fields = record.fields
-        patient = by_his.get(record.his_id)
-        changed = False
-        if patient is None and fields["bsn"] in by_bsn:
-            patient = by_bsn[fields["bsn"]]
-            if patient.his_id:
-                errors.append(ResourceError(record.ref, _(BSN_TAKEN)))
-                continue
-            patient.his_id, patient.source, changed = record.his_id, PatientSource.HIS, True
-        elif patient is None:
-            patient = Patient(
-                practice=practice, his_id=record.his_id, source=PatientSource.HIS, **fields
-            )
-            creates.append(patient)
-        if patient not in creates:
-            if changed or _differs(patient, fields):
-                for name, value in fields.items():
-                    setattr(patient, name, value)
-                updates.append(patient)
-            else:
-                counts["patients"]["unchanged"] += 1
-        ref_of[id(patient)] = record.ref
-        kept.append((record, patient))
-
-    # A new or corrected BSN that another patient of the practice already has: report, skip.
-    wanted = {p.bsn: p for p in [*creates, *updates] if p.bsn}
-    for bsn, holder_pk in Patient.objects.filter(
-        practice=practice, bsn__in=list(wanted)
-    ).values_list("bsn", "pk"):
-        patient = wanted[bsn]
-        if patient.pk != holder_pk:
-            errors.append(ResourceError(ref_of[id(patient)], _(BSN_TAKEN)))
-            creates = [p for p in creates if p is not patient]
-            updates = [p for p in updates if p is not patient]
-            kept = [(r, p) for r, p in kept if p is not patient]
-
-    Patient.objects.bulk_create(creates, batch_size=500)
-    now = timezone.now()
-    for patient in updates:
-        patient.updated_at = now
-    Patient.objects.bulk_update(
-        updates, [*PATIENT_FIELDS, "his_id", "source", "updated_at"], batch_size=500
-    )
-    counts["patients"]["created"] += len(creates)
-    counts["patients"]["updated"] += len(updates)
-    created_ids = {p.pk for p in creates}
-    changed_data: dict[int, set[str]] = {
-        p.pk: {DataCategory.IDENTITY} for p in [*creates, *updates]
-    }
-    removed_data: dict[int, set[str]] = {}
-
-    patient_ids = [p.pk for _r, p in kept]
-    for kind, (model, category) in CHILD_MODELS.items():
-        existing = {
-            (row.patient_id, row.his_id): row
-            for row in model.objects.filter(patient_id__in=patient_ids)
-        }
-        new_rows, changed_rows, names, gone = [], [], None, []
-        for record, patient in kept:
-            for his_id, fields in record.children[kind]:
-                names = names or list(fields)
-                row = existing.get((patient.pk, his_id))
-                if row is None:
-                    new_rows.append(model(patient_id=patient.pk, his_id=his_id, **fields))
-                elif _differs(row, fields):
-                    for name, value in fields.items():
-                        setattr(row, name, value)
-                    changed_rows.append(row)
-                else:
-                    counts[kind]["unchanged"] += 1
-                    continue
-                changed_data.setdefault(patient.pk, set()).add(category)
-            for his_id in record.retracted[kind]:
-                row = existing.get((patient.pk, his_id))
-                if row is not None:
-                    gone.append(row.pk)
-                    removed_data.setdefault(patient.pk, set()).add(category)
-        model.objects.bulk_create(new_rows, batch_size=1000)
-        if changed_rows:
-            model.objects.bulk_update(changed_rows, names, batch_size=1000)
-        if gone:
-            model.objects.filter(pk__in=gone).delete()
-        counts[kind]["created"] += len(new_rows)
-        counts[kind]["updated"] += len(changed_rows)
-        counts[kind]["removed"] += len(gone)
-
-    log_lines = [
-        LogLine(
-            action=AccessAction.CREATE if patient_id in created_ids else AccessAction.UPDATE,
-            relationship=AccessRelationship.OWN_PRACTICE,
-            patient_id=patient_id,
-            data=sorted(categories),
-            object_ref=f"extraction:{extraction.pk}",
-        )
-        for patient_id, categories in changed_data.items()
-    ] + [
-        LogLine(
-            action=AccessAction.DELETE,
-            relationship=AccessRelationship.OWN_PRACTICE,
-            patient_id=patient_id,
-            data=sorted(categories),
-            object_ref=f"extraction:{extraction.pk}",
-        )
-        for patient_id, categories in removed_data.items()
-    ]
-    if log_lines:
-        access_log_write_many(actor=actor, lines=log_lines)
-    return errors

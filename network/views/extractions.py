@@ -13,6 +13,7 @@ from network.access import Actor, can_upload_extraction
 from network.forms import ExtractionUploadForm
 
 EXTRACTIONS_PER_PAGE = 20
+ERRORS_PER_PAGE = 100
 
 
 @secure_session_required
@@ -50,6 +51,11 @@ def extraction_detail(request, pk):
         if request.htmx and not request.htmx.boosted
         else "network/extractions/detail.html"
     )
-    response = render(request, template, {"extraction": extraction})
+    errors = None
+    if extraction.is_finished and extraction.error_count:
+        errors = Paginator(
+            selectors.extraction_errors(extraction=extraction), ERRORS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+    response = render(request, template, {"extraction": extraction, "errors": errors})
     response["Vary"] = "HX-Request"
     return response

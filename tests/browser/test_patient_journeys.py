@@ -250,10 +250,10 @@ def test_gp_imports_extraction_shares_a_patient_with_the_nurse_and_sees_who_look
         expect(row.locator("td")).to_have_text([str(counts[resource_type]), *["0"] * other_columns])
     assert_accessible(page)
     extraction = Extraction.objects.get()
-    assert (extraction.status, extraction.total, extraction.errors) == (
+    assert (extraction.status, extraction.total, extraction.error_count) == (
         Extraction.Status.DONE,
         BUNDLE_PATIENTS,
-        [],
+        0,
     )
 
     # 2. To the patients: the search box narrows the list while typing (htmx, no reload).
