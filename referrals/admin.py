@@ -31,7 +31,7 @@ class CarePathwayForm(forms.ModelForm):
         wrong = [c for c in codes if not ICPC_PREFIX_RE.fullmatch(c)]
         if wrong:
             raise forms.ValidationError(
-                _("Not an ICPC-2 code: %(codes)s.") % {"codes": ", ".join(wrong)}
+                _("Not an ICPC code: %(codes)s.") % {"codes": ", ".join(wrong)}
             )
         return codes
 

@@ -20,14 +20,14 @@ from files.models import PrivateFile
 from his.models import FhirDelivery, FhirEndpoint, validate_fhir_url
 from network.models import Patient
 
-# An ICPC-2 code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.
+# An ICPC-1-NL code (T90, T90.02) or a chapter letter alone (T): what a pathway can require.
 ICPC_PREFIX_RE = re.compile(r"[ABDFHKLNPRSTUWXYZ](\d{2}(\.\d{1,2})?)?")
 
 
 class CarePathway(models.Model):
     """A care pathway (*zorgpad*) a referral can belong to, kept by the helpdesk.
 
-    ``required_icpc`` lists ICPC-2 codes (or code prefixes such as ``T90``) of which the patient
+    ``required_icpc`` lists ICPC-1-NL codes (or code prefixes such as ``T90``) of which the patient
     should have an episode; when none is there the practice sees a warning before sending.
     """
 
@@ -37,7 +37,9 @@ class CarePathway(models.Model):
         _("required ICPC codes"),
         default=list,
         blank=True,
-        help_text=_("ICPC-2 codes or prefixes, e.g. T90; the patient should have such an episode."),
+        help_text=_(
+            "ICPC codes (ICPC-1-NL) or prefixes, e.g. T90; the patient should have such an episode."
+        ),
     )
     requirement_text = models.CharField(
         _("explanation of the requirement"),

@@ -73,7 +73,7 @@ def test_the_helpdesk_adds_a_pathway_and_a_wrong_code_is_refused(helpdesk_client
         url, {"name": "Diabetes", "is_active": "on", "required_icpc": "T90, diabetes"}
     )
     assert refused.status_code == 200
-    assert "Geen ICPC-2-code: DIABETES." in refused.content.decode()
+    assert "Geen ICPC-code: DIABETES." in refused.content.decode()
     assert not CarePathway.objects.exists()
 
     admin_client_2fa.post(url, {"name": "Diabetes", "is_active": "on", "required_icpc": "t90, T89"})
