@@ -119,6 +119,20 @@ def _import_in_thread(extraction_id: int) -> None:
         connections.close_all()
 
 
+def extractions_resume() -> int:
+    """Finish the imports an embedded server left unfinished when it stopped (its thread went
+    with it); the import is idempotent, so what was written already stays as it is. Returns
+    how many were resumed. In production Celery redelivers an interrupted task instead."""
+    unfinished = list(
+        Extraction.objects.exclude(status__in=[Extraction.Status.DONE, Extraction.Status.FAILED])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for extraction_id in unfinished:
+        extraction_import(extraction_id=extraction_id)
+    return len(unfinished)
+
+
 def _task_actor(extraction: Extraction) -> Actor:
     membership = (
         Membership.objects.filter(

@@ -9,6 +9,7 @@ import outside the request in the embedded mode.
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 import uuid
@@ -566,3 +567,30 @@ def _upload_file(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("extractie.json", data, content_type="application/json")
+
+
+def test_an_import_the_embedded_server_left_unfinished_is_finished_by_the_next_make_run(
+    gp, settings
+):
+    """``make run`` stopped while its import thread was reading a file in: the extraction
+    stayed "reading in". The next ``make run`` (``demo_seed``) finishes it."""
+    from django.core.management import call_command
+
+    from network.services.extractions import extraction_upload
+
+    settings.EXTRACTION_IMPORT_IN_THREAD = True
+    # Stored, but its thread never ran (the server stopped first): no on_commit here.
+    extraction = extraction_upload(
+        actor=actor_for(gp), file_name="extractie.json", content=dumps(bundle(*full_patient("p-1")))
+    )
+    Extraction.objects.filter(pk=extraction.pk).update(status=Extraction.Status.RUNNING)
+
+    out = io.StringIO()
+    call_command("demo_seed", stdout=out)
+
+    extraction.refresh_from_db()
+    assert extraction.status == Extraction.Status.DONE
+    assert Patient.objects.filter(
+        practice=gp.memberships.first().organisation, his_id="p-1"
+    ).exists()
+    assert "Finished 1 HIS extraction import(s) left unfinished." in out.getvalue()

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD
+from network.services.extractions import extractions_resume
 from regiozorg.demo import demo_seed
 
 
@@ -11,6 +12,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEMO_DATA_ALLOWED:
             raise CommandError("demo_seed is refused in production mode (DEBUG is off).")
+        if settings.EXTRACTION_IMPORT_IN_THREAD and (resumed := extractions_resume()):
+            # The embedded server imports in a thread; one stopped mid-import left it unfinished.
+            self.stdout.write(f"Finished {resumed} HIS extraction import(s) left unfinished.")
         counts = demo_seed()
         self.stdout.write(
             self.style.SUCCESS(
