@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0005_referral_uuid'),
+        ("referrals", "0005_referral_uuid"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='carepathway',
-            name='required_icpc',
-            field=models.JSONField(blank=True, default=list, help_text='ICPC codes (ICPC-1-NL) or prefixes, e.g. T90; the patient should have such an episode.', verbose_name='required ICPC codes'),
+            model_name="carepathway",
+            name="required_icpc",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="ICPC codes (ICPC-1-NL) or prefixes, e.g. T90; the patient should have such an episode.",
+                verbose_name="required ICPC codes",
+            ),
         ),
     ]
