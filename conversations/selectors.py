@@ -397,4 +397,3 @@ def consultations_waiting_for(*, actor: Actor, limit: int) -> tuple[int, list[Co
         .order_by("created_at", "pk")[:limit]
     )
     return count, list(rows)
-

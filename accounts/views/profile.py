@@ -15,8 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.mfa_policy import has_second_factor
-from accounts.secure_session import secure_session_expires_at
 from accounts.forms import (
     AbsenceForm,
     ColleagueSearchForm,
@@ -24,6 +22,8 @@ from accounts.forms import (
     ProfileForm,
     SupportRequestForm,
 )
+from accounts.mfa_policy import has_second_factor
+from accounts.secure_session import secure_session_expires_at
 
 SEARCH_PAGE_SIZE = 25
 
