@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.presence import with_presence
@@ -68,3 +69,15 @@ def colleagues_in(*, organisation) -> QuerySet[User]:
     members = Membership.objects.active().filter(organisation=organisation).values("user_id")
     users = User.objects.filter(is_active=True, pk__in=members).order_by("last_name", "first_name")
     return with_presence(_with_memberships(users))
+
+
+def colleagues_absent_today(*, organisation, exclude_user=None) -> QuerySet[User]:
+    """Active people of one organisation with an absence today, each with their
+    ``current_absences`` (prefetched), by name."""
+    today = timezone.localdate()
+    users = colleagues_in(organisation=organisation).filter(
+        absences__start__lte=today, absences__end__gte=today
+    )
+    if exclude_user is not None:
+        users = users.exclude(pk=exclude_user.pk)
+    return users.distinct()

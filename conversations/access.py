@@ -138,12 +138,19 @@ def conversation_log_read(
         )
 
 
+def conversations_names_shown(*, actor: Actor, conversations) -> list[tuple[int, str]]:
+    """(patient id, relationship) for each of ``conversations`` about a patient: what the
+    access log records for a list that names them (rows from :func:`with_relationship_facts`
+    need no query)."""
+    return [(c.patient_id, _relationship(actor, c)) for c in conversations if c.patient_id]
+
+
 def conversations_log_listed(*, actor: Actor, conversations, object_ref: str) -> None:
     """An inbox page names the patient of each conversation about one: one entry per patient
     shown, in one write (``conversations`` come with their patient)."""
     access_log_names_shown(
         actor=actor,
-        shown=[(c.patient_id, _relationship(actor, c)) for c in conversations if c.patient_id],
+        shown=conversations_names_shown(actor=actor, conversations=conversations),
         data=[DataCategory.IDENTITY, "conversation"],
         object_ref=object_ref,
     )

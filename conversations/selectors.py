@@ -343,3 +343,57 @@ def inboxes_by_ids(*, ids: list[int]) -> list[SharedInbox]:
     return list(
         SharedInbox.objects.filter(pk__in=ids, is_active=True).select_related("organisation")
     )
+
+
+# --- The start page's work queue ----------------------------------------------------------
+
+
+def _last_message_body() -> Subquery:
+    return Subquery(Message.objects.filter(pk=OuterRef("last_message_id")).values("body")[:1])
+
+
+def unread_conversations_for(*, actor: Actor, limit: int) -> tuple[int, list[Conversation]]:
+    """Open conversations (not consultations) with messages the actor has not read: how many,
+    and the ``limit`` newest with their last message's ``last_body`` — two queries whatever
+    their number. Rows carry the facts the access log needs to name their patient (the caller
+    logs the names it shows)."""
+    unread = _with_unread(
+        conversations_visible_to(actor).filter(
+            kind=Conversation.Kind.CONVERSATION, closed_at__isnull=True
+        ),
+        actor,
+    ).filter(unread__gt=0)
+    count = unread.count()
+    if not count:
+        return 0, []
+    rows = (
+        with_relationship_facts(unread, actor)
+        .annotate(last_body=_last_message_body())
+        .select_related("patient")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-pk")[:limit]
+    )
+    return count, list(rows)
+
+
+def consultations_waiting_for(*, actor: Actor, limit: int) -> tuple[int, list[Conversation]]:
+    """Consultations addressed to the actor or a shared inbox they read that nobody has picked
+    up yet (the actor's own questions wait for others, not for them): how many, and the
+    ``limit`` that have waited longest — two queries."""
+    waiting = (
+        conversations_visible_to(actor)
+        .filter(
+            kind=Conversation.Kind.CONSULTATION,
+            state=Conversation.ConsultationState.OPEN,
+            closed_at__isnull=True,
+        )
+        .exclude(created_by_id=actor.user.pk)
+    )
+    count = waiting.count()
+    if not count:
+        return 0, []
+    rows = (
+        with_relationship_facts(waiting, actor)
+        .select_related("patient", "created_by")
+        .order_by("created_at", "pk")[:limit]
+    )
+    return count, list(rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, F, Model, OuterRef, QuerySet
 
 from his.models import HisEndpoint, HisExport
 
@@ -41,3 +41,21 @@ def icpc_title_for(*, patient, code: str) -> str:
             if row_code == wanted:
                 return title
     return ""
+
+
+def his_exports_failed_for(*, practice_id: int) -> QuerySet[HisExport]:
+    """The practice's exports that failed and were not exported again since (a new export of
+    the same source supersedes them), newest first, with ``source_app`` and ``source_model``
+    (no content-type lookup). Who may see them is the caller's question: the practice's staff
+    with patient-data access."""
+    newer = HisExport.objects.filter(
+        source_type_id=OuterRef("source_type_id"),
+        source_id=OuterRef("source_id"),
+        created_at__gt=OuterRef("created_at"),
+    )
+    return (
+        HisExport.objects.filter(practice_id=practice_id, status=HisExport.Status.FAILED)
+        .exclude(Exists(newer))
+        .annotate(source_app=F("source_type__app_label"), source_model=F("source_type__model"))
+        .order_by("-created_at", "-pk")
+    )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import (
@@ -16,6 +18,7 @@ from network.access import (
     patients_visible_to,
     relationship_facts,
     relationship_of,
+    sees_own_practice_patients,
 )
 from network.access_log import access_log_names_shown
 from network.models import (
@@ -25,8 +28,15 @@ from network.models import (
     Episode,
 )
 from network.patient_sections import PatientSection
-from referrals.access import referrals_visible_to
-from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
+from referrals.access import received_by, referrals_visible_to
+from referrals.models import (
+    CarePathway,
+    Feedback,
+    Referral,
+    ReferralAttachment,
+    ReferralDelivery,
+    ReferralEvent,
+)
 
 
 def pathway_warnings(*, access: PatientAccess, pathway: CarePathway | None) -> list[str]:
@@ -104,22 +114,25 @@ def referral_list_for(*, actor: Actor, tab: str, page=1) -> Page:
     return shown
 
 
+def referrals_names_shown(*, actor: Actor, referrals) -> list[tuple[int, str]]:
+    """(patient id, relationship) for each row whose patient the actor sees now — what the
+    access log records for a list that names them (rows annotated as the lists here do)."""
+    return [
+        (
+            r.patient_id,
+            relationship_of(
+                actor, r.patient, access_granted=r.access_granted, in_care_network=r.in_care_network
+            ),
+        )
+        for r in referrals
+        if r.patient_visible
+    ]
+
+
 def _log_names_shown(actor: Actor, referrals, *, object_ref: str) -> None:
     access_log_names_shown(
         actor=actor,
-        shown=[
-            (
-                r.patient_id,
-                relationship_of(
-                    actor,
-                    r.patient,
-                    access_granted=r.access_granted,
-                    in_care_network=r.in_care_network,
-                ),
-            )
-            for r in referrals
-            if r.patient_visible
-        ],
+        shown=referrals_names_shown(actor=actor, referrals=referrals),
         data=[DataCategory.IDENTITY, "referral"],
         object_ref=object_ref,
     )
@@ -239,3 +252,81 @@ def feedback_his_exports(*, referral: Referral, feedback: list[Feedback]) -> dic
     for item in feedback:
         item.his_export = latest.get(item.pk)
     return {"his_connected": his_endpoint_for(practice_id=referral.practice_id) is not None}
+
+
+# --- The start page's work queue ----------------------------------------------------------
+
+# Feedback this recent counts as new on the practice's start page (there is no read mark).
+FEEDBACK_NEW_DAYS = 7
+
+
+def _with_patient_facts(referrals, actor: Actor):
+    return referrals.annotate(
+        patient_visible=Exists(patients_visible_to(actor).filter(pk=OuterRef("patient_id"))),
+        **relationship_facts(actor, patient="patient_id"),
+    ).select_related("patient")
+
+
+def _new_received(actor: Actor):
+    return referrals_visible_to(actor).filter(received_by(actor), state=Referral.State.SENT)
+
+
+def referrals_new_count(*, actor: Actor) -> int:
+    """Sent to the actor's organisation (or their team) and not yet taken into treatment or
+    declined — the *Nieuw* tab, for the menu badge. One query."""
+    return _new_received(actor).count()
+
+
+def referrals_new_for(*, actor: Actor, limit: int) -> tuple[int, list[Referral]]:
+    """The new referrals (:func:`referrals_new_count`) and the ``limit`` newest, each knowing
+    whether its patient is visible to the actor (``patient_visible``) — two queries. The caller
+    logs the names it shows (:func:`referrals_names_shown`)."""
+    new = _new_received(actor)
+    count = new.count()
+    if not count:
+        return 0, []
+    rows = _with_patient_facts(new, actor).select_related("practice", "to_team")
+    return count, list(rows.order_by(F("sent_at").desc(nulls_last=True), "-pk")[:limit])
+
+
+def referrals_needing_attention_for(
+    *, actor: Actor, limit: int, now: datetime.datetime | None = None
+) -> tuple[int, list[Referral]]:
+    """For the referring practice: its referrals in treatment with feedback of the last
+    ``FEEDBACK_NEW_DAYS`` days, and those whose latest delivery to the receiver's system
+    failed. Each row has ``latest_feedback_at`` and ``delivery_failed`` — two queries."""
+    if not sees_own_practice_patients(actor):
+        return 0, []
+    since = (now or timezone.now()) - datetime.timedelta(days=FEEDBACK_NEW_DAYS)
+    latest_feedback = Feedback.objects.filter(referral=OuterRef("pk")).order_by("-created_at")
+    latest_delivery = ReferralDelivery.objects.filter(referral=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    referrals = (
+        referrals_visible_to(actor)
+        .filter(practice_id=actor.membership.organisation_id)
+        .annotate(
+            latest_feedback_at=Subquery(latest_feedback.values("created_at")[:1]),
+            latest_delivery_status=Subquery(latest_delivery.values("status")[:1]),
+        )
+        .filter(
+            Q(state=Referral.State.ACCEPTED, latest_feedback_at__gte=since)
+            | Q(latest_delivery_status=ReferralDelivery.Status.FAILED)
+        )
+    )
+    count = referrals.count()
+    if not count:
+        return 0, []
+    rows = list(
+        _with_patient_facts(referrals, actor)
+        .select_related("to_organisation", "to_team")
+        .order_by(F("latest_feedback_at").desc(nulls_last=True), "-pk")[:limit]
+    )
+    for row in rows:
+        row.delivery_failed = row.latest_delivery_status == ReferralDelivery.Status.FAILED
+    return count, rows
+
+
+def referral_ids_of_feedback(*, ids) -> dict[int, int]:
+    """Feedback id → its referral's id (one query): where a HIS export of feedback points."""
+    return dict(Feedback.objects.filter(pk__in=list(ids)).values_list("pk", "referral_id"))

@@ -6,6 +6,7 @@ app_name = "referrals"
 
 urlpatterns = [
     path("verwijzingen/", views.referral_list, name="list"),
+    path("verwijzingen/teller/", views.new_badge, name="new-badge"),
     path("patienten/<int:pk>/verwijzen/", views.referral_create, name="create"),
     path("verwijzingen/<int:pk>/", views.referral_detail, name="detail"),
     path("verwijzingen/<int:pk>/terugkoppeling/", views.feedback_create, name="feedback"),

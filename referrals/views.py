@@ -7,6 +7,7 @@ import json
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,6 +43,15 @@ def _actor(request) -> Actor:
     if not collaborates(actor):
         raise PermissionDenied
     return actor
+
+
+@login_required
+@require_GET
+def new_badge(request):
+    """The menu's count of new referrals (htmx, refreshed on live 'referrals' events)."""
+    actor = Actor.from_request(request)
+    count = selectors.referrals_new_count(actor=actor) if collaborates(actor) else 0
+    return render(request, "referrals/partials/new_badge.html", {"count": count})
 
 
 @secure_session_required

@@ -17,4 +17,11 @@ def site(request):
         context["nav_live"] = any(s["key"] == "conversations" for s in sections) and not getattr(
             request, "second_factor_missing", False
         )
+        # The referrals badge counts what the organisation received (a practice only sends).
+        membership = getattr(request, "membership", None)
+        context["nav_referrals"] = (
+            any(s["key"] == "referrals" for s in sections)
+            and membership is not None
+            and not membership.organisation.is_gp_practice
+        )
     return context

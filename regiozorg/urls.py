@@ -13,6 +13,7 @@ admin.site.login = admin_login
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("vandaag/<slug:key>/", views.start_block, name="start-block"),
     path("healthz", views.healthz, name="healthz"),
     path(
         "accounts/email/", views.not_offered, name="email-not-offered"

@@ -10,45 +10,37 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.mfa_policy import has_second_factor
-from accounts.presence import presence_of
-from accounts.secure_session import secure_session_expires_at
-from accounts.selectors import colleagues_in
+from network.access import Actor
+from regiozorg.start import start_block_for, start_page_for
 
-HOME_COLLEAGUES = 12
 HEALTH_TIMEOUT = 2.0
 
 
 @login_required
 @require_GET
 def home(request):
-    membership = request.membership
-    colleagues = []
-    if membership is not None:
-        colleagues = list(
-            colleagues_in(organisation=membership.organisation).exclude(pk=request.user.pk)[
-                :HOME_COLLEAGUES
-            ]
-        )
-    upcoming_absences = request.user.absences.filter(end__gte=timezone.localdate()).order_by(
-        "start"
-    )[:3]
+    """*Vandaag*: the work waiting for the user and the organisation they act for."""
     return render(
         request,
         "home.html",
         {
-            "membership": membership,
-            "colleagues": colleagues,
-            "absences": upcoming_absences,
-            "presence": presence_of(request.user),
-            "has_second_factor": has_second_factor(request.user),
-            "secure_session_until": secure_session_expires_at(request),
+            "membership": request.membership,
+            "blocks": start_page_for(actor=Actor.from_request(request)),
         },
     )
+
+
+@login_required
+@require_GET
+def start_block(request, key):
+    """One block of the start page, fetched again by htmx when a live event says it changed."""
+    block = start_block_for(actor=Actor.from_request(request), key=key)
+    if block is None:
+        raise Http404
+    return render(request, "home.html#block", {"block": block})
 
 
 def _check_database() -> dict:

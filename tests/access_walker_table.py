@@ -360,6 +360,12 @@ REFERRAL_LIST_REFUSED = {
 TABLE: dict[str, Rule] = {
     # --- regiozorg ---------------------------------------------------------------------------
     "home": Rule(refused=ANONYMOUS_ONLY),
+    "start-block": Rule(
+        kwargs=lambda w: {"key": "conversations"},
+        refused=ANONYMOUS_ONLY,
+        note="each block reads through its app's access rule; tests/test_start_page.py checks "
+        "that an outsider's blocks show nothing of another's patients",
+    ),
     "healthz": Rule(public=True, control=None, note="load balancer; 200 or 503"),
     "email-not-offered": Rule(
         methods=(GET, POST),
@@ -559,6 +565,9 @@ TABLE: dict[str, Rule] = {
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
     "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),
+    "referrals:new-badge": Rule(
+        refused=ANONYMOUS_ONLY, note="a number only; tests/test_start_page.py checks what it counts"
+    ),
     "conversations:unread-badge": Rule(
         refused=ANONYMOUS_ONLY, note="numbers only; tests/conversations checks what they count"
     ),

@@ -22,6 +22,8 @@ from accounts.forms import (
     ProfileForm,
     SupportRequestForm,
 )
+from accounts.mfa_policy import has_second_factor
+from accounts.secure_session import secure_session_expires_at
 
 SEARCH_PAGE_SIZE = 25
 
@@ -32,6 +34,10 @@ def _profile_context(request, *, form=None, absence_form=None):
         "form": form or ProfileForm(instance=request.user),
         "absence_form": absence_form or AbsenceForm(),
         "absences": request.user.absences.filter(end__gte=today).order_by("start"),
+        # Moved here from the start page, which is the day's work now.
+        "membership": request.membership,
+        "has_second_factor": has_second_factor(request.user),
+        "secure_session_until": secure_session_expires_at(request),
     }
 
 

@@ -49,8 +49,9 @@ def test_member_of_two_organisations_switches_and_the_start_page_follows(
     assert membership.organisation == second_practice
     assert membership.level == Level.C  # the position in that practice, not level A
     content = home.content.decode()
-    assert f'<p class="fs-5 mb-1">{second_practice.name}</p>' in content
     assert f'<option value="{second_practice.pk}" selected>' in content
+    profile = client.get(reverse("accounts:profile")).content.decode()
+    assert f'<p class="fs-5 mb-1">{second_practice.name}</p>' in profile
 
 
 def test_switching_back_works(client, gp, practice, second_practice):

@@ -177,9 +177,17 @@ def test_colleague_search_shows_the_markers_next_to_names(client, gp, practice, 
     _assert_markers(response.content.decode())
 
 
-def test_start_page_shows_the_markers_next_to_colleagues(client, gp, practice, on_wednesday):
+def test_start_page_lists_the_absent_colleague_with_message_and_end(
+    client, gp, practice, on_wednesday
+):
     _colleagues(practice)
     client.force_login(gp)
     response = client.get(reverse("home"))
     assert response.status_code == 200
-    _assert_markers(response.content.decode())
+    absent_item = _list_item_with(response.content.decode(), "Afke Afwezig")
+    assert "Vervanging via Jelle" in absent_item
+    with translation.override("nl"):
+        assert dateformat.format(WEDNESDAY + datetime.timedelta(days=2), "j M") in absent_item
+    content = response.content.decode()
+    assert "Vrije Woensdag" not in content  # a day off is not an absence
+    assert "Aanwezige Werker" not in content

@@ -144,14 +144,14 @@ def test_revoke_takes_effect_at_the_colleagues_next_request_without_logging_in_a
     gp_client, gp, trusted_colleague, practice, login_with_totp
 ):
     colleague = login_with_totp(trusted_colleague, client=Client())
-    before = colleague.get(reverse("home"))
+    before = colleague.get(reverse("accounts:profile"))
     assert before.wsgi_request.membership.has_patient_data_access
     assert in_dutch("You have access to patient data.") in before.content.decode()
 
     response = _set_access(gp_client, membership_of(trusted_colleague), granted=False)
 
     assert response["Location"] == STAFF_LIST
-    after = colleague.get(reverse("home"))
+    after = colleague.get(reverse("accounts:profile"))
     assert after.status_code == 200
     assert after.wsgi_request.user == trusted_colleague  # still logged in: same session
     assert not after.wsgi_request.membership.has_patient_data_access
