@@ -1,4 +1,4 @@
-""""Wie heeft dit dossier ingezien?" answers a patient in words: no code (``referral``,
+""" "Wie heeft dit dossier ingezien?" answers a patient in words: no code (``referral``,
 ``referral-feedback``, ``conversation``, ``referral_list``) on the page or in its CSV export."""
 
 from __future__ import annotations
@@ -29,8 +29,18 @@ WRITTEN_BY_THE_APPS = [
         "terugkoppeling op een verwijzing",
     ),
     (AccessAction.READ, [DataCategory.IDENTITY, "conversation"], "conversation:9", "gesprek"),
-    (AccessAction.READ, [DataCategory.IDENTITY], "referral_list:new:page=1", "lijst van verwijzingen"),
-    (AccessAction.READ, [DataCategory.IDENTITY], "consultation_list:page=2", "lijst van consultaties"),
+    (
+        AccessAction.READ,
+        [DataCategory.IDENTITY],
+        "referral_list:new:page=1",
+        "lijst van verwijzingen",
+    ),
+    (
+        AccessAction.READ,
+        [DataCategory.IDENTITY],
+        "consultation_list:page=2",
+        "lijst van consultaties",
+    ),
     (AccessAction.EXPORT, ["conversation"], "his_export:4", "terugkoppeling naar het HIS"),
     (AccessAction.READ, ["referral_attachment"], "referral-attachment:8", "bijlage"),
 ]
