@@ -115,3 +115,15 @@ def _keys_written_in_the_source() -> set[str]:
 def test_every_key_the_code_writes_into_the_log_has_a_dutch_label():
     known = set(OBJECT_LABELS) | set(DataCategory.values)
     assert _keys_written_in_the_source() - known == set()
+
+
+def test_a_key_nobody_named_yet_is_other_data_not_a_code():
+    from django.utils import translation
+
+    from network.models import AccessLogEntry
+
+    entry = AccessLogEntry(data="identity,referral", object_ref="referral:5")
+    unknown = AccessLogEntry(data="identity", object_ref="careplan_goal:7")
+    with translation.override("nl"):
+        assert entry.data_labels == "Identiteit en adres (NAW), verwijzing"  # said once
+        assert unknown.data_labels == "Identiteit en adres (NAW), overige gegevens"
