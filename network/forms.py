@@ -7,6 +7,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from network.models import Patient
 
@@ -87,8 +88,13 @@ class NetworkEndForm(forms.Form):
 
 
 class AccessLogFilterForm(forms.Form):
-    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    # "To" alone is ambiguous in Dutch: "Aan" (a recipient) or "Tot en met" (a date range).
+    since = forms.DateField(
+        label=pgettext_lazy("date range", "From"), required=False, widget=DateInput()
+    )
+    until = forms.DateField(
+        label=pgettext_lazy("date range", "To"), required=False, widget=DateInput()
+    )
 
     def clean(self):
         data = super().clean()

@@ -143,6 +143,11 @@ def referral_create(request, pk):
             "to_organisation": to_organisation,
             "preview": preview,
             "medical": network_selectors.patient_medical_data(access=preview) if preview else None,
+            # The GP reads the preview: "your kind of organisation" would be the GP's own.
+            "not_shared": _("Not shared with %(organisation)s (%(kind)s).")
+            % {"organisation": to_organisation.name, "kind": to_organisation.get_kind_display()}
+            if to_organisation
+            else None,
             "warnings": selectors.pathway_warnings(access=access, pathway=pathway),
             "client_key": _client_key(form),
         },

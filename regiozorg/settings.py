@@ -444,6 +444,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Amsterdam"
 USE_I18N = True
 USE_TZ = True
+# Dates and numbers the Dutch way (06-12-2026, 7,5 mmol/l) from one place: regiozorg/formats/.
+FORMAT_MODULE_PATH = ["regiozorg.formats"]
 
 # --- Static and media files -------------------------------------------------------------
 STATIC_URL = "/static/"

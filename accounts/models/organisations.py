@@ -193,8 +193,12 @@ class Membership(models.Model):
 
     @property
     def position_label(self) -> str:
+        """Level (practice) or role (partner); the care group's helpdesk staff are "Helpdesk",
+        not a care provider: they run the platform and see no patients."""
         if self.level:
             return str(self.get_level_display())
+        if self.organisation.kind == OrganisationKind.CARE_GROUP and self.user.is_staff:
+            return str(_("Helpdesk"))
         return str(self.get_role_display()) if self.role else ""
 
 

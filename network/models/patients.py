@@ -6,11 +6,16 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation, OrganisationKind
 from accounts.validators import validate_bsn, validate_phone, validate_postal_code
+
+
+def _number(value) -> str:
+    """A stored Decimal as the reader writes it: 7.500 -> '7,5' in Dutch."""
+    return formats.number_format(value.normalize())
 
 
 class DataCategory(models.TextChoices):
@@ -273,11 +278,13 @@ class Measurement(_PatientRecord):
 
     @property
     def display_value(self) -> str:
-        """'53 mmol/mol', or a blood pressure as '140/90 mmHg'."""
+        """'7,5 mmol/l' (decimal comma in Dutch, point in English: the active language's
+        format), or a blood pressure as '140/90 mmHg'. Trailing zeros of the stored 3 decimals
+        are dropped: 7.500 is shown as 7,5."""
         if self.value is None and self.value2 is None:
             return self.value_text
         pair = (self.value, self.value2) if self.value2 is not None else (self.value,)
-        number = "/".join("–" if v is None else format(v.normalize(), "f") for v in pair)
+        number = "/".join("–" if v is None else _number(v) for v in pair)
         return f"{number} {self.unit}".strip()
 
 

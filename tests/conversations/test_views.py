@@ -724,7 +724,9 @@ def test_writing_to_a_colleague_on_her_day_off_shows_a_warning(login, gp, nurse)
 
     form = login(gp).get(reverse("conversations:create"), {"people": membership_of(nurse).pk})
 
-    assert "Nynke Wiersma werkt vandaag niet — overweeg de gezamenlijke inbox." in text(form)
+    assert (
+        "Volgens het rooster werkt Nynke Wiersma vandaag niet — overweeg de gezamenlijke inbox."
+    ) in text(form)
 
 
 def test_no_absence_warning_for_someone_who_is_at_work(login, gp, nurse):

@@ -66,9 +66,10 @@ def test_level_a_sees_each_colleagues_name_level_functions_access_and_last_login
     assert f" {Level.E} " in f" {assistant_row} "
     with translation.override("nl"):
         functions = ", ".join(str(Function(code).label) for code in assistant.functions)
-        last_login = date_filter(timezone.localtime(assistant.last_login), "j M Y H:i")
+        last_login = date_filter(timezone.localtime(assistant.last_login), "DATETIME_FORMAT")
     assert functions in assistant_row
     assert last_login in assistant_row
+    assert "4 maart 2025 09:15" in assistant_row  # a Dutch month, written out
     assert in_dutch("No access") in assistant_row
     assert in_dutch("Active", context="account status") in assistant_row
 
