@@ -160,7 +160,7 @@ def _referrals_new(actor: Actor) -> Block | None:
                     for part in (
                         r.practice.name,
                         r.to_team.name if r.to_team_id else "",
-                        date_format(timezone.localtime(r.sent_at), "j M H:i") if r.sent_at else "",
+                        date_format(timezone.localtime(r.sent_at), "j F H:i") if r.sent_at else "",
                     )
                     if part
                 ),
@@ -191,7 +191,11 @@ def _referrals_attention(actor: Actor) -> Block | None:
         if r.latest_feedback_at and r.state == r.State.ACCEPTED:
             reasons.append(
                 _("new feedback %(date)s")
-                % {"date": date_format(timezone.localtime(r.latest_feedback_at), "j M")}
+                % {
+                    "date": date_format(
+                        timezone.localtime(r.latest_feedback_at), "MONTH_DAY_FORMAT"
+                    )
+                }
             )
         result.append(
             Row(
@@ -250,7 +254,7 @@ def _his_failed(actor: Actor) -> Block | None:
                 title=_("Export of %(kind)s to the HIS failed") % {"kind": kind},
                 url=url,
                 line=_first_line(export.last_error),
-                note=date_format(timezone.localtime(export.created_at), "j M H:i"),
+                note=date_format(timezone.localtime(export.created_at), "j F H:i"),
                 urgent=True,
             )
         )
@@ -279,7 +283,7 @@ def _absent(actor: Actor) -> Block | None:
                 title=user.full_name,
                 url=reverse("accounts:colleague-search") + "?q=" + (user.last_name or ""),
                 line=_first_line(message),
-                note=_("absent until %(date)s") % {"date": date_format(until, "j M")},
+                note=_("absent until %(date)s") % {"date": date_format(until, "MONTH_DAY_FORMAT")},
             )
         )
     return Block(
