@@ -1,3 +1,49 @@
+// The conversation thread's layout for messages that arrive after the page (pushed, caught up,
+// or the composer's htmx answer): the fragment is the same for every reader, so whose it is
+// (data-author against the list's data-me) and where a new day starts (data-day) are worked
+// out here. The server-rendered page already has both; this only keeps added messages in step.
+(function () {
+  "use strict";
+  var thread = document.querySelector("[data-live-conversation]");
+  if (!thread) { return; }
+  var me = thread.dataset.me;
+
+  function isMessage(el) { return el && el.dataset && el.dataset.messageId; }
+  function isDay(el) { return el && el.classList && el.classList.contains("message-day"); }
+
+  function layout() {
+    var previousDay = null;
+    Array.prototype.slice.call(thread.children).forEach(function (el) {
+      if (isDay(el)) {
+        // A separator stays only before a message that starts a new day.
+        var next = el.nextElementSibling;
+        if (!isMessage(next) || next.dataset.day === previousDay) { el.remove(); }
+        return;
+      }
+      if (!isMessage(el)) { return; }
+      if (me && el.dataset.author === me) { el.classList.add("message-mine"); }
+      if (el.dataset.day !== previousDay && !isDay(el.previousElementSibling)) {
+        var day = document.createElement("h2");
+        day.className = "message-day";
+        day.textContent = el.dataset.dayLabel || el.dataset.day;
+        thread.insertBefore(day, el);
+      }
+      previousDay = el.dataset.day;
+    });
+  }
+
+  // Changes made here trigger the observer once more; the second pass finds nothing to do.
+  new MutationObserver(layout).observe(thread, { childList: true });
+
+  // A chat opens at its latest message, just above the composer; not when the address asks for
+  // a place (#message-…), older messages (?voor=) or a search on the page.
+  if (!location.hash && !location.search) {
+    var messages = thread.querySelectorAll("[data-message-id]");
+    var bottom = document.getElementById("composer") || messages[messages.length - 1];
+    if (messages.length && bottom) { bottom.scrollIntoView({ block: "end" }); }
+  }
+})();
+
 // Live updates over one websocket per page: new messages, inbox counts, presence.
 // Progressive enhancement: every page works without it (forms post, pages reload).
 (function () {
