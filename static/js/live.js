@@ -32,16 +32,40 @@
     });
   }
 
-  // Changes made here trigger the observer once more; the second pass finds nothing to do.
-  new MutationObserver(layout).observe(thread, { childList: true });
-
-  // A chat opens at its latest message, just above the composer; not when the address asks for
-  // a place (#message-…), older messages (?voor=) or a search on the page.
-  if (!location.hash && !location.search) {
+  // The latest message sits just above the composer, which stays at the bottom of the screen.
+  function latest() {
     var messages = thread.querySelectorAll("[data-message-id]");
-    var bottom = document.getElementById("composer") || messages[messages.length - 1];
-    if (messages.length && bottom) { bottom.scrollIntoView({ block: "end" }); }
+    return messages[messages.length - 1];
   }
+  function gapBelowLatest() {
+    var last = latest();
+    var composer = document.getElementById("composer");
+    if (!last) { return 0; }
+    var bottom = window.innerHeight - (composer ? composer.offsetHeight : 0) - 8;
+    return last.getBoundingClientRect().bottom - bottom;
+  }
+  function scrollToLatest() {
+    var gap = gapBelowLatest();
+    // At once: Bootstrap makes scrolling smooth, and a chat opens where it left off.
+    if (gap > 0) { window.scrollBy({ top: gap, behavior: "instant" }); }
+  }
+  var atLatest = false;
+  window.addEventListener("scroll", function () { atLatest = gapBelowLatest() <= 40; }, { passive: true });
+  // A photo that loads grows its message: a reader at the latest message stays there.
+  thread.addEventListener("load", function () { if (atLatest) { scrollToLatest(); } }, true);
+
+  // Changes made here trigger the observer once more; the second pass finds nothing to do. A
+  // reader who was at the latest message stays there when a new one arrives.
+  new MutationObserver(function () {
+    var follow = atLatest;
+    layout();
+    if (follow) { scrollToLatest(); }
+  }).observe(thread, { childList: true });
+
+  // A chat opens at its latest message; not when the address asks for a place (#message-…),
+  // older messages (?voor=) or a search on the page.
+  if (!location.hash && !location.search) { scrollToLatest(); }
+  atLatest = gapBelowLatest() <= 40;
 })();
 
 // Live updates over one websocket per page: new messages, inbox counts, presence.
