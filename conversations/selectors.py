@@ -18,7 +18,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Left, NullIf
 
 from accounts.levels import LEVEL_CAPABILITIES, ROLE_CAPABILITIES, Capability
 from accounts.models import Membership, OrganisationKind, User
@@ -71,6 +71,25 @@ def _with_unread(conversations: QuerySet, actor: Actor) -> QuerySet:
         read_upto=Coalesce(_read_upto(actor), Value(0)),
         unread=Coalesce(Subquery(unread, output_field=IntegerField()), Value(0)),
         is_flagged=Exists(flagged),
+    )
+
+
+# Enough for the preview's first line; a 10,000-character message is not fetched whole.
+PREVIEW_SOURCE_CHARS = 300
+
+
+def _with_last_message(conversations: QuerySet) -> QuerySet:
+    """Annotate the inbox preview: the start of the last message and its author. Subqueries on
+    the message's primary key (``last_message_id``), so the page's rows stay one query."""
+    last = Message.objects.filter(pk=OuterRef("last_message_id"))
+    return conversations.annotate(
+        last_body=Subquery(last.values(start=Left("body", PREVIEW_SOURCE_CHARS))[:1]),
+        last_author_id=Subquery(last.values("author_id")[:1]),
+        last_author_name=Subquery(
+            last.values(
+                given=Coalesce(NullIf(F("author__first_name"), Value("")), F("author__last_name"))
+            )[:1]
+        ),
     )
 
 
@@ -186,7 +205,7 @@ def inbox_page(
     shown = Paginator(ids, CONVERSATIONS_PER_PAGE).get_page(page)
     wanted = list(shown.object_list)
     rows = with_relationship_facts(
-        _with_unread(Conversation.objects.filter(pk__in=wanted), actor), actor
+        _with_last_message(_with_unread(Conversation.objects.filter(pk__in=wanted), actor)), actor
     ).select_related("patient", "created_by", "picked_up_by")
     by_pk = {row.pk: row for row in rows}
     shown.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
@@ -287,12 +306,32 @@ def participants_of(*, conversation: Conversation) -> list[Participant]:
 
 
 def read_marks(*, conversation: Conversation) -> list[ReadState]:
-    """How far each person has read (for "gelezen door" in group conversations)."""
+    """How far each person has read (for "gelezen door"). One query for everyone."""
     return list(
         ReadState.objects.filter(conversation=conversation, last_read_message_id__gt=0)
         .select_related("user")
-        .order_by("user__first_name")
+        .order_by("user__first_name", "user__last_name", "user_id")
     )
+
+
+def readers_per_message(
+    *, read_marks: list[ReadState], messages: list[Message], exclude_user_id: int
+) -> dict[int, list[User]]:
+    """Each reader under the last of ``messages`` they have read ("gelezen door …"), the
+    viewer left out. Their own messages do not count (one has read what one wrote): a reader
+    stands under the last message by someone else that they have read. Someone who read past
+    the messages shown (a page of older ones) stands under the last shown; someone who has not
+    reached the first shown is not named."""
+    newest_first = sorted(messages, key=lambda message: message.pk, reverse=True)
+    readers: dict[int, list[User]] = {}
+    for mark in read_marks:
+        if mark.user_id == exclude_user_id:
+            continue
+        for message in newest_first:
+            if message.pk <= mark.last_read_message_id and message.author_id != mark.user_id:
+                readers.setdefault(message.pk, []).append(mark.user)
+                break
+    return readers
 
 
 def _messaging_memberships() -> QuerySet[Membership]:

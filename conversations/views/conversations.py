@@ -155,8 +155,16 @@ def _detail_context(request, actor, conversation, *, form=None) -> dict:
     shown, has_older = selectors.conversation_messages(
         conversation=conversation, before=_int(request.GET.get("voor"))
     )
+    read_by = selectors.readers_per_message(
+        read_marks=selectors.read_marks(conversation=conversation),
+        messages=shown,
+        exclude_user_id=actor.user.pk,
+    )
+    for message in shown:
+        message.read_by = read_by.get(message.pk, [])
     return {
         "conversation": conversation,
+        "me": actor.user.pk,
         "messages_list": shown,
         "has_older": has_older,
         "is_flagged": ReadState.objects.filter(
@@ -164,10 +172,8 @@ def _detail_context(request, actor, conversation, *, form=None) -> dict:
         ).exists(),
         "last_message_id": shown[-1].pk if shown else 0,
         "participants": participants,
-        "read_marks": selectors.read_marks(conversation=conversation),
         "absent": _absence_warnings(participants, exclude_user=actor.user.pk),
         "form": form or MessageForm(),
-        "is_group": len(people) > 2 or any(p.inbox_id for p in participants),
         "can_grant_access": _can_grant_access(actor, conversation),
         "grant_candidates": _grant_candidates(request, actor, conversation),
         "can_pick_up": conversation_services.consultation_can_pick_up(
@@ -234,6 +240,7 @@ def message_create(request, pk):
     if request.htmx:
         context = {
             "conversation": conversation,
+            "me": actor.user.pk,
             "form": MessageForm() if message else form,
             "message": message,
         }

@@ -1,3 +1,73 @@
+// The conversation thread's layout for messages that arrive after the page (pushed, caught up,
+// or the composer's htmx answer): the fragment is the same for every reader, so whose it is
+// (data-author against the list's data-me) and where a new day starts (data-day) are worked
+// out here. The server-rendered page already has both; this only keeps added messages in step.
+(function () {
+  "use strict";
+  var thread = document.querySelector("[data-live-conversation]");
+  if (!thread) { return; }
+  var me = thread.dataset.me;
+
+  function isMessage(el) { return el && el.dataset && el.dataset.messageId; }
+  function isDay(el) { return el && el.classList && el.classList.contains("message-day"); }
+
+  function layout() {
+    var previousDay = null;
+    Array.prototype.slice.call(thread.children).forEach(function (el) {
+      if (isDay(el)) {
+        // A separator stays only before a message that starts a new day.
+        var next = el.nextElementSibling;
+        if (!isMessage(next) || next.dataset.day === previousDay) { el.remove(); }
+        return;
+      }
+      if (!isMessage(el)) { return; }
+      if (me && el.dataset.author === me) { el.classList.add("message-mine"); }
+      if (el.dataset.day !== previousDay && !isDay(el.previousElementSibling)) {
+        var day = document.createElement("h2");
+        day.className = "message-day";
+        day.textContent = el.dataset.dayLabel || el.dataset.day;
+        thread.insertBefore(day, el);
+      }
+      previousDay = el.dataset.day;
+    });
+  }
+
+  // The latest message sits just above the composer, which stays at the bottom of the screen.
+  function latest() {
+    var messages = thread.querySelectorAll("[data-message-id]");
+    return messages[messages.length - 1];
+  }
+  function gapBelowLatest() {
+    var last = latest();
+    var composer = document.getElementById("composer");
+    if (!last) { return 0; }
+    var bottom = window.innerHeight - (composer ? composer.offsetHeight : 0) - 8;
+    return last.getBoundingClientRect().bottom - bottom;
+  }
+  function scrollToLatest() {
+    var gap = gapBelowLatest();
+    // At once: Bootstrap makes scrolling smooth, and a chat opens where it left off.
+    if (gap > 0) { window.scrollBy({ top: gap, behavior: "instant" }); }
+  }
+  var atLatest = false;
+  window.addEventListener("scroll", function () { atLatest = gapBelowLatest() <= 40; }, { passive: true });
+  // A photo that loads grows its message: a reader at the latest message stays there.
+  thread.addEventListener("load", function () { if (atLatest) { scrollToLatest(); } }, true);
+
+  // Changes made here trigger the observer once more; the second pass finds nothing to do. A
+  // reader who was at the latest message stays there when a new one arrives.
+  new MutationObserver(function () {
+    var follow = atLatest;
+    layout();
+    if (follow) { scrollToLatest(); }
+  }).observe(thread, { childList: true });
+
+  // A chat opens at its latest message; not when the address asks for a place (#message-…),
+  // older messages (?voor=) or a search on the page.
+  if (!location.hash && !location.search) { scrollToLatest(); }
+  atLatest = gapBelowLatest() <= 40;
+})();
+
 // Live updates over one websocket per page: new messages, inbox counts, presence.
 // Progressive enhancement: every page works without it (forms post, pages reload).
 (function () {

@@ -3,10 +3,12 @@ JavaScript. Two real Chromium contexts on Daphne (see ``test_conversation_journe
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from conversations.models import Message
@@ -22,7 +24,7 @@ from tests.browser.test_conversation_journeys import (
     server_errors,
     wait_for_frame,
 )
-from tests.conversations.conftest import start
+from tests.conversations.conftest import send, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -75,6 +77,10 @@ def test_a_typed_message_goes_over_the_socket_and_arrives_at_the_other_browser(
 
     message = Message.objects.get(conversation=conversation, body=TEXT)
     assert str(message.client_key) == key_before
+    # One fragment for both; each page puts its own messages on the right.
+    expect(gp_messages.nth(1)).to_have_class(re.compile(r"\bmessage-mine\b"))
+    expect(nurse_messages.nth(1)).not_to_have_class(re.compile(r"\bmessage-mine\b"))
+    expect(nurse_messages.nth(1)).to_contain_text(cast.gp.full_name)
     ack = wait_for_frame(gp_page, "sent")
     assert (ack["message"], ack["next_client_key"]) == (message.pk, key_after)
     assert posted == [], "the composer posted instead of sending over the socket"
@@ -104,7 +110,72 @@ def test_without_javascript_the_composer_still_sends_through_the_form(server, ca
             re.compile(rf"/gesprekken/{conversation.pk}/#message-{message.pk}$")
         )
         expect(page.locator(f"#message-{message.pk}")).to_contain_text(TEXT)
+        expect(page.locator(f"#message-{message.pk}")).to_have_class("message message-mine")
         create_url = reverse("conversations:message-create", args=[conversation.pk])
         assert [url for url in posted if url.endswith(create_url)] == [server.url + create_url]
+    finally:
+        context.close()
+
+
+def test_a_message_on_a_new_day_comes_with_its_day_separator(server, cast, computer):
+    """The thread was written yesterday; today's first message, pushed, opens "Vandaag"."""
+    gp_page, nurse_page = computer(), computer()
+    log_in_with_totp(gp_page, cast.gp.email, cast.secrets[cast.gp.pk])
+    log_in_with_totp(nurse_page, cast.nurse.email, cast.secrets[cast.nurse.pk])
+    conversation = start(cast.gp, cast.nurse, subject="Gisteren begonnen")
+    Message.objects.filter(conversation=conversation).update(
+        created_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    open_conversation(gp_page, conversation)
+    open_conversation(nurse_page, conversation)
+    days = nurse_page.locator("#messages-list .message-day")
+    expect(days).to_have_text([dutch("Yesterday")])
+
+    composer = gp_page.locator("#composer")
+    composer.get_by_label(dutch("Message"), exact=True).fill(TEXT)
+    composer.get_by_role("button", name=dutch("Send")).click()
+
+    for page in (nurse_page, gp_page):
+        expect(page.locator("#messages-list article.message")).to_have_count(
+            2, timeout=LIVE_TIMEOUT
+        )
+        expect(page.locator("#messages-list .message-day")).to_have_text(
+            [dutch("Yesterday"), dutch("Today")]
+        )
+        # The separator stands right before the new message.
+        expect(
+            page.locator("#messages-list .message-day + article.message").nth(1)
+        ).to_contain_text(TEXT)
+    assert gp_page.console_errors == [] and nurse_page.console_errors == []
+
+
+def test_on_a_phone_the_composer_stays_at_the_bottom_while_the_thread_scrolls(
+    server, cast, chromium
+):
+    context = chromium.new_context(
+        base_url=server.url, viewport={"width": 390, "height": 844}, locale="en-US"
+    )
+    try:
+        page = context.new_page()
+        log_in_with_totp(page, cast.nurse.email, cast.secrets[cast.nurse.pk])
+        conversation = start(cast.gp, cast.nurse, subject="Lang gesprek")
+        for n in range(30):
+            send(cast.gp if n % 2 else cast.nurse, conversation, f"Bericht {n:02d}")
+        page.goto(f"/gesprekken/{conversation.pk}/")
+
+        composer = page.locator("#composer")
+        last = page.locator("#messages-list article.message").last
+        expect(last).to_contain_text("Bericht 29")
+        # Opened at the latest message, just above the composer.
+        expect(last).to_be_in_viewport()
+        expect(composer).to_be_in_viewport()
+        assert last.bounding_box()["y"] + last.bounding_box()["height"] <= (
+            composer.bounding_box()["y"] + 1
+        )
+        page.evaluate("() => window.scrollTo({ top: 0, behavior: 'instant' })")
+        expect(page.locator("#messages-list article.message").first).to_be_in_viewport()
+        box = composer.bounding_box()
+        assert box["y"] + box["height"] <= 844 + 1, box  # still on screen, at the bottom
+        expect(composer.get_by_role("button", name=dutch("Send"))).to_be_in_viewport()
     finally:
         context.close()

@@ -14,8 +14,9 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django.asserts import assertContains, assertInHTML, assertNotContains
 
 from conversations.models import Conversation, Message, Participant, ReadState
@@ -216,6 +217,27 @@ def test_the_inbox_shows_unread_counts_and_opening_marks_read(login, gp, nurse):
     assert "badge" not in badge.content.decode()
     state = ReadState.objects.get(conversation=conversation, user=nurse)
     assert state.last_read_message_id == conversation.messages.last().pk
+
+
+def test_the_inbox_shows_the_last_messages_first_line_its_writer_and_time(login, gp, nurse):
+    long_line = "Wond gespoeld " + "en verbonden " * 10
+    talk = start(gp, nurse, subject="Wondzorg")
+    send(nurse, talk, f"\n  <b>{long_line}</b>\nTweede regel")
+    asked = start(gp, nurse, subject="Vraag", body="Kun je bellen?")
+    Conversation.objects.filter(pk=asked.pk).update(
+        last_message_at=timezone.now() - datetime.timedelta(days=1)
+    )
+
+    response = login(nurse).get(reverse("conversations:inbox"))
+
+    [talk_row] = [row for row in rows(response) if row.startswith("Wondzorg")]
+    [asked_row] = [row for row in rows(response) if row.startswith("Vraag")]
+    preview = f"<b>{long_line}</b>"[:79] + "…"
+    assert f"Jij: {preview}" in talk_row  # escaped, first line only, shortened
+    assert "Tweede regel" not in talk_row
+    assert "<b>" not in response.text.split('id="rows"', 1)[1]
+    assert talk_row.endswith(timezone.localtime(talk.messages.last().created_at).strftime("%H:%M"))
+    assert asked_row.endswith("Gerrit: Kun je bellen? Gisteren")
 
 
 def test_the_badge_counts_consultations_apart(login, gp, nurse):
@@ -741,16 +763,115 @@ def test_no_absence_warning_for_someone_who_is_at_work(login, gp, nurse):
     assert "overweeg de gezamenlijke inbox" not in text(form)
 
 
-def test_a_group_shows_who_has_read_the_last_message(login, gp, nurse, physio):
-    conversation = start(gp, nurse, physio, subject="Overleg")
-    login(nurse).get(detail_url(conversation))
+def plain(html: str) -> str:
+    return html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", html).split()))
 
-    html = login(gp).get(detail_url(conversation)).content.decode()
 
-    [marks] = re.findall(r'id="read-marks">(.*?)</p>', html, flags=re.S)
-    assert "Tot het laatste bericht gelezen door:" in marks
-    assert "Nynke Wiersma" in marks
-    assert "Foppe Hiemstra" not in marks
+def bubbles(response) -> list[dict]:
+    """The thread as a reader sees it: day separators and messages, in order, as text."""
+    html = response.content.decode().split('id="messages-list"', 1)[1].split("</section>", 1)[0]
+    found = []
+    for day, classes, author, inner in re.findall(
+        r'<h2 class="message-day">(.*?)</h2>'
+        r'|<article class="([^"]*)" id="message-\d+" data-message-id="\d+" data-author="(\d+)"'
+        r"[^>]*>(.*?)</article>",
+        html,
+        flags=re.S,
+    ):
+        if day:
+            found.append({"day": html_module.unescape(day)})
+            continue
+        read = re.findall(r'<p class="message-read small">(.*?)</p>', inner, flags=re.S)
+        body = re.search(r'<div class="message-body">(.*?)</div>', inner, flags=re.S)
+        found.append(
+            {
+                "mine": "message-mine" in classes.split(),
+                "author": int(author),
+                "sender": plain(re.search(r'"message-sender small">(.*?)</header>', inner)[1]),
+                "body": html_module.unescape(body.group(1)) if body else "",
+                "read": plain(read[0]) if read else "",
+            }
+        )
+    return found
+
+
+def test_own_messages_are_marked_as_own_and_others_show_sender_and_organisation(login, gp, nurse):
+    conversation = start(gp, nurse, body="Wil je kijken?")
+    send(nurse, conversation, "Ik ga morgen.")
+    practice = membership_of(gp).organisation.name
+    nursing = membership_of(nurse).organisation.name
+
+    thread = [b for b in bubbles(login(nurse).get(detail_url(conversation))) if "day" not in b]
+
+    assert [(b["mine"], b["author"]) for b in thread] == [(False, gp.pk), (True, nurse.pk)]
+    assert thread[0]["sender"] == f"Gerrit Postma · {practice}"
+    assert thread[1]["sender"] == f"Nynke Wiersma · {nursing}"  # kept for screen readers
+    html = login(nurse).get(detail_url(conversation)).content.decode()
+    assert f'data-me="{nurse.pk}"' in html
+
+
+def test_the_htmx_answer_marks_the_message_as_own_and_the_pushed_copy_does_not_decide(
+    login, gp, nurse
+):
+    from conversations.realtime import render_message
+
+    conversation = start(gp, nurse)
+    response = login(nurse).post(
+        reverse("conversations:message-create", args=[conversation.pk]),
+        message_form("Via htmx"),
+        HTTP_HX_REQUEST="true",
+    )
+
+    message = conversation.messages.get(body="Via htmx")
+    assert re.search(rf'class="message message-mine" id="message-{message.pk}"', response.text)
+    pushed = render_message(message)
+    assert pushed.startswith('<article class="message" ')
+    assert f'data-author="{nurse.pk}"' in pushed
+    assert f'data-day="{timezone.localdate():%Y-%m-%d}" data-day-label="Vandaag"' in pushed
+
+
+def test_a_thread_over_several_days_has_a_separator_per_day(login, gp, nurse):
+    conversation = start(gp, nurse, body="Eerste")
+    second = send(nurse, conversation, "Tweede")
+    third = send(gp, conversation, "Derde")
+    send(nurse, conversation, "Vierde")
+    now = timezone.localtime()
+    long_ago = now - datetime.timedelta(days=9)
+    Message.objects.filter(conversation=conversation, pk__lte=second.pk).update(created_at=long_ago)
+    Message.objects.filter(pk=third.pk).update(created_at=now - datetime.timedelta(days=1))
+    with translation.override("nl"):
+        old_day = date_filter(long_ago, "D j N" if long_ago.year == now.year else "D j N Y")
+
+    thread = bubbles(login(nurse).get(detail_url(conversation)))
+
+    shown = [b.get("day") or b["body"] for b in thread]
+    assert shown == [old_day, "Eerste", "Tweede", "Gisteren", "Derde", "Vandaag", "Vierde"]
+    assert re.fullmatch(r"[a-z]{2} \d{1,2} [a-z]{3}( \d{4})?", old_day)
+
+
+def test_read_by_names_who_read_under_the_last_message_they_read(login, gp, nurse, physio):
+    conversation = start(gp, nurse, physio, subject="Overleg", body="Eerste")
+    login(physio).get(detail_url(conversation))  # Foppe reads the first message
+    send(gp, conversation, "Tweede")
+    login(nurse).get(detail_url(conversation))  # Nynke reads both
+
+    thread = [b for b in bubbles(login(gp).get(detail_url(conversation))) if "day" not in b]
+
+    assert [b["read"] for b in thread] == [
+        "gelezen door Foppe Hiemstra",
+        "gelezen door Nynke Wiersma",
+    ]
+
+
+def test_read_by_leaves_out_the_reader_and_who_has_not_read(login, gp, nurse, physio):
+    conversation = start(gp, nurse, physio, subject="Overleg", body="Eerste")
+    send(nurse, conversation, "Antwoord van Nynke")
+
+    thread = [b for b in bubbles(login(nurse).get(detail_url(conversation))) if "day" not in b]
+
+    # The GP read his own first message (he wrote it); Foppe read nothing; Nynke is the reader.
+    assert [b["read"] for b in thread] == ["", ""]
+    assert "gelezen door" not in text(login(nurse).get(detail_url(conversation)))
 
 
 def test_a_long_conversation_shows_the_latest_messages_and_links_to_older_ones(login, gp, nurse):
