@@ -75,14 +75,18 @@ def test_a_colleague_online_on_a_day_off_is_not_said_to_be_away_from_work(client
     assert "Aaltje Bosma werkt vandaag niet" not in page
 
 
-def test_helpdesk_start_page_calls_the_helpdesk_helpdesk(secure_client, helpdesk):
+def test_the_helpdesk_is_called_helpdesk_not_zorgverlener(secure_client, helpdesk):
     care_group = OrganisationFactory(name="Ketenzorg Friesland", kind=OrganisationKind.CARE_GROUP)
     MembershipFactory(user=helpdesk, organisation=care_group, role=Role.PROVIDER)
 
-    page = _text(secure_client(helpdesk).get(reverse("home")))
+    client = secure_client(helpdesk)
+    # The role is on the profile page now (the start page is the day's work).
+    profile = _text(client.get(reverse("accounts:profile")))
+    home = _text(client.get(reverse("home")))
 
-    assert re.search(r"Je level of rol\s*Helpdesk", page), page
-    assert "Zorgverlener" not in page
+    assert re.search(r"Je level of rol\s*Helpdesk", profile), profile
+    assert "Zorgverlener" not in profile
+    assert "Zorgverlener" not in home
 
 
 def test_a_care_group_member_who_is_not_helpdesk_staff_keeps_their_role(db):
