@@ -217,6 +217,29 @@ def care_network_candidates(*, access: PatientAccess, query: str) -> list[Member
     return list(rows[:NETWORK_CANDIDATES_SHOWN])
 
 
+def care_network_colleagues(
+    *, access: PatientAccess, organisation_id: int, exclude_user_id: int, limit: int
+) -> list[Membership]:
+    """The collaborating members of one organisation who are not in the patient's care network
+    yet (``exclude_user_id``: the one asking) — whom a provider can bring in from their own
+    organisation, by name."""
+    current = CareNetworkMember.objects.current().filter(
+        patient=access.patient,
+        user_id=OuterRef("user_id"),
+        organisation_id=OuterRef("organisation_id"),
+    )
+    rows = (
+        _collaborating_memberships()
+        .filter(organisation_id=organisation_id)
+        .exclude(user_id=exclude_user_id)
+        .exclude(Exists(current))
+        .select_related("user", "organisation")
+        .prefetch_related(absences_today_prefetch(today=timezone.localdate()))
+        .order_by("user__last_name", "user__first_name")
+    )
+    return list(rows[:limit])
+
+
 def _collaborating_memberships() -> QuerySet[Membership]:
     """Active memberships whose level or role includes collaborating around patients."""
     levels = [lvl for lvl, caps in LEVEL_CAPABILITIES.items() if Capability.COLLABORATE in caps]

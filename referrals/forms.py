@@ -53,12 +53,40 @@ class ReferralForm(forms.Form):
     )
     client_key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, preview_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_organisation"].queryset = network_organisations()
         chosen = self.data.get("to_organisation") or self.initial.get("to_organisation")
         with contextlib.suppress(TypeError, ValueError):
             self.fields["to_team"].queryset = teams_of(int(chosen))
+        if preview_url:
+            self._refresh_preview_from(preview_url)
+
+    def _refresh_preview_from(self, url: str) -> None:
+        """htmx: a change of organisation renews the team choice and the preview (``#receiver``);
+        a change of team or care pathway the preview alone, so the select keeps its focus. The
+        request is a GET that carries the choices only — never the token or the question."""
+        refresh = {"hx-get": url, "hx-trigger": "change", "hx-swap": "outerHTML"}
+        self.fields["to_organisation"].widget.attrs.update(
+            refresh,
+            **{
+                "hx-include": "#id_care_pathway",
+                "hx-target": "#receiver",
+                "hx-select": "#receiver",
+            },
+        )
+        for name, include in (
+            ("to_team", "#id_to_organisation, #id_care_pathway"),
+            ("care_pathway", "#id_to_organisation, #id_to_team"),
+        ):
+            self.fields[name].widget.attrs.update(
+                refresh,
+                **{"hx-include": include, "hx-target": "#preview", "hx-select": "#preview"},
+            )
+
+
+class ColleagueForm(forms.Form):
+    membership = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
 class TransitionForm(forms.Form):

@@ -199,6 +199,24 @@ def receiver_preview(*, access: PatientAccess, to_organisation) -> PatientAccess
     )
 
 
+def receiver_sees_text(*, to_organisation, preview: PatientAccess) -> str:
+    """The preview's summary in the receiver's terms: *Wijkverpleging / VVT ziet: identiteit en
+    adres (NAW), episodes (ICPC)* — their kind, then the categories in the matrix's order."""
+    shown = [
+        str(label)[:1].lower() + str(label)[1:]
+        for value, label in DataCategory.choices
+        if preview.can_see(value)
+    ]
+    if not shown:
+        return _("%(kind)s sees the name and date of birth only.") % {
+            "kind": to_organisation.get_kind_display()
+        }
+    return _("%(kind)s sees: %(categories)s.") % {
+        "kind": to_organisation.get_kind_display(),
+        "categories": ", ".join(shown),
+    }
+
+
 PATIENT_REFERRALS_SHOWN = 10
 
 

@@ -2,7 +2,8 @@
 happen is decided in ``states.py``.
 
     referral_create · referral_draft_update · referral_send · referral_cancel (withdraw) ·
-    referral_accept · referral_decline · referral_close · feedback_add · referral_question
+    referral_accept · referral_colleague_add · referral_decline · referral_close · feedback_add ·
+    referral_question
 
 Each transition runs in one transaction on the locked referral row, so two nurses pressing
 *In behandeling nemen* at the same moment give one acceptance and one clear message. In the same
@@ -27,12 +28,18 @@ from conversations.services.messages import conversation_start
 from files.services import MAX_FILES, private_file_save, uploads_prepare
 from network.access import Actor, PatientAccess, patient_access_for, relationship_of
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessGrantReason, CareNetworkReason
+from network.models import AccessAction, AccessGrantReason, CareNetworkMember, CareNetworkReason
 from network.services.grants import access_grant_end, access_grant_open
 from network.services.patients import care_network_add
 from referrals.delivery import referral_delivery_queue
 from referrals.models import CarePathway, Feedback, Referral, ReferralAttachment, ReferralEvent
-from referrals.states import Party, Transition, parties_of, transition_check
+from referrals.states import (
+    Party,
+    Transition,
+    is_in_treatment_by,
+    parties_of,
+    transition_check,
+)
 
 QUESTION_MAX_CHARS = 5000
 # Practices refer; the care group runs the platform and does not treat patients.
@@ -248,6 +255,36 @@ def referral_accept(*, actor: Actor, referral: Referral) -> Referral:
         reason_detail=locked.question[:200],
     )
     return locked
+
+
+@transaction.atomic
+def referral_colleague_add(*, actor: Actor, referral: Referral, membership_id) -> CareNetworkMember:
+    """A receiver of a referral in treatment brings a colleague of the organisation they act
+    for into the patient's care network — as whoever accepted joined it (reason "referral").
+    Idempotent (``care_network_add``). Not a receiver: PermissionDenied; not in treatment, or
+    not a colleague who collaborates: ValidationError; the patient out of sight: 404."""
+    if not is_in_treatment_by(actor, referral):
+        if Party.RECEIVER not in parties_of(actor, referral):
+            raise PermissionDenied
+        raise ValidationError(
+            _("Colleagues can be added while the referral is in treatment."), code="state"
+        )
+    membership = (
+        Membership.objects.active()
+        .select_related("user", "organisation")
+        .filter(pk=membership_id, organisation_id=actor.membership.organisation_id)
+        .first()
+    )
+    if membership is None:
+        raise ValidationError(_("Choose a colleague of your organisation."), code="membership")
+    access = patient_access_for(actor=actor, pk=referral.patient_id)
+    return care_network_add(
+        actor=actor,
+        patient=access.patient,
+        membership=membership,
+        reason=CareNetworkReason.REFERRAL,
+        reason_detail=referral.question[:200],
+    )
 
 
 @transaction.atomic

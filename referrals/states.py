@@ -76,6 +76,12 @@ def actions_for(actor: Actor, referral: Referral) -> list[str]:
     ]
 
 
+def is_in_treatment_by(actor: Actor, referral: Referral) -> bool:
+    """In treatment and the actor is on the receiving side: they send feedback and bring
+    colleagues into the patient's care network."""
+    return referral.state == S.ACCEPTED and Party.RECEIVER in parties_of(actor, referral)
+
+
 def _state_message(referral: Referral, transition: Transition) -> str:
     if referral.state == S.ACCEPTED and transition.action in ("accept", "decline", "cancel"):
         name = referral.accepted_by.full_name if referral.accepted_by else ""

@@ -13,6 +13,7 @@ urlpatterns = [
     path("verwijzingen/<int:pk>/bewerken/", views.referral_edit, name="edit"),
     path("verwijzingen/<int:pk>/fhir/", views.referral_fhir, name="fhir"),
     path("verwijzingen/<int:pk>/vraag/", views.referral_question, name="question"),
+    path("verwijzingen/<int:pk>/collegas/", views.colleague_add, name="colleague-add"),
     path(
         "verwijzingen/<int:pk>/terugkoppeling/<int:feedback_pk>/his/",
         views.feedback_his_export,

@@ -11,10 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.htmx import partial_or_page
 from core.pagination import query_without_page
 from files.downloads import private_file_response
 from his.selectors import his_endpoint_for
@@ -26,6 +29,7 @@ from referrals.access import referral_get_for, referral_patient_get_for
 from referrals.delivery import referral_delivery_retry
 from referrals.fhir import referral_bundle
 from referrals.forms import (
+    ColleagueForm,
     DraftForm,
     FeedbackForm,
     QuestionForm,
@@ -35,7 +39,10 @@ from referrals.forms import (
 )
 from referrals.his import feedback_his_export_create, feedback_his_export_file_get
 from referrals.models import Feedback, Referral
-from referrals.states import TRANSITIONS, Party, actions_for, parties_of
+from referrals.states import TRANSITIONS, Party, actions_for, is_in_treatment_by, parties_of
+
+# Colleagues offered on the referral page; more are found on the care-network tab.
+COLLEAGUES_SHOWN = 20
 
 
 def _actor(request) -> Actor:
@@ -76,27 +83,34 @@ def referral_list(request):
     )
 
 
+# What the form carries into its next rendering when nothing is submitted yet (a preview).
+_CREATE_FIELDS = ("to_organisation", "to_team", "care_pathway", "urgency", "question", "client_key")
+
+
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def referral_create(request, pk):
-    """Refer one of the practice's patients; shows *Dit ziet de ontvanger* before sending."""
+    """Refer one of the practice's patients, on one page: *Dit ziet de ontvanger* follows the
+    chosen organisation and team (htmx, ``#receiver`` / ``#preview``) before anything is sent.
+
+    Showing the form or renewing its preview (a GET, or the *Toon wat de ontvanger ziet* button
+    without JavaScript) validates nothing, so no error shows before the first real submit.
+    """
     actor = _actor(request)
     access = patient_get_for(
         actor=actor, pk=pk, data=[DataCategory.IDENTITY, *MEDICAL_CATEGORIES], object_ref="referral"
     )
     if not access.is_own_practice:
         raise PermissionDenied
-    if request.method == "POST":
-        form = ReferralForm(request.POST, request.FILES)
+    preview_url = reverse("referrals:create", args=[access.patient.pk])
+    submitted = request.method == "POST" and "preview" not in request.POST
+    if submitted:
+        form = ReferralForm(request.POST, request.FILES, preview_url=preview_url)
     else:
-        form = ReferralForm(request.GET or None)
-    chosen = form["to_organisation"].value()
-    to_organisation = (
-        form.fields["to_organisation"].queryset.filter(pk=chosen).first()
-        if str(chosen or "").isdigit()
-        else None
-    )
-    if request.method == "POST" and form.is_valid():
+        data = request.POST if request.method == "POST" else request.GET
+        initial = {name: data[name] for name in _CREATE_FIELDS if data.get(name)}
+        form = ReferralForm(initial=initial, preview_url=preview_url)
+    if submitted and form.is_valid():
         try:
             referral = services.referral_create(
                 actor=actor,
@@ -120,39 +134,51 @@ def referral_create(request, pk):
             else:
                 messages.success(request, _("The referral was sent."))
             return redirect("referrals:detail", pk=referral.pk)
-    if request.method == "POST" and request.FILES:
+    if submitted and request.FILES:
         # A browser never fills a file field in again: say so, next to the reason above.
         form.add_error(None, _("Nothing was sent. Choose the files again."))
+    to_organisation = _chosen(form, "to_organisation")
     preview = (
         selectors.receiver_preview(access=access, to_organisation=to_organisation)
         if to_organisation
         else None
     )
-    pathway = form.cleaned_data.get("care_pathway") if form.is_bound and form.is_valid() else None
-    if pathway is None and str(form["care_pathway"].value() or "").isdigit():
-        pathway = (
-            form.fields["care_pathway"].queryset.filter(pk=form["care_pathway"].value()).first()
-        )
-    return render(
+    response = render(
         request,
-        "referrals/create.html",
+        partial_or_page(request, "referrals/create.html", "receiver"),
         {
             "access": access,
             "patient": access.patient,
             "form": form,
             "to_organisation": to_organisation,
+            "to_team": _chosen(form, "to_team"),
             "preview": preview,
+            "receiver_sees": selectors.receiver_sees_text(
+                to_organisation=to_organisation, preview=preview
+            )
+            if preview
+            else "",
             "medical": network_selectors.patient_medical_data(access=preview) if preview else None,
             # The GP reads the preview: "your kind of organisation" would be the GP's own.
             "not_shared": _("Not shared with %(organisation)s (%(kind)s).")
             % {"organisation": to_organisation.name, "kind": to_organisation.get_kind_display()}
             if to_organisation
             else None,
-            "warnings": selectors.pathway_warnings(access=access, pathway=pathway),
+            "warnings": selectors.pathway_warnings(
+                access=access, pathway=_chosen(form, "care_pathway")
+            ),
             "client_key": _client_key(form),
         },
-        status=422 if request.method == "POST" else 200,
+        status=422 if submitted else 200,
     )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _chosen(form, name: str):
+    """The object chosen in the select ``name``, if it is one the select offers, else None."""
+    value = str(form[name].value() or "")
+    return form.fields[name].queryset.filter(pk=value).first() if value.isdigit() else None
 
 
 def _client_key(form) -> uuid.UUID:
@@ -178,6 +204,7 @@ def referral_detail(request, pk):
     )
     events, feedback, attachments = selectors.referral_history(referral=referral)
     parties = parties_of(actor, referral)
+    in_treatment = is_in_treatment_by(actor, referral)
     return render(
         request,
         "referrals/detail.html",
@@ -191,8 +218,19 @@ def referral_detail(request, pk):
             "delivery": selectors.referral_delivery_latest(referral=referral),
             "actions": [TRANSITIONS[a] for a in actions_for(actor, referral)],
             "is_sender": Party.SENDER in parties,
-            "can_give_feedback": Party.RECEIVER in parties and referral.state == "accepted",
+            "can_give_feedback": in_treatment,
+            # Taken into treatment and nothing fed back yet: the form is the next step, open.
+            "feedback_is_next": in_treatment and not feedback,
             "feedback_form": FeedbackForm(),
+            # Right after *In behandeling nemen*: colleagues to bring into the care network.
+            "colleagues": network_selectors.care_network_colleagues(
+                access=access,
+                organisation_id=actor.membership.organisation_id,
+                exclude_user_id=actor.user.pk,
+                limit=COLLEAGUES_SHOWN,
+            )
+            if in_treatment and access
+            else None,
             "conversations": selectors.referral_conversations_for(actor=actor, referral=referral),
             "can_ask": referral.is_open
             and (Party.RECEIVER in parties or referral.accepted_by_id is not None),
@@ -266,7 +304,7 @@ def referral_transition(request, pk, action):
         messages.error(request, " ".join(error.messages))
     else:
         if action == "accept":
-            # The same step offers to add colleagues to the patient's care network.
+            # The referral page then offers to add colleagues (its *Collega's toevoegen*).
             messages.success(
                 request,
                 _(
@@ -274,13 +312,36 @@ def referral_transition(request, pk, action):
                     "Add colleagues who will help below."
                 ),
             )
-            return redirect("network:patient-network", pk=referral.patient_id)
+            return redirect(f"{reverse('referrals:detail', args=[referral.pk])}#colleagues")
         messages.success(
             request,
             _("Done: the referral is now %(state)s.")
             % {"state": Referral.State(TRANSITIONS[action].target).label},
         )
     return redirect("referrals:detail", pk=referral.pk)
+
+
+@secure_session_required
+@require_POST
+def colleague_add(request, pk):
+    """*Collega's toevoegen*: a receiver brings a colleague into the patient's care network."""
+    actor, referral = _open(request, pk)
+    form = ColleagueForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(_("Choose a colleague of your organisation."))
+        member = services.referral_colleague_add(
+            actor=actor, referral=referral, membership_id=form.cleaned_data["membership"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s (%(organisation)s) is now in the care network.")
+            % {"name": member.user.full_name, "organisation": member.organisation.name},
+        )
+    return redirect(f"{reverse('referrals:detail', args=[referral.pk])}#colleagues")
 
 
 @secure_session_required

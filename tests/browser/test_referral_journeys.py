@@ -1,7 +1,7 @@
 """Referral journey in a real Chromium: the GP refers a patient to the district nursing with the
 preview of what they will see and her letter attached; a nurse opens the letter, takes the
-referral into treatment and adds a colleague to the care network in the same step; she sends
-start feedback; the GP reads it, reports it back to the HIS and closes the referral.
+referral into treatment and adds a colleague to the care network on the referral page; she
+sends start feedback; the GP reads it, reports it back to the HIS and closes the referral.
 
 The practice here has no HIS connection, so reporting back means downloading the SOEP note
 (delivery to a connected HIS is tested in ``tests/referrals/test_his.py`` against a real
@@ -43,10 +43,13 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
     log_in_with_totp(page, gp.email, totp_secret[gp.pk], start=f"/patienten/{patient.pk}/")
     page.get_by_role("link", name=dutch("Refer"), exact=True).click()
     expect(page).to_have_url(re.compile(rf"/patienten/{patient.pk}/verwijzen/$"))
+    expect(page.locator("#main")).not_to_contain_text("Dit veld is verplicht")
+    # Choosing the organisation renews the preview in place (htmx): one page, no errors yet.
     page.get_by_label(dutch("Refer to")).select_option(label=nursing.name)
-    page.get_by_role("button", name=dutch("Show what the receiver sees")).click()
     preview = page.locator("section[aria-labelledby=preview-title]")
     expect(preview).to_contain_text(f"Dit ziet de ontvanger: {nursing.name}")
+    expect(preview).to_contain_text("Wijkverpleging / VVT ziet:")
+    expect(page.locator("#main")).not_to_contain_text("Dit veld is verplicht")
     expect(preview).to_contain_text("Ulcus cruris")
     assert_accessible(page)
     page.get_by_label(dutch("Question or reason")).fill(QUESTION)
@@ -72,21 +75,18 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
     assert letter.value.path().read_bytes() == PDF_BYTES
     nurse_page.get_by_role("button", name=dutch("Accept (in treatment)")).click()
 
-    # 3. The same step offers the care network: she adds her colleague.
-    expect(nurse_page).to_have_url(re.compile(rf"/patienten/{patient.pk}/zorgnetwerk/$"))
+    # 3. The same step offers her colleagues, on the referral: she adds one.
+    expect(nurse_page).to_have_url(re.compile(rf"/verwijzingen/{referral.pk}/#colleagues$"))
     expect(nurse_page.locator("#messages")).to_contain_text("Voeg hieronder collega's toe")
-    nurse_page.get_by_label(dutch("Search a care provider by name")).press_sequentially(
-        "de Vries", delay=30
-    )
-    candidates = nurse_page.locator("#candidates")
-    expect(candidates).to_contain_text(team_nurse.full_name)
-    candidates.get_by_role("button", name=re.compile(re.escape(team_nurse.full_name))).click()
-    network = nurse_page.locator("section[aria-labelledby=network-title]")
-    expect(network).to_contain_text(team_nurse.full_name)
+    colleagues = nurse_page.locator("#colleagues")
+    expect(colleagues).to_contain_text(team_nurse.full_name)
+    assert_accessible(nurse_page)
+    colleagues.get_by_role("button", name=re.compile(re.escape(team_nurse.full_name))).click()
+    expect(nurse_page.locator("#messages")).to_contain_text(team_nurse.full_name)
+    expect(nurse_page.locator("#colleagues")).not_to_contain_text(team_nurse.full_name)
+    assert patient.network.filter(user=team_nurse, ended_at=None).exists()
 
-    # 4. She sends start feedback from the referral.
-    nurse_page.goto(f"/verwijzingen/{referral.pk}/")
-    nurse_page.get_by_text(dutch("Send feedback to the practice")).click()
+    # 4. She sends start feedback: the form is open, it is her next step.
     nurse_page.get_by_label(dutch("Findings")).fill(FINDINGS)
     nurse_page.get_by_label(dutch("Number of sessions")).fill("8")
     nurse_page.get_by_role("button", name=dutch("Send feedback")).click()

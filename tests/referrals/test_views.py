@@ -76,9 +76,12 @@ def test_sending_a_referral_and_the_nurse_takes_it_into_treatment(
     accepted = nurse_client.post(
         reverse("referrals:transition", args=[referral.pk, "accept"]), follow=True
     )
-    # The same step offers to add colleagues: the patient's care network, with its add form.
-    assert accepted.redirect_chain[-1][0] == reverse("network:patient-network", args=[record.pk])
+    # The same step offers to add colleagues, inline on the referral page.
+    assert accepted.redirect_chain[-1][0] == (
+        reverse("referrals:detail", args=[referral.pk]) + "#colleagues"
+    )
     assert "Voeg hieronder collega's toe" in text(accepted)
+    assertContains(accepted, 'id="colleagues"')
     referral.refresh_from_db()
     assert referral.state == Referral.State.ACCEPTED and referral.accepted_by == nurse
     assert CareNetworkMember.objects.current().filter(patient=record, user=nurse).exists()
