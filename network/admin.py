@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin_labels import labelled_form
 from network import services as network_services
 from network.models import AuthorisationRule, AuthorisationRuleChange, DataCategory, Extraction
 
@@ -17,6 +19,11 @@ class AuthorisationRuleAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # one row per organisation kind, seeded by a migration
+
+    def get_changelist_form(self, request, **kwargs):
+        # Each box sits under its category's heading with no label of its own: name it by
+        # column and row ("Journaaluittreksel voor Apotheek").
+        return labelled_form(super().get_changelist_form(request, **kwargs), _matrix_box_label)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -47,6 +54,13 @@ class AuthorisationRuleChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _matrix_box_label(form, name, field) -> str:
+    return gettext("%(category)s for %(kind)s") % {
+        "category": field.label,
+        "kind": form.instance.get_organisation_kind_display(),
+    }
 
 
 def _yes_no(value) -> str:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import Membership, Organisation, Team
 from accounts.staff_access import may_keep_memberships_of
+from core.admin_labels import LabelledTabularInline
 
 
 class MembershipAdminForm(forms.ModelForm):
@@ -88,7 +89,7 @@ def membership_save_from_admin(request, membership, form) -> None:
     membership.refresh_from_db()
 
 
-class TeamInline(admin.TabularInline):
+class TeamInline(LabelledTabularInline):
     model = Team
     extra = 0
     fields = ["name", "is_active"]

@@ -20,6 +20,7 @@ from accounts.admin.organisations import (
     membership_save_from_admin,
 )
 from accounts.models import Absence, Membership, User
+from core.admin_labels import LabelledTabularInline
 
 # allauth's own admin shows every authenticator's ``data``: the TOTP secret and the recovery-code
 # seed, enough to log in as anyone whose password is known. A second factor is only ever reset.
@@ -27,13 +28,13 @@ if admin.site.is_registered(Authenticator):
     admin.site.unregister(Authenticator)
 
 
-class AbsenceInline(admin.TabularInline):
+class AbsenceInline(LabelledTabularInline):
     model = Absence
     extra = 0
     fields = ["start", "end", "message"]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     fk_name = "user"
     form = MembershipAdminForm

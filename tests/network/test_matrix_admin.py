@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -90,3 +92,13 @@ def test_helpdesk_sees_no_patient_admin(helpdesk_client):
     assert "/admin/network/authorisationrule/" in body
     assert "/admin/network/patient/" not in body
     assert "/admin/network/accesslogentry/" not in body
+
+
+def test_every_box_of_the_matrix_is_named_by_its_category_and_kind(helpdesk_client):
+    response = helpdesk_client.get(reverse("admin:network_authorisationrule_changelist"))
+    html = response.content.decode()
+    boxes = re.findall(r'<input type="checkbox"[^>]*>', html)
+    assert len(boxes) == 60
+    assert all("aria-label=" in box for box in boxes)
+    assert 'aria-label="Journaaluittreksel voor Apotheek"' in html
+    assert 'aria-label="Actuele medicatie voor Wijkverpleging / VVT"' in html
