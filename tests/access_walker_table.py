@@ -525,6 +525,14 @@ TABLE: dict[str, Rule] = {
         control=None,
         note="only the receiving organisation gives feedback; none of the viewpoints is one",
     ),
+    "referrals:colleague-add": Rule(
+        kwargs=referral_pk,
+        methods=(POST,),
+        body=lambda w: {"membership": "1"},
+        refused=REFERRAL_REFUSED,
+        control=None,
+        note="only the receivers add colleagues, while in treatment; none of the viewpoints is one",
+    ),
     "referrals:fhir": Rule(kwargs=referral_pk, refused=REFERRAL_REFUSED),
     "referrals:edit": Rule(
         kwargs=referral_pk,

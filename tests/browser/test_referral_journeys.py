@@ -64,7 +64,11 @@ def test_gp_refers_with_the_preview_nurse_accepts_adds_a_colleague_and_reports_b
     # 2. The nurse finds it under Verwijzingen → Nieuw and takes it into treatment.
     nurse_page = other_computer()
     log_in_with_totp(nurse_page, nurse.email, totp_secret[nurse.pk])
-    main_menu(nurse_page).get_by_role("link", name=dutch("Referrals"), exact=True).click()
+    # The menu item carries the badge for the new referral ("Verwijzingen 1 nieuw").
+    referrals_item = main_menu(nurse_page).get_by_role(
+        "link", name=re.compile("^" + re.escape(dutch("Referrals")) + r" 1 nieuw$")
+    )
+    referrals_item.click()
     expect(nurse_page.locator("#main")).to_contain_text(QUESTION)
     assert_accessible(nurse_page)
     nurse_page.get_by_role("link", name=re.compile(re.escape(QUESTION[:20]))).click()
