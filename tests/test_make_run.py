@@ -160,7 +160,7 @@ def embedded_site(tmp_path):
 def test_make_run_is_the_product_dutch_pages_static_files_and_a_quiet_log(embedded_site):
     address, data_dir, output = embedded_site
     with sqlite3.connect(data_dir / "db.sqlite3") as db:
-        [(tjitske,)] = db.execute("SELECT id FROM network_patient WHERE his_id = 'terp-0003'")
+        patients = dict(db.execute("SELECT his_id, id FROM network_patient"))
     browser = Browser(address)
 
     status, home = browser.post_form(
@@ -169,8 +169,11 @@ def test_make_run_is_the_product_dutch_pages_static_files_and_a_quiet_log(embedd
     )
     assert status == 200 and "Tjitske Dijkstra" in home  # logged in as the district nurse
 
-    # Tjitske Bakker is not visible to partners (README): the Dutch "niet gevonden" page.
-    status, page = browser.get(f"/patienten/{tjitske}/")
+    # Geertje van der Meer is in her care network; Tjitske Bakker is not visible to partners
+    # (README): for her the Dutch "niet gevonden" page.
+    status, page = browser.get(f"/patienten/{patients['terp-0001']}/")
+    assert status == 200 and "Geertje" in page
+    status, page = browser.get(f"/patienten/{patients['terp-0003']}/")
     assert status == 404
     assert "Pagina niet gevonden" in page and "Bakker" not in page
     status, page = browser.get("/bestaat-niet/")
