@@ -1,6 +1,6 @@
 # Regiozorg developer commands.
 #
-#   make run    - install, migrate, seed demo data, serve on http://127.0.0.1:8000
+#   make run    - install, migrate, seed demo data, serve on http://127.0.0.1:8000 (PORT=8080: there)
 #   make test   - install, run the test suite (extra pytest args: make test ARGS="-k foo -x")
 #
 # Everything runs from the uv-managed virtualenv in .venv. uv itself is taken from PATH;
@@ -21,6 +21,11 @@ VENV_BIN := .venv/bin
 PY  := $(VENV_BIN)/python
 MANAGE := $(PY) manage.py
 ARGS ?=
+# make run: the port to serve on, and the embedded mode (DEBUG off, Dutch error pages, static
+# files as in production, development keys; regiozorg/settings.py). E-mailed links point here.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
+EMBEDDED_ENV = EMBEDDED=true SITE_URL=$(SITE_URL)
 
 .PHONY: help uv install run test lint fmt messages worker beat ci
 
@@ -40,11 +45,12 @@ uv: ## Make sure uv is available (installs the pinned uv into .tools/ if missing
 install: uv ## Create/refresh .venv exactly from uv.lock (incl. dev tools)
 	"$(UV)" sync --frozen
 
-run: install ## Migrate, load demo data and serve on http://127.0.0.1:8000 (SQLite, no Redis)
+run: install ## Migrate, load demo data and serve on http://127.0.0.1:$(PORT) (SQLite, no Redis)
 	mkdir -p var
-	$(MANAGE) migrate --noinput
-	$(MANAGE) demo_seed
-	exec $(VENV_BIN)/daphne -b 127.0.0.1 -p 8000 regiozorg.asgi:application
+	$(EMBEDDED_ENV) $(MANAGE) migrate --noinput
+	$(EMBEDDED_ENV) $(MANAGE) collectstatic --noinput --verbosity 0
+	$(EMBEDDED_ENV) $(MANAGE) demo_seed
+	exec env $(EMBEDDED_ENV) $(MANAGE) serve --host 127.0.0.1 --port $(PORT)
 
 test: install ## Run the test suite; extra pytest arguments via ARGS="..."
 	$(VENV_BIN)/pytest $(ARGS)

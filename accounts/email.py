@@ -9,6 +9,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.site import site_url
+
 
 def email_serialize(message: EmailMessage) -> dict:
     return {
@@ -69,7 +71,7 @@ def email_compose(
     carry medical data: they say that something happened and link to the platform.
     """
     context = {
-        "SITE_URL": settings.SITE_URL,
+        "SITE_URL": site_url(),
         "SUPPORT_PHONE": settings.SUPPORT_PHONE,
         "SUPPORT_ORGANISATION": settings.SUPPORT_ORGANISATION,
         **context,

@@ -7,13 +7,13 @@ people who could open the link. One mail per event per person (the event is clai
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.email import email_send
 from accounts.models import Membership
 from accounts.presence import mail_worthy
+from core.site import site_url
 from network.access import Actor
 from referrals.access import referrals_visible_to
 from referrals.models import Referral, ReferralEvent
@@ -70,7 +70,7 @@ def referral_event_notify(*, event_id: int) -> list[int]:
             context={
                 "user": person,
                 "action": event.action,
-                "url": settings.SITE_URL + reverse("referrals:detail", args=[event.referral_id]),
+                "url": site_url() + reverse("referrals:detail", args=[event.referral_id]),
             },
             language=person.language,
         )

@@ -2,13 +2,17 @@
 
 No ``DATABASE_URL`` → SQLite; no ``REDIS_URL`` → in-memory channel layer, eager Celery and a
 local-memory cache; no ``EMAIL_HOST`` → e-mail to the console. Production differs only by
-environment (``DEBUG=false`` plus the variables that then become required). A bad value stops
-start-up with a message naming the variable (see ``regiozorg/env.py``).
+environment (``DEBUG=false`` plus the variables that then become required). ``EMBEDDED=true``
+(``make run``) is the product on one machine: DEBUG off as in production, but SQLite, no Redis,
+127.0.0.1 only, development keys and the demo data. A bad value stops start-up with a message
+naming the variable (see ``regiozorg/env.py``).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -26,9 +30,16 @@ DATA_DIR = Path(env.str("DATA_DIR", str(BASE_DIR / "var")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Mode -------------------------------------------------------------------------------
-DEBUG = env.bool("DEBUG", True)
+# EMBEDDED: `make run` on one machine, shown to users as the product (the Dutch error pages, no
+# technical 404 listing our URLs), so DEBUG is off; yet it runs with nothing else installed, so
+# the keys have development defaults and the demo data is allowed. That is only safe on SQLite,
+# without Redis and on the loopback address: anything else is a deployment and needs its keys.
+EMBEDDED = env.bool("EMBEDDED", False)
+DEBUG = env.bool("DEBUG", not EMBEDDED)
+# Development defaults (keys, demo data, plain HTTP): a developer's DEBUG or the embedded mode.
+LOCAL_DEFAULTS = DEBUG or EMBEDDED
 
-if DEBUG:
+if LOCAL_DEFAULTS:
     SECRET_KEY = env.str("SECRET_KEY", "embedded-development-key-not-for-production-use-0123456789")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 else:
@@ -36,6 +47,15 @@ else:
     if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
         raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters.")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+if EMBEDDED and (
+    env.str("DATABASE_URL", None) or env.str("REDIS_URL", None) or set(ALLOWED_HOSTS) - _LOOPBACK
+):
+    raise ImproperlyConfigured(
+        "EMBEDDED=true is the single-machine mode (SQLite, no REDIS_URL, ALLOWED_HOSTS on "
+        "127.0.0.1/localhost only), with development keys; a deployment sets DEBUG=false alone."
+    )
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -81,6 +101,7 @@ MIDDLEWARE = [
     "regiozorg.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "core.site.SiteAddressMiddleware",  # links in e-mails: SITE_URL, else this request's address
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LanguageMiddleware",
@@ -146,7 +167,20 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # The sockets' database threads, the rights watch and the import thread each have
+            # a connection of their own. IMMEDIATE: a writer takes the write lock at BEGIN, so
+            # two writers queue (up to ``timeout`` seconds) instead of one failing on upgrade.
+            # WAL: readers go on while one writes, and a commit needs no fsync of the database.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
+            # Tests: a file, not Django's default shared-cache in-memory database. There, a
+            # table another connection is writing answers "database table is locked" at once
+            # (SQLITE_LOCKED: the busy timeout does not apply), and a socket test's threads
+            # then fail depending on timing. One file per test process (two runs side by side).
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"regiozorg-test-{os.getpid()}.db")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -199,7 +233,7 @@ else:
 # The hash chain is an HMAC with this key, which must never be stored in the database: whoever
 # owns the database can then still edit rows but not recompute the chain (network.access_log).
 # Replaced keys stay listed in ACCESS_LOG_HMAC_OLD_KEYS so older entries and seals still verify.
-if DEBUG:
+if LOCAL_DEFAULTS:
     ACCESS_LOG_HMAC_KEY = env.str(
         "ACCESS_LOG_HMAC_KEY", "embedded-development-access-log-key-not-for-production"
     )
@@ -227,7 +261,8 @@ for _address in ACCESS_LOG_SEAL_EMAIL:
         ) from None
 
 # --- Celery -----------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# memory://localhost/: without a host kombu warns "No hostname was supplied" on every connection.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -353,7 +388,7 @@ EXTRACTION_MAX_BYTES = env.int("EXTRACTION_MAX_BYTES", 64 * 1024 * 1024, minimum
 # default in production: two regions that shared one would update each other's referrals.
 FHIR_IDENTIFIER_SYSTEM = (
     env.str("FHIR_IDENTIFIER_SYSTEM", "https://regiozorg.example/fhir/NamingSystem/ontwikkeling")
-    if DEBUG
+    if LOCAL_DEFAULTS
     else env.str("FHIR_IDENTIFIER_SYSTEM")
 )
 if not re.fullmatch(r"urn:oid:[0-2](\.(0|[1-9]\d*))+|https://[^\s|]+", FHIR_IDENTIFIER_SYSTEM):
@@ -366,7 +401,7 @@ EXTRACTION_IMPORT_IN_THREAD = env.bool("EXTRACTION_IMPORT_IN_THREAD", CELERY_TAS
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Regiozorg"
 MFA_PASSKEY_LOGIN_ENABLED = False
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOCAL_DEFAULTS
 
 # Guardian: we never grant permissions to anonymous users, so no anonymous user row.
 ANONYMOUS_USER_NAME = None
@@ -390,7 +425,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+if not LOCAL_DEFAULTS:  # the embedded mode serves plain HTTP on 127.0.0.1
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
@@ -477,15 +512,24 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
 }
+if EMBEDDED:
+    # One terminal for a person trying the product: no line per eagerly run task or per start-up
+    # step of Daphne (`manage.py serve` says where to open it); warnings and errors still show.
+    LOGGING["loggers"] = {
+        name: {"level": "WARNING"} for name in ("celery.app.trace", "daphne.server", "daphne.cli")
+    }
 
 # --- Regiozorg -------------------------------------------------------------------------
-# Absolute address of the site, for links in e-mails sent from workers (no request there).
-SITE_URL = env.str(
-    "SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0]}"
-).rstrip("/")
+# Absolute address of the site for links in e-mails (core.site.site_url). Production: this, by
+# default https://<first ALLOWED_HOSTS entry>, never a request's Host. Locally unset (""): the
+# address the request came to, so a link works on whatever port the site runs (`make run` sets
+# it from PORT, for e-mails sent without a request).
+SITE_URL = env.str("SITE_URL", "" if LOCAL_DEFAULTS else f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} is not an http(s) address.")
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", "058 - 123 45 67")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", "helpdesk@ketenzorgfriesland.nl")
 SUPPORT_ORGANISATION = env.str("SUPPORT_ORGANISATION", "Ketenzorg Friesland")
-# Demo data is for the embedded mode only; production refuses it.
-DEMO_DATA_ALLOWED = DEBUG
-DEMO_ACCOUNTS_REQUIRE_MFA = env.bool("DEMO_ACCOUNTS_REQUIRE_MFA", not DEBUG)
+# Demo data is for development and the embedded mode only; production refuses it.
+DEMO_DATA_ALLOWED = LOCAL_DEFAULTS
+DEMO_ACCOUNTS_REQUIRE_MFA = env.bool("DEMO_ACCOUNTS_REQUIRE_MFA", not LOCAL_DEFAULTS)

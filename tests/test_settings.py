@@ -72,6 +72,11 @@ def settings_values(env: dict, *names: str) -> dict:
         ),
         ({"FHIR_IDENTIFIER_SYSTEM": "urn:oid:2.16.abc"}, "FHIR_IDENTIFIER_SYSTEM"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL"),
+        # The embedded mode's development keys are for one machine only, never a deployment.
+        ({"EMBEDDED": "true", "DATABASE_URL": "postgres://u@db.internal/rz"}, "EMBEDDED"),
+        ({"EMBEDDED": "true", "REDIS_URL": "redis://cache.internal:6379/0"}, "EMBEDDED"),
+        ({"EMBEDDED": "true", "ALLOWED_HOSTS": "regiozorg.example.nl"}, "EMBEDDED"),
+        ({"SITE_URL": "regiozorg.example.nl"}, "SITE_URL"),
         ({"REDIS_URL": "redis://127.0.0.1:6379/0", "CHANNEL_LAYER": "fast"}, "CHANNEL_LAYER"),
     ],
 )
@@ -105,6 +110,34 @@ def test_production_mode_turns_on_secure_cookies_hsts_and_ssl_redirect():
         "ALLOWED_HOSTS": ["regiozorg.example.nl"],
         "DEMO_DATA_ALLOWED": False,
     }
+
+
+def test_embedded_mode_runs_alone_but_shows_the_product_not_the_developer_pages():
+    """`make run`: DEBUG off (Dutch 404/500 pages, static files as in production) without any
+    key or address configured; plain HTTP on 127.0.0.1, and the demo data allowed."""
+    values = settings_values(
+        {"EMBEDDED": "true"},
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "STORAGES",
+        "SESSION_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "DEMO_DATA_ALLOWED",
+        "DEMO_ACCOUNTS_REQUIRE_MFA",
+        "SITE_URL",
+    )
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost", "[::1]"]
+    assert values["STORAGES"]["staticfiles"]["BACKEND"].endswith(
+        "CompressedManifestStaticFilesStorage"
+    )
+    assert (values["SESSION_COOKIE_SECURE"], values["SECURE_SSL_REDIRECT"]) == (False, False)
+    assert (values["DEMO_DATA_ALLOWED"], values["DEMO_ACCOUNTS_REQUIRE_MFA"]) == (True, False)
+    assert values["SITE_URL"] == ""  # e-mailed links: the address the request came to
+
+
+def test_production_links_e_mails_to_its_own_host_not_to_a_request_host():
+    assert settings_values(PRODUCTION, "SITE_URL") == {"SITE_URL": "https://regiozorg.example.nl"}
 
 
 def test_embedded_default_uses_sqlite_memory_channels_eager_celery_and_console_mail():

@@ -24,6 +24,7 @@ from accounts.email import email_send
 from accounts.models import StaffChange, User
 from accounts.services.staff import sessions_end, staff_change_record
 from accounts.staff_access import require_account_keeper, require_helpdesk
+from core.site import site_url
 
 A = StaffChange.Action
 
@@ -98,7 +99,7 @@ def _set_password_link(user: User) -> str:
         "account_reset_password_from_key",
         kwargs={"uidb36": user_pk_to_url_str(user), "key": token},
     )
-    return settings.SITE_URL + path
+    return site_url() + path
 
 
 @transaction.atomic

@@ -37,6 +37,7 @@ from accounts.staff_access import (
     require_helpdesk,
     require_inviter,
 )
+from core.site import site_url
 
 A = StaffChange.Action
 
@@ -55,7 +56,7 @@ def _hash(token: str) -> str:
 
 
 def invitation_link(token: str) -> str:
-    return settings.SITE_URL + reverse("accounts:invitation-accept", args=[token])
+    return site_url() + reverse("accounts:invitation-accept", args=[token])
 
 
 def _expiry() -> datetime.datetime:

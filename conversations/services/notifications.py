@@ -20,6 +20,7 @@ from accounts.presence import mail_worthy
 from conversations.access import conversations_visible_to
 from conversations.models import Message, ReadState
 from conversations.selectors import recipient_user_ids
+from core.site import site_url
 from network.access import Actor
 
 
@@ -65,7 +66,7 @@ def message_notify(*, message_id: int) -> list[int]:
             context={
                 "user": person,
                 "is_consultation": conversation.is_consultation,
-                "url": settings.SITE_URL + reverse("conversations:detail", args=[conversation.pk]),
+                "url": site_url() + reverse("conversations:detail", args=[conversation.pk]),
             },
             language=person.language,
         )

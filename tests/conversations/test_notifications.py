@@ -18,6 +18,7 @@ from accounts.presence import online_touch
 from conversations.models import ReadState
 from conversations.services.messages import read_up_to
 from conversations.services.notifications import message_notify
+from core.site import site_url
 from tests.conversations.conftest import send, start
 from tests.factories import AbsenceFactory, CareNetworkMemberFactory
 
@@ -41,7 +42,7 @@ def test_an_offline_recipient_gets_one_dutch_mail_without_text_or_patient(
     [message] = mail.outbox
     assert message.to == [nurse.email]
     assert message.subject == "Nieuw bericht in een gesprek in Regiozorg"
-    link = settings.SITE_URL + reverse("conversations:detail", args=[conversation.pk])
+    link = site_url() + reverse("conversations:detail", args=[conversation.pk])
     [(html, _mimetype)] = message.alternatives
     for body in (message.body, html):
         assert "Beste Nynke," in body

@@ -182,6 +182,22 @@ def test_network_member_of_an_invisible_patient_gets_not_found(secure_client, nu
     assert response.status_code == 404
 
 
+def test_nurse_on_a_patient_outside_her_care_network_gets_the_dutch_not_found_page(
+    secure_client, nurse, patient, settings
+):
+    """As in the embedded mode (`make run`: DEBUG off), never Django's technical 404 page, which
+    would list every URL pattern of the site."""
+    settings.DEBUG = False
+    response = secure_client(nurse).get(reverse("network:patient-detail", args=[patient.pk]))
+
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert '<h1 class="h3">Pagina niet gevonden</h1>' in page
+    assert "Deze pagina bestaat niet, of je hebt er geen toegang toe." in page
+    assert "URLconf" not in page and "patienten/&lt;int:pk&gt;/" not in page
+    assert patient.surname not in page  # the same page as for a patient who does not exist
+
+
 def test_ended_network_member_no_longer_sees_the_patient(secure_client, nurse, shared_patient):
     CareNetworkMember.objects.filter(patient=shared_patient).update(
         ended_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
 from accounts.presence import online_touch
+from core.site import site_url
 from referrals.models import Feedback
 from referrals.notifications import referral_event_notify
 from referrals.services import feedback_add, referral_transition
@@ -32,7 +32,7 @@ def test_the_receivers_hear_of_a_new_referral_without_whom_it_is_about(
     assert {m.to[0] for m in mail.outbox} == {nurse.email, team_nurse.email}
     [message] = mails_to(nurse)
     assert message.subject == "Een nieuwe verwijzing voor je in Regiozorg"
-    link = settings.SITE_URL + reverse("referrals:detail", args=[referral.pk])
+    link = site_url() + reverse("referrals:detail", args=[referral.pk])
     [(html, _mimetype)] = message.alternatives
     for body in (message.body, html):
         assert link in body

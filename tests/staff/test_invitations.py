@@ -11,7 +11,6 @@ import datetime
 import re
 
 import pytest
-from django.conf import settings
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -62,7 +61,7 @@ def _link(message) -> str:
     return paths.pop()
 
 
-def _invite(client, **data):
+def _invite(client, headers=None, **data):
     payload = {
         "first_name": "Fenna",
         "infix": "van der",
@@ -73,7 +72,7 @@ def _invite(client, **data):
         "new_organisation_kind": "",
     }
     payload.update(data)
-    return client.post(reverse("accounts:invitation-create"), payload)
+    return client.post(reverse("accounts:invitation-create"), payload, headers=headers)
 
 
 def _errors(response) -> dict:
@@ -86,6 +85,38 @@ def _flash_level(response) -> str:
 
 
 # --- Practice invites a provider of a network organisation -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("site_url", "expected"),
+    [
+        # Not configured (`make run PORT=8080` started by hand, a developer's server): the link
+        # goes to the address, port included, that the inviter used, not to a fixed :8000.
+        ("", "http://127.0.0.1:8080"),
+        # Configured (always in production): that address, whatever Host the request carried.
+        ("https://regiozorg.example.nl", "https://regiozorg.example.nl"),
+    ],
+)
+def test_invitation_email_links_to_the_address_the_site_is_served_at(
+    client,
+    gp,
+    physio_practice,
+    settings,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+    site_url,
+    expected,
+):
+    settings.SITE_URL = site_url
+    client.force_login(gp)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(client, organisation=physio_practice.pk, headers={"host": "127.0.0.1:8080"})
+
+    [message] = mailoutbox
+    path = _link(message)
+    assert expected + path in message.body
+    assert f'href="{expected}{path}"' in message.alternatives[0][0]
 
 
 def test_practice_invites_a_provider_of_an_existing_network_organisation(
@@ -120,7 +151,8 @@ def test_practice_invites_a_provider_of_an_existing_network_organisation(
     assert mimetype == "text/html"
     assert '<html lang="nl"' in html
     path = _link(message)
-    assert settings.SITE_URL + path in message.body  # an absolute link
+    # An absolute link to the address the site was used at (no SITE_URL configured in tests).
+    assert "http://testserver" + path in message.body
     assert "Fenna van der Meer" in message.body
     # Recorded: who invited whom into what, and that it went out.
     changes = StaffChange.objects.filter(subject_email=invitation.email).order_by("pk")

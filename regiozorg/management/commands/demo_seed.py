@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEMO_DATA_ALLOWED:
-            raise CommandError("demo_seed is refused in production mode (DEBUG is off).")
+            raise CommandError("demo_seed is refused in production mode (DEBUG and EMBEDDED off).")
         if settings.EXTRACTION_IMPORT_IN_THREAD and (resumed := extractions_resume()):
             # The embedded server imports in a thread; one stopped mid-import left it unfinished.
             self.stdout.write(f"Finished {resumed} HIS extraction import(s) left unfinished.")
