@@ -11,6 +11,7 @@ send something a HIS cannot parse.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from dataclasses import dataclass
@@ -32,8 +33,17 @@ from his.fhir import (
 INDENT = "   "
 
 
+class _Copied:
+    """A frozen copy of a model instance's fields of the same names: what the export needs,
+    taken while the row is at hand, so building the FHIR later reads no database."""
+
+    @classmethod
+    def of(cls, instance):
+        return cls(**{f.name: getattr(instance, f.name) for f in dataclasses.fields(cls)})
+
+
 @dataclass(frozen=True)
-class ExportPatient:
+class ExportPatient(_Copied):
     formal_name: str
     birth_date: datetime.date
     surname: str
@@ -45,24 +55,9 @@ class ExportPatient:
     infix: str = ""
     gender: str = "unknown"
 
-    @classmethod
-    def of(cls, patient) -> ExportPatient:
-        return cls(
-            formal_name=patient.formal_name,
-            birth_date=patient.birth_date,
-            surname=patient.surname,
-            uuid=patient.uuid,
-            bsn=patient.bsn,
-            his_id=patient.his_id,
-            initials=patient.initials,
-            first_name=patient.first_name,
-            infix=patient.infix,
-            gender=patient.gender,
-        )
-
 
 @dataclass(frozen=True)
-class ExportOrganisation:
+class ExportOrganisation(_Copied):
     """An organisation as the export names it (``organization_resource`` reads these)."""
 
     name: str
@@ -75,23 +70,9 @@ class ExportOrganisation:
     postal_code: str = ""
     city: str = ""
 
-    @classmethod
-    def of(cls, organisation) -> ExportOrganisation:
-        return cls(
-            name=organisation.name,
-            uuid=organisation.uuid,
-            agb_code=organisation.agb_code,
-            ura_number=organisation.ura_number,
-            is_active=organisation.is_active,
-            phone=organisation.phone,
-            street=organisation.street,
-            postal_code=organisation.postal_code,
-            city=organisation.city,
-        )
-
 
 @dataclass(frozen=True)
-class ExportProfessional:
+class ExportProfessional(_Copied):
     """A care provider as the export names them (``practitioner_resource`` reads these)."""
 
     full_name: str
@@ -102,19 +83,6 @@ class ExportProfessional:
     infix: str = ""
     agb_code: str = ""
     uzi_number: str = ""
-
-    @classmethod
-    def of(cls, user) -> ExportProfessional:
-        return cls(
-            full_name=user.full_name,
-            last_name=user.last_name,
-            uuid=user.uuid,
-            initials=user.initials,
-            first_name=user.first_name,
-            infix=user.infix,
-            agb_code=user.agb_code,
-            uzi_number=user.uzi_number,
-        )
 
 
 @dataclass(frozen=True)

@@ -184,21 +184,37 @@ def patient_resource(patient, *, identity: bool = True, his_number: bool = False
     return resource
 
 
+# The national identifiers, in the order receivers best match on: (system, attribute).
+ORGANISATION_IDENTIFIERS = ((URA_SYSTEM, "ura_number"), (AGB_SYSTEM, "agb_code"))
+PROFESSIONAL_IDENTIFIERS = ((UZI_SYSTEM, "uzi_number"), (AGB_SYSTEM, "agb_code"))
+
+
+def _identifiers(obj, systems) -> list[dict]:
+    """The national identifiers ``obj`` has (``systems``: (system, attribute) pairs, in the
+    order receivers match on), then this installation's own."""
+    found = [
+        {"system": system, "value": getattr(obj, name)}
+        for system, name in systems
+        if getattr(obj, name)
+    ]
+    return [*found, own_identifier(obj.uuid)]
+
+
+def _resource_start(kind: str, local_id: str | None, profile_url: str) -> dict:
+    """``resourceType``, the ``id`` when contained, and the nl-core profile, in that order."""
+    resource = {"resourceType": kind}
+    if local_id:
+        resource["id"] = local_id
+    resource["meta"] = profile(profile_url)
+    return resource
+
+
 def organization_resource(organisation, local_id: str | None = None) -> dict:
     """An nl-core Organization (a healthcare provider): name, URA and AGB when known, this
     installation's identifier, address and phone. ``local_id`` when it is contained."""
-    identifiers = []
-    if organisation.ura_number:
-        identifiers.append({"system": URA_SYSTEM, "value": organisation.ura_number})
-    if organisation.agb_code:
-        identifiers.append({"system": AGB_SYSTEM, "value": organisation.agb_code})
-    identifiers.append(own_identifier(organisation.uuid))
-    resource = {"resourceType": "Organization"}
-    if local_id:
-        resource["id"] = local_id
+    resource = _resource_start("Organization", local_id, ORGANIZATION_PROFILE)
     resource |= {
-        "meta": profile(ORGANIZATION_PROFILE),
-        "identifier": identifiers,
+        "identifier": _identifiers(organisation, ORGANISATION_IDENTIFIERS),
         "active": organisation.is_active,
         "name": organisation.name,
     }
@@ -230,18 +246,9 @@ def team_resource(team, *, part_of: dict) -> dict:
 
 def practitioner_resource(user, local_id: str | None = None) -> dict:
     """An nl-core Practitioner: the person, with UZI and AGB when known."""
-    identifiers = []
-    if user.uzi_number:
-        identifiers.append({"system": UZI_SYSTEM, "value": user.uzi_number})
-    if user.agb_code:
-        identifiers.append({"system": AGB_SYSTEM, "value": user.agb_code})
-    identifiers.append(own_identifier(user.uuid))
-    resource = {"resourceType": "Practitioner"}
-    if local_id:
-        resource["id"] = local_id
+    resource = _resource_start("Practitioner", local_id, PRACTITIONER_PROFILE)
     resource |= {
-        "meta": profile(PRACTITIONER_PROFILE),
-        "identifier": identifiers,
+        "identifier": _identifiers(user, PROFESSIONAL_IDENTIFIERS),
         "name": [
             human_name(
                 text=user.full_name,
@@ -259,11 +266,8 @@ def practitioner_role_resource(
     user, organisation, *, practitioner: dict, organization: dict, local_id: str | None = None
 ) -> dict:
     """An nl-core PractitionerRole: ``user`` working for ``organisation`` (references given)."""
-    resource = {"resourceType": "PractitionerRole"}
-    if local_id:
-        resource["id"] = local_id
+    resource = _resource_start("PractitionerRole", local_id, PRACTITIONER_ROLE_PROFILE)
     resource |= {
-        "meta": profile(PRACTITIONER_ROLE_PROFILE),
         "identifier": [own_identifier(role_uuid(user, organisation))],
         "practitioner": practitioner,
         "organization": organization,
@@ -273,20 +277,12 @@ def practitioner_role_resource(
 
 def practitioner_match(user) -> dict:
     """The identifier a receiver best knows a professional by: UZI, AGB, else ours."""
-    if user.uzi_number:
-        return {"system": UZI_SYSTEM, "value": user.uzi_number}
-    if user.agb_code:
-        return {"system": AGB_SYSTEM, "value": user.agb_code}
-    return own_identifier(user.uuid)
+    return _identifiers(user, PROFESSIONAL_IDENTIFIERS)[0]
 
 
 def organization_match(organisation) -> dict:
     """The identifier a receiver best knows an organisation by: URA, AGB, else ours."""
-    if organisation.ura_number:
-        return {"system": URA_SYSTEM, "value": organisation.ura_number}
-    if organisation.agb_code:
-        return {"system": AGB_SYSTEM, "value": organisation.agb_code}
-    return own_identifier(organisation.uuid)
+    return _identifiers(organisation, ORGANISATION_IDENTIFIERS)[0]
 
 
 ICPC_TITLE_MAX = 200

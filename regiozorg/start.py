@@ -91,11 +91,24 @@ def _conversations(actor: Actor) -> Block | None:
         more_url=reverse("conversations:inbox"),
         more_label=_("All conversations"),
         live_event="live-inbox",
-        shown=[
-            (pid, rel, "conversation")
-            for pid, rel in conversations_names_shown(actor=actor, conversations=rows)
-        ],
+        shown=_conversations_shown(actor, rows),
     )
+
+
+def _conversations_shown(actor: Actor, rows) -> list[tuple]:
+    """The patients whose names these conversation rows show, for the access log."""
+    return [
+        (pid, rel, "conversation")
+        for pid, rel in conversations_names_shown(actor=actor, conversations=rows)
+    ]
+
+
+def _referrals_shown(actor: Actor, rows) -> list[tuple]:
+    """The patients whose names these referral rows show, for the access log."""
+    return [
+        (pid, rel, "referral")
+        for pid, rel in referral_selectors.referrals_names_shown(actor=actor, referrals=rows)
+    ]
 
 
 def _consultations(actor: Actor) -> Block | None:
@@ -128,10 +141,7 @@ def _consultations(actor: Actor) -> Block | None:
         more_url=reverse("conversations:consultations"),
         more_label=_("All consultations"),
         live_event="live-inbox",
-        shown=[
-            (pid, rel, "conversation")
-            for pid, rel in conversations_names_shown(actor=actor, conversations=rows)
-        ],
+        shown=_conversations_shown(actor, rows),
     )
 
 
@@ -172,10 +182,7 @@ def _referrals_new(actor: Actor) -> Block | None:
         more_url=reverse("referrals:list") + "?tab=new",
         more_label=_("All new referrals"),
         live_event="live-referrals",
-        shown=[
-            (pid, rel, "referral")
-            for pid, rel in referral_selectors.referrals_names_shown(actor=actor, referrals=rows)
-        ],
+        shown=_referrals_shown(actor, rows),
     )
 
 
@@ -215,10 +222,7 @@ def _referrals_attention(actor: Actor) -> Block | None:
         more_url=reverse("referrals:list") + "?tab=sent",
         more_label=_("All sent referrals"),
         live_event="live-referrals",
-        shown=[
-            (pid, rel, "referral")
-            for pid, rel in referral_selectors.referrals_names_shown(actor=actor, referrals=rows)
-        ],
+        shown=_referrals_shown(actor, rows),
     )
 
 
