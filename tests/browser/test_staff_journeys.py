@@ -181,6 +181,8 @@ def test_level_a_requests_an_account_helpdesk_approves_and_the_invitee_sets_pass
         log_in_with_totp(invitee, "s.devries@delinde.nl", secret, password=NEW_PASSWORD)
         expect(invitee.get_by_role("heading", level=1)).to_have_text("Welkom, Sjoukje")
         expect(invitee.locator("#main")).to_contain_text("Huisartsenpraktijk De Linde")
+        # The start page is the day's work; the level is on the profile page, one click on.
+        invitee.get_by_role("link", name="Profiel en organisatie").click()
         expect(invitee.locator("#main")).to_contain_text("Level C")
 
     # The link from the e-mail works once.
