@@ -218,17 +218,20 @@ def test_secure_session_timeout_is_configurable(rf, client, gp, login_with_totp,
     assert patient_record(_request(rf, client, gp))["Location"] == _reauthenticate_url()
 
 
-def test_start_page_shows_the_secure_session_only_while_it_lasts(
+def test_profile_page_shows_the_secure_session_only_while_it_lasts(
     client, gp, login_with_totp, frozen, settings
 ):
     settings.SECURE_SESSION_TIMEOUT = 10 * 60
     login_with_totp(gp)
-    # The badge "Secure session active" (Dutch via locale/nl) is the only success badge.
-    assert "text-bg-success" in client.get(reverse("home")).content.decode()
+    # The badge "Beveiligde sessie actief" is on the profile page (the start page is the
+    # day's work since issue 15).
+    assert "Beveiligde sessie actief" in client.get(reverse("accounts:profile")).content.decode()
 
     frozen.shift(11 * MINUTE)
 
-    assert "text-bg-success" not in client.get(reverse("home")).content.decode()
+    assert (
+        "Beveiligde sessie actief" not in client.get(reverse("accounts:profile")).content.decode()
+    )
 
 
 def test_guard_sends_a_user_without_authenticator_to_totp_setup(rf, client, assistant):
