@@ -191,16 +191,10 @@ def care_network_candidates(*, access: PatientAccess, query: str) -> list[Member
     words = query.split()[:_MAX_SEARCH_TERMS]
     if not words or len(query.strip()) < 2:
         return []
-    current = CareNetworkMember.objects.current().filter(
-        patient=access.patient,
-        user_id=OuterRef("user_id"),
-        organisation_id=OuterRef("organisation_id"),
-    )
     memberships = (
-        _collaborating_memberships()
+        _outside_the_network(access)
         # An organisation a practice proposed is not part of the network until confirmed.
         .exclude(organisation__proposed_by__isnull=False, organisation__confirmed_at__isnull=True)
-        .exclude(Exists(current))
     )
     for word in words:
         memberships = memberships.filter(
@@ -223,21 +217,26 @@ def care_network_colleagues(
     """The collaborating members of one organisation who are not in the patient's care network
     yet (``exclude_user_id``: the one asking) — whom a provider can bring in from their own
     organisation, by name."""
-    current = CareNetworkMember.objects.current().filter(
-        patient=access.patient,
-        user_id=OuterRef("user_id"),
-        organisation_id=OuterRef("organisation_id"),
-    )
     rows = (
-        _collaborating_memberships()
+        _outside_the_network(access)
         .filter(organisation_id=organisation_id)
         .exclude(user_id=exclude_user_id)
-        .exclude(Exists(current))
         .select_related("user", "organisation")
         .prefetch_related(absences_today_prefetch(today=timezone.localdate()))
         .order_by("user__last_name", "user__first_name")
     )
     return list(rows[:limit])
+
+
+def _outside_the_network(access: PatientAccess) -> QuerySet[Membership]:
+    """Collaborating memberships that are not (for that organisation) in the patient's care
+    network now: whom one could bring in."""
+    current = CareNetworkMember.objects.current().filter(
+        patient=access.patient,
+        user_id=OuterRef("user_id"),
+        organisation_id=OuterRef("organisation_id"),
+    )
+    return _collaborating_memberships().exclude(Exists(current))
 
 
 def _collaborating_memberships() -> QuerySet[Membership]:
