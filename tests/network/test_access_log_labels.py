@@ -67,8 +67,9 @@ def test_access_overview_names_every_object_in_dutch_words(secure_client, gp, pa
     _write_what_the_apps_write(gp, patient)
 
     body = secure_client(gp).get(reverse("network:patient-access-log", args=[patient.pk]))
-    rows = re.findall(r"<tr[^>]*>\s*(<td>.*?)</tr>", body.content.decode(), flags=re.S)
-    what = " | ".join(re.findall(r"<td>(.*?)</td>", row, flags=re.S)[3] for row in rows)
+    # One row per entry, led by its time (the row's header cell); "What" is the fourth cell.
+    rows = re.findall(r"<tr[^>]*>\s*(<th scope=\"row\".*?)</tr>", body.content.decode(), flags=re.S)
+    what = " | ".join(re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)[3] for row in rows)
 
     for _action, _data, _ref, words in WRITTEN_BY_THE_APPS:
         assert words in what, (words, what)
