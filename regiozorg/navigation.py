@@ -19,6 +19,8 @@ class Section:
     url_name: str
     # Shown when the active membership has any one of these (or always, when empty).
     capability: Capability | tuple[Capability, ...] | None = None
+    # A vendored Bootstrap Icons name (core/templatetags/ui.py) shown before the label.
+    icon: str = "chevron-right"
 
     def visible_for(self, membership) -> bool:
         if not self.capability:
@@ -28,23 +30,38 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("home", _("Start"), "home"),
-    Section("patients", _("Patients"), "network:patient-list", Capability.COLLABORATE),
-    Section("conversations", _("Conversations"), "conversations:inbox", Capability.MESSAGES),
+    Section("home", _("Start"), "home", icon="house-door"),
+    Section("patients", _("Patients"), "network:patient-list", Capability.COLLABORATE, "people"),
     Section(
-        "consultations", _("Consultations"), "conversations:consultations", Capability.MESSAGES
+        "conversations", _("Conversations"), "conversations:inbox", Capability.MESSAGES, "chat-dots"
     ),
-    Section("referrals", _("Referrals"), "referrals:list", Capability.COLLABORATE),
-    Section("questionnaires", _("Questionnaires"), "questionnaires:list", Capability.COLLABORATE),
-    Section("meetings", _("MDO"), "meetings:list", Capability.COLLABORATE),
-    Section("colleagues", _("Colleagues"), "accounts:colleague-search"),
+    Section(
+        "consultations",
+        _("Consultations"),
+        "conversations:consultations",
+        Capability.MESSAGES,
+        "chat-square-text",
+    ),
+    Section("referrals", _("Referrals"), "referrals:list", Capability.COLLABORATE, "send"),
+    Section(
+        "questionnaires",
+        _("Questionnaires"),
+        "questionnaires:list",
+        Capability.COLLABORATE,
+        "clipboard2-check",
+    ),
+    Section("meetings", _("MDO"), "meetings:list", Capability.COLLABORATE, "camera-video"),
+    Section("colleagues", _("Colleagues"), "accounts:colleague-search", icon="search"),
     Section(
         "invitations",
         _("Invite"),
         "accounts:invitation-list",
         (Capability.INVITE_PROVIDERS, Capability.INVITE_COLLEAGUES),
+        "person-plus",
     ),
-    Section("staff", _("Practice settings"), "accounts:staff-list", Capability.MANAGE_STAFF),
+    Section(
+        "staff", _("Practice settings"), "accounts:staff-list", Capability.MANAGE_STAFF, "gear"
+    ),
 )
 
 
@@ -57,5 +74,7 @@ def sections_for(membership) -> list[dict]:
             url = reverse(section.url_name)
         except NoReverseMatch:
             continue
-        visible.append({"key": section.key, "label": section.label, "url": url})
+        visible.append(
+            {"key": section.key, "label": section.label, "url": url, "icon": section.icon}
+        )
     return visible

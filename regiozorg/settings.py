@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "template_partials",
     "csp",
+    # The ground floor: template tags for icons and avatars (core/templatetags/ui.py).
+    "core",
     "accounts",
     "network",
     "files",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -44,9 +46,12 @@ def test_section_needing_a_capability_is_hidden_without_it(fake_sections, practi
 
 def test_section_needing_a_capability_shows_with_it(fake_sections, gp):
     sections = sections_for(_membership(gp))
-    assert {"key": "staff-test", "label": "Staff only", "url": reverse("accounts:profile")} in (
-        sections
-    )
+    assert {
+        "key": "staff-test",
+        "label": "Staff only",
+        "url": reverse("accounts:profile"),
+        "icon": "chevron-right",
+    } in (sections)
 
 
 def test_capability_sections_are_hidden_without_an_active_membership(fake_sections):
@@ -60,11 +65,14 @@ def test_ended_membership_sees_no_capability_sections(fake_sections, gp):
 
 
 def test_main_menu_on_the_page_follows_the_capability(client, fake_sections, gp, manager):
-    staff_link = f'href="{reverse("accounts:profile")}">Staff only<'
+    staff_link = re.compile(
+        rf'href="{reverse("accounts:profile")}">(<svg [^>]*>.*?</svg>)?'
+        r'<span class="nav-label">Staff only<'
+    )
     client.force_login(manager)  # level B+: no staff management
-    assert staff_link not in client.get(reverse("home")).content.decode()
+    assert not staff_link.search(client.get(reverse("home")).content.decode())
     client.force_login(gp)  # level A
-    assert staff_link in client.get(reverse("home")).content.decode()
+    assert staff_link.search(client.get(reverse("home")).content.decode())
 
 
 def test_real_menu_shows_start_and_colleagues_to_every_member(assistant, physio):

@@ -10,10 +10,35 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  // Close the user menu when clicking elsewhere.
+
+  // The phone menu: one button folds the main menu and the organisation switch open and shut.
+  function setMenu(toggle, open) {
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (menu) { menu.classList.toggle("open", open); }
+    var header = toggle.closest("header");
+    if (header) { header.classList.toggle("menu-open", open); }
+  }
   document.addEventListener("click", function (event) {
-    document.querySelectorAll("details.user-menu[open]").forEach(function (menu) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (toggle) {
+      setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    // Close the header's drop-down menus (<details>) when clicking elsewhere.
+    document.querySelectorAll("details.header-menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) { menu.removeAttribute("open"); }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    document.querySelectorAll("details.header-menu[open]").forEach(function (menu) {
+      menu.removeAttribute("open");
+      menu.querySelector("summary").focus();
+    });
+    document.querySelectorAll(".nav-toggle[aria-expanded='true']").forEach(function (toggle) {
+      setMenu(toggle, false);
+      toggle.focus();
     });
   });
 })();

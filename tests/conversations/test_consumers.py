@@ -808,7 +808,9 @@ def test_send_with_the_channel_layer_away_stores_the_message(gp, nurse, conversa
     assert Message.objects.get(pk=message.pk).body == "Redis is weg, dit bericht niet."
     conversation.refresh_from_db()
     assert conversation.last_message_id == message.pk
-    assert seconds < 5, f"send took {seconds:.1f}s with the layer away"
+    # Not a speed check (a busy machine is slow): a send that waited for Redis to come back,
+    # or retried without end, would still be busy long after this.
+    assert seconds < 30, f"send took {seconds:.1f}s with the layer away"
 
 
 def test_send_with_a_frozen_redis_returns_promptly(gp, nurse, conversation):
@@ -831,13 +833,16 @@ def test_send_with_a_frozen_redis_returns_promptly(gp, nurse, conversation):
     with override_settings(CHANNEL_LAYERS=_redis_layer(port)):
         thread = threading.Thread(target=send_in_a_thread, daemon=True)
         thread.start()
-        thread.join(3)
+        # The push gives up after realtime.SEND_TIMEOUT_SECONDS; without that it would wait for
+        # the frozen Redis for ever (until the socket is closed below). 30 s is a hang check,
+        # not a speed check: a loaded machine must not fail it.
+        thread.join(30)
         returned = not thread.is_alive()
         black_hole.close()  # resets the waiting connections: the send gets going again
         thread.join(30)
 
     assert Message.objects.filter(conversation=conversation, body="Redis hangt.").exists()
-    assert returned, "message_send still busy 3 s after it was called"
+    assert returned, "message_send still waiting for the frozen Redis 30 s after it was called"
 
 
 def test_conversation_page_opens_with_the_redis_cache_away(gp, conversation, secure_client):
