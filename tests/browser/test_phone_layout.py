@@ -398,7 +398,8 @@ def nav_problems(page, membership: Membership) -> list[str]:
     """Each section of the main menu is on screen, or after the "Menu" button, and leads there."""
     expected = [s["url"] for s in sections_for(membership)]
     page.goto("/")
-    nav = page.get_by_role("navigation", name="Hoofdmenu")
+    # Folded away behind "Menu", the menu is hidden, and so is its landmark: find it anyway.
+    nav = page.get_by_role("navigation", name="Hoofdmenu", include_hidden=True)
     if nav.count() != 1:
         return [
             f"main menu: {nav.count()} navigation landmarks named “Hoofdmenu” on the start page"
@@ -418,6 +419,13 @@ def nav_problems(page, membership: Membership) -> list[str]:
                 problems.append("main menu: the “Menu” button is not on screen")
                 continue
             toggle.first.click()
+            if toggle.first.get_attribute("aria-expanded") != "true":
+                problems.append("main menu: “Menu” does not tell it is open (aria-expanded)")
+            controls = toggle.first.get_attribute("aria-controls") or ""
+            if not page.locator(f"[id='{controls}'] a[href='{url}']").count():
+                problems.append(
+                    f"main menu: “Menu” does not control the menu (aria-controls={controls!r})"
+                )
         if not on_screen(link):
             problems.append(
                 f"main menu: section {url} is not on screen"
