@@ -2,6 +2,7 @@
 #
 #   make run    - install, migrate, seed demo data, serve on http://127.0.0.1:8000 (PORT=8080: there)
 #   make test   - install, run the test suite (extra pytest args: make test ARGS="-k foo -x")
+#   make screenshots - redo docs/screenshots/ (the README's pictures) from a temporary demo site
 #
 # Everything runs from the uv-managed virtualenv in .venv. uv itself is taken from PATH;
 # if it is not there it is installed (pinned) into .tools/ with the system python3.
@@ -27,12 +28,12 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)
 EMBEDDED_ENV = EMBEDDED=true SITE_URL=$(SITE_URL)
 
-.PHONY: help uv install run test lint fmt messages worker beat ci
+.PHONY: help uv install run test lint fmt messages worker beat ci screenshots
 
 help: ## Show this help
 	@echo "Regiozorg make targets:"
 	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sort | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-9s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-11s %s\n", $$1, $$2}'
 
 # The single place where uv is bootstrapped.
 uv: ## Make sure uv is available (installs the pinned uv into .tools/ if missing)
@@ -74,6 +75,9 @@ worker: install ## Celery worker (only useful with REDIS_URL set; without it tas
 beat: install ## Celery beat scheduler (only useful with REDIS_URL set)
 	mkdir -p var
 	exec $(VENV_BIN)/celery -A regiozorg beat -l info --schedule var/celerybeat-schedule
+
+screenshots: install ## Redo docs/screenshots/ (own temporary site and database; needs Chromium)
+	$(PY) tools/screenshots.py
 
 ci: ## Run the full CI script (.ci/run) locally
 	bash .ci/run

@@ -7,7 +7,8 @@ Frames from the browser (JSON), each validated with a form:
   {"type": "send", "conversation": 12, "body": "...", "client_key": "<uuid>"}
                                                              -> store, then ack ("sent")
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
-"conversation" (state changed), "referrals" (a referral changed), "revoked", "error", "pong",
+"conversation" (state changed), "referrals" (a referral changed), "his" (an export to the
+practice's HIS failed), "revoked", "error", "pong",
 "sent" (a send stored: its id, and a fresh client key for the composer's next message).
 
 A ``send`` is the composer's form POST without the page request: the same ``MessageForm``
@@ -574,6 +575,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def referrals_changed(self, event):
         if await self._granted():
             await self.send_json({"type": "referrals", "referral": event["referral"]})
+
+    async def his_changed(self, event):
+        if await self._granted():
+            await self.send_json({"type": "his"})
 
     async def access_changed(self, event):
         """Memberships, rights or patient access changed: look again now."""

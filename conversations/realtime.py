@@ -199,3 +199,10 @@ def referrals_changed(user_ids, referral_id: int) -> None:
     ]
     if pushes:
         _publish(pushes)
+
+
+def his_changed(user_ids) -> None:
+    """Tell these people's open pages that an export to their practice's HIS failed."""
+    pushes = [(user_group(user_id), {"type": "his.changed"}) for user_id in sorted(set(user_ids))]
+    if pushes:
+        _publish(pushes)

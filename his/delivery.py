@@ -24,7 +24,9 @@ import urllib.request
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import override
 
@@ -32,6 +34,15 @@ TIMEOUT_SECONDS = 10
 REASON_MAX_CHARS = 200
 # A receiver that is busy or briefly away answers these; trying again later may well work.
 RETRYABLE_STATUSES = {408, 429}
+
+
+# sender: the record's model; pk: the record that has just failed.
+delivery_failed = Signal()
+
+
+def _failed(model, pk, changed: int) -> None:
+    if changed:
+        transaction.on_commit(lambda: delivery_failed.send(sender=model, pk=pk))
 
 
 class DeliveryRetryable(Exception):
@@ -110,7 +121,7 @@ def deliver(record, *, endpoint, validate_url, texts: DeliveryTexts):
     try:
         validate_url(endpoint.url)
     except ValidationError:
-        pending.update(status="failed", last_error=texts.bad_address())
+        _failed(model, record.pk, pending.update(status="failed", last_error=texts.bad_address()))
         record.refresh_from_db()
         return record
     pending.update(attempts=F("attempts") + 1)
@@ -132,7 +143,8 @@ def deliver(record, *, endpoint, validate_url, texts: DeliveryTexts):
         pending.update(last_error=texts.retrying(reason))
         raise DeliveryRetryable(reason)
     else:
-        pending.update(status="failed", last_error=texts.refused(answer_reason(status, body)))
+        reason = texts.refused(answer_reason(status, body))
+        _failed(model, record.pk, pending.update(status="failed", last_error=reason))
     record.refresh_from_db()
     return record
 
@@ -140,9 +152,10 @@ def deliver(record, *, endpoint, validate_url, texts: DeliveryTexts):
 def give_up(model, pk, *, reason: str, texts: DeliveryTexts) -> None:
     """The task used up its retries: mark a still-pending delivery failed, saying why."""
     record = model.objects.get(pk=pk)
-    model.objects.filter(pk=pk, status="pending").update(
+    changed = model.objects.filter(pk=pk, status="pending").update(
         status="failed", last_error=texts.gave_up(record.attempts, reason)
     )
+    _failed(model, pk, changed)
 
 
 def run_delivery_task(task, deliver_one, fail, pk: int) -> str:

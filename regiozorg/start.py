@@ -268,6 +268,7 @@ def _his_failed(actor: Actor) -> Block | None:
         count=count,
         rows=rows,
         empty=_("No failed HIS exports."),
+        live_event="live-his",
     )
 
 

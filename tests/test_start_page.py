@@ -14,7 +14,9 @@ from django.urls import reverse
 
 from conversations.models import Conversation
 from his.models import HisExport
+from his.services import his_export_fail
 from network.models import AccessLogEntry, CareNetworkMember
+from referrals.delivery import referral_delivery_fail
 from referrals.models import ReferralDelivery
 from referrals.services import feedback_add, referral_transition
 from tests.conversations.conftest import actor_for, send, start
@@ -311,6 +313,9 @@ def test_the_blocks_listen_to_the_live_events(client, gp):
         f'hx-get="{reverse("start-block", args=["referrals-attention"])}" '
         'hx-trigger="live-referrals from:body"'
     ) in content
+    assert (
+        f'hx-get="{reverse("start-block", args=["his-failed"])}" hx-trigger="live-his from:body"'
+    ) in content
 
 
 @pytest.mark.django_db(transaction=True)
@@ -358,3 +363,58 @@ def test_a_new_referral_pushes_referrals_and_the_block_then_shows_it(
     assert reverse("referrals:detail", args=[referral.pk]) in fragment
     assert patient.formal_name in fragment
     assert 'hx-trigger="live-referrals from:body"' in fragment
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_his_export_that_fails_in_its_task_pushes_his_and_the_block_then_shows_it(
+    client,
+    gp,
+    nurse,
+    practice,
+    cookie_of,  # noqa: F811
+):
+    gp_cookie = cookie_of(gp)
+    conversation = start(gp, nurse, subject="Export")
+    export = _failed_his_export(conversation, practice, gp)
+    HisExport.objects.filter(pk=export.pk).update(status=HisExport.Status.PENDING, last_error="")
+
+    async def scenario():
+        async with connected(gp_cookie) as gp_socket:
+            # What the Celery task does when its retries are used up.
+            await database_sync_to_async(his_export_fail)(export_id=export.pk, reason="HTTP 503")
+            assert (await gp_socket.next("his"))["type"] == "his"
+
+    async_to_sync(scenario)()
+    client.force_login(gp)
+    fragment = _fragment(client, "his-failed")
+    assert reverse("conversations:detail", args=[conversation.pk]) in fragment
+    assert "HTTP 503" in fragment
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_referral_delivery_that_fails_pushes_referrals_to_the_practice(
+    client,
+    gp,
+    patient,
+    nursing,
+    cookie_of,  # noqa: F811
+):
+    gp_cookie = cookie_of(gp)
+    referral = refer(gp, patient, nursing)
+    delivery = _failed_delivery(referral)
+    ReferralDelivery.objects.filter(pk=delivery.pk).update(
+        status=ReferralDelivery.Status.PENDING, last_error=""
+    )
+
+    async def scenario():
+        async with connected(gp_cookie) as gp_socket:
+            await database_sync_to_async(referral_delivery_fail)(
+                delivery_id=delivery.pk, reason="HTTP 503"
+            )
+            assert (await gp_socket.next("referrals"))["referral"] == referral.pk
+
+    async_to_sync(scenario)()
+    client.force_login(gp)
+    fragment = _fragment(client, "referrals-attention")
+    assert reverse("referrals:detail", args=[referral.pk]) in fragment
+    assert "mislukt" in fragment

@@ -53,3 +53,34 @@ def test_every_icon_the_templates_and_the_menu_name_is_vendored():
     missing = sorted(n for n in names if not (ICON_DIR / f"{n}.svg").is_file())
     assert not missing, f"icons named in templates but not vendored: {missing}"
     assert len(names) > 10
+
+
+# One button hierarchy (README, "Look and feel"): the page's main action is btn-primary, other
+# actions btn-outline-primary, cancel/back/neutral btn-outline-secondary, removing something
+# btn-outline-danger (its confirmation btn-danger), a quiet text action btn-link; btn-icon and
+# btn-user are the header's own.
+BUTTON_STYLES = {
+    "btn-primary",
+    "btn-outline-primary",
+    "btn-outline-secondary",
+    "btn-outline-danger",
+    "btn-danger",
+    "btn-link",
+    "btn-icon",
+    "btn-user",
+    "btn-sm",
+    "btn-lg",
+    "btn-close",
+    "btn-group",
+    "btn-check",
+    "btn-toolbar",
+}
+
+
+def test_templates_use_one_button_hierarchy():
+    strays = []
+    for template in (ROOT / "templates").rglob("*.html"):
+        for style in set(re.findall(r"\bbtn-[a-z-]+", template.read_text())):
+            if style not in BUTTON_STYLES:
+                strays.append(f"{template.relative_to(ROOT)}: {style}")
+    assert not strays, "button styles outside the hierarchy:\n" + "\n".join(sorted(strays))

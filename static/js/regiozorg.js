@@ -21,15 +21,23 @@
   }
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest && event.target.closest(".nav-toggle");
-    if (toggle) {
-      setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
-      return;
-    }
+    if (toggle) { setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true"); }
     // Close the header's drop-down menus (<details>) when clicking elsewhere.
     document.querySelectorAll("details.header-menu[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) { menu.removeAttribute("open"); }
     });
   });
+  // One header menu open at a time: opening one closes the others and the phone menu.
+  document.addEventListener("toggle", function (event) {
+    var opened = event.target;
+    if (!opened.matches || !opened.matches("details.header-menu") || !opened.open) { return; }
+    document.querySelectorAll("details.header-menu[open]").forEach(function (menu) {
+      if (menu !== opened) { menu.removeAttribute("open"); }
+    });
+    document.querySelectorAll(".nav-toggle[aria-expanded='true']").forEach(function (toggle) {
+      setMenu(toggle, false);
+    });
+  }, true);
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
     document.querySelectorAll("details.header-menu[open]").forEach(function (menu) {

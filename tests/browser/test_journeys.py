@@ -48,7 +48,8 @@ def test_demo_gp_logs_in_and_sees_the_dutch_start_page(page, demo, assert_access
         page.get_by_role("heading", name="Terugkoppelingen en mislukte afleveringen")
     ).to_be_visible()
     expect(page.locator("#main")).to_contain_text("Huisartsenpraktijk De Terp")
-    expect(page.get_by_text("058 - 123 45 67")).to_be_visible()
+    # The helpdesk's number is at the top of every page (on a phone behind the help icon).
+    expect(page.locator(".support-bar").get_by_text("058 - 123 45 67")).to_be_visible()
     assert_accessible(page)
     assert page.console_errors == []
     page.goto("/profiel/")
@@ -68,6 +69,19 @@ def test_start_page_works_on_a_phone(phone_page, demo, assert_accessible):
     width = phone_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
     assert_accessible(phone_page)
+    # A compact header: the support bar folds into the help icon, the menu behind one button.
+    expect(phone_page.locator(".support-bar")).to_be_hidden()
+    header = phone_page.locator("header.site-header").bounding_box()
+    assert header["height"] <= 80, f"the header takes {header['height']}px of an 844px screen"
+    phone_page.locator("summary", has_text="Hulp en contact").click()
+    expect(phone_page.get_by_role("link", name="058 - 123 45 67")).to_be_visible()
+    phone_page.keyboard.press("Escape")
+    expect(phone_page.get_by_role("link", name="058 - 123 45 67")).to_be_hidden()
+    expect(phone_page.get_by_role("link", name="Patiënten")).to_be_hidden()
+    phone_page.get_by_role("button", name="Menu").click()
+    expect(phone_page.get_by_role("link", name="Patiënten")).to_be_visible()
+    phone_page.get_by_role("link", name="Patiënten").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_contain_text("Patiënten")
 
 
 def test_provider_with_patient_data_access_must_set_up_totp_and_then_logs_in_with_a_code(
@@ -86,7 +100,7 @@ def test_provider_with_patient_data_access_must_set_up_totp_and_then_logs_in_wit
     page.goto("/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Petra")
 
-    page.get_by_text("Petra").first.click()  # open the user menu
+    page.locator("details.user-menu summary").click()  # open the user menu
     page.get_by_role("button", name="Uitloggen").click()
 
     # A TOTP code cannot be used twice: log in again in the next 30-second window.
@@ -159,7 +173,7 @@ def test_provider_can_use_a_security_key_webauthn_as_second_factor(page, live_se
     expect(page.get_by_role("heading", level=1)).to_have_text("Welkom, Wietske")
     assert page.console_errors == []
 
-    page.get_by_text("Wietske").first.click()
+    page.locator("details.user-menu summary").click()
     page.get_by_role("button", name="Uitloggen").click()
     log_in(page, user.email, PASSWORD)
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
