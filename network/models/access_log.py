@@ -143,6 +143,17 @@ class AccessLogEntry(models.Model):
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.user_label} {self.action}"
 
     @property
+    def user_name(self) -> str:
+        """The name part of the snapshot "Name <e-mail>" (the e-mail when there is no name)."""
+        name, _sep, email = self.user_label.partition(" <")
+        return name.strip() or email.rstrip(">")
+
+    @property
+    def user_email(self) -> str:
+        _name, sep, email = self.user_label.partition(" <")
+        return email.rstrip(">") if sep else ""
+
+    @property
     def data_labels(self) -> str:
         """The data in words: categories by their label, other parts by a short name."""
         labels = {**dict(DataCategory.choices), **OBJECT_LABELS}

@@ -74,6 +74,10 @@ def test_access_overview_names_every_object_in_dutch_words(secure_client, gp, pa
     for _action, _data, _ref, words in WRITTEN_BY_THE_APPS:
         assert words in what, (words, what)
     assert not RAW_CODES.search(what), what
+    # "Who": the person's name, the e-mail under it as plain text (not "Name <e-mail>").
+    who = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", rows[0], flags=re.S)[1]
+    assert gp.full_name in who and gp.email in who
+    assert "&lt;" not in who, who
 
 
 def test_access_overview_csv_names_every_object_in_dutch_words(secure_client, gp, patient):
