@@ -162,9 +162,12 @@
       }
       else if (data.type === "inbox") {
         // The conversation on screen is read as it arrives: no need to refetch the counts
-        // for it (twice: once for the message, once for the read mark).
+        // for it (twice: once for the message, once for the read mark). Only the list beside
+        // it (wide screens) shows its latest message: that list waits for a quiet moment.
         if (!(data.conversation === conversation && !document.hidden)) {
           body.dispatchEvent(new CustomEvent("live-inbox"));
+        } else {
+          body.dispatchEvent(new CustomEvent("live-inbox-open"));
         }
       }
       else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }
