@@ -63,8 +63,9 @@
   }).observe(thread, { childList: true });
 
   // A chat opens at its latest message; not when the address asks for a place (#message-…),
-  // older messages (?voor=) or a search on the page.
-  if (!location.hash && !location.search) { scrollToLatest(); }
+  // older messages (?voor=) or a search on the page (?patient_q=). Another page of the inbox
+  // list beside it (?page=) is no reason not to.
+  if (!location.hash && !/[?&](voor|patient_q)=/.test(location.search)) { scrollToLatest(); }
   atLatest = gapBelowLatest() <= 40;
 })();
 
