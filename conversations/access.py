@@ -22,7 +22,7 @@ from network.access import (
     relationship_facts,
     relationship_of,
 )
-from network.access_log import access_log_names_shown, access_log_write
+from network.access_log import LogLine, access_log_names_shown, access_log_write_many
 from network.models import AccessAction, DataCategory
 
 __all__ = [
@@ -125,17 +125,40 @@ def _relationship(actor: Actor, conversation: Conversation) -> str:
 
 
 def conversation_log_read(
-    *, actor: Actor, conversation: Conversation, object_ref: str = ""
+    *,
+    actor: Actor,
+    conversation: Conversation,
+    object_ref: str = "",
+    listed=(),
+    listed_ref: str = "",
 ) -> None:
-    """Looking at a conversation about a patient is looking at patient data (NEN 7513)."""
+    """Looking at a conversation about a patient is looking at patient data (NEN 7513).
+
+    A page that also names the patients of other conversations (the inbox list beside the open
+    conversation: ``listed``, logged as ``listed_ref``) logs them in the same write, as
+    :func:`conversations_log_listed` would."""
+    lines = []
     if conversation.patient_id:
-        access_log_write(
-            actor=actor,
-            action=AccessAction.READ,
-            relationship=_relationship(actor, conversation),
-            patient=conversation.patient,
-            object_ref=object_ref or f"conversation:{conversation.pk}",
+        lines.append(
+            LogLine(
+                action=AccessAction.READ,
+                relationship=_relationship(actor, conversation),
+                patient_id=conversation.patient_id,
+                object_ref=object_ref or f"conversation:{conversation.pk}",
+            )
         )
+    lines += [
+        LogLine(
+            action=AccessAction.READ,
+            relationship=relationship,
+            patient_id=patient_id,
+            data=_LISTED_DATA,
+            object_ref=listed_ref,
+        )
+        for patient_id, relationship in conversations_names_shown(actor=actor, conversations=listed)
+    ]
+    if lines:
+        access_log_write_many(actor=actor, lines=lines)
 
 
 def conversations_names_shown(*, actor: Actor, conversations) -> list[tuple[int, str]]:
@@ -145,13 +168,16 @@ def conversations_names_shown(*, actor: Actor, conversations) -> list[tuple[int,
     return [(c.patient_id, _relationship(actor, c)) for c in conversations if c.patient_id]
 
 
+_LISTED_DATA = (DataCategory.IDENTITY, "conversation")
+
+
 def conversations_log_listed(*, actor: Actor, conversations, object_ref: str) -> None:
     """An inbox page names the patient of each conversation about one: one entry per patient
     shown, in one write (``conversations`` come with their patient)."""
     access_log_names_shown(
         actor=actor,
         shown=conversations_names_shown(actor=actor, conversations=conversations),
-        data=[DataCategory.IDENTITY, "conversation"],
+        data=_LISTED_DATA,
         object_ref=object_ref,
     )
 

@@ -161,9 +161,16 @@ def inbox_page(
     with_patient: str = "",
     patient_id: int | None = None,
     person_id: int | None = None,
-    page=1,
+    page=None,
+    around: int | None = None,
+    log: bool = True,
 ) -> Page:
-    """One page of the inbox: constant queries whatever the number of conversations."""
+    """One page of the inbox: constant queries whatever the number of conversations.
+
+    Without a ``page``, the first one, or with ``around`` the one that holds that conversation
+    (the side list next to an open conversation shows it). ``log=False`` leaves the access log
+    of the patients the page names to the caller, who writes it together with its own entry
+    (``conversation_log_read(listed=…)``); ``log_ref`` on the page is what to log it as."""
     conversations = conversations_visible_to(actor).filter(kind=kind)
     if patient_id:
         conversations = conversations.filter(patient_id=patient_id)
@@ -202,6 +209,8 @@ def inbox_page(
             "pk", flat=True
         )
     )
+    if page is None and around in ids:
+        page = ids.index(around) // CONVERSATIONS_PER_PAGE + 1
     shown = Paginator(ids, CONVERSATIONS_PER_PAGE).get_page(page)
     wanted = list(shown.object_list)
     rows = with_relationship_facts(
@@ -209,9 +218,11 @@ def inbox_page(
     ).select_related("patient", "created_by", "picked_up_by")
     by_pk = {row.pk: row for row in rows}
     shown.object_list = [by_pk[pk] for pk in wanted if pk in by_pk]
-    conversations_log_listed(
-        actor=actor, conversations=shown.object_list, object_ref=f"{kind}_list:page={shown.number}"
-    )
+    shown.log_ref = f"{kind}_list:page={shown.number}"
+    if log:
+        conversations_log_listed(
+            actor=actor, conversations=shown.object_list, object_ref=shown.log_ref
+        )
     return shown
 
 

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -40,6 +41,12 @@ def _actor(request) -> Actor:
     return actor
 
 
+INBOX_URL_NAMES = {
+    Conversation.Kind.CONVERSATION: "conversations:inbox",
+    Conversation.Kind.CONSULTATION: "conversations:consultations",
+}
+
+
 def _inbox(request, kind: str, url_name: str):
     actor = _actor(request)
     people = selectors.correspondents_for(actor=actor, kind=kind)
@@ -57,7 +64,14 @@ def _inbox(request, kind: str, url_name: str):
         page=request.GET.get("page"),
     )
     about = next(iter(page.object_list), None) if data.get("patient_id") else None
+    # Beside an open conversation (wide screens), the list refreshes itself through this view:
+    # ``open`` says which row to mark (and where its pages lead); it grants nothing.
+    current = _int(request.GET.get("open"))
     context = {
+        "current": current,
+        "rows_url": request.get_full_path(),
+        "switch_current": "true" if current else "page",
+        "unread_counts": selectors.unread_counts(actor=actor),
         "keep": query_without_page(request),
         "kind": kind,
         "url_name": url_name,
@@ -78,7 +92,9 @@ def _inbox(request, kind: str, url_name: str):
             else None
         ),
     }
-    response = render(request, partial_or_page(request, "conversations/list.html", "rows"), context)
+    response = render(
+        request, partial_or_page(request, "conversations/list.html", "update"), context
+    )
     response["Vary"] = "HX-Request"
     return response
 
@@ -86,13 +102,15 @@ def _inbox(request, kind: str, url_name: str):
 @login_required
 @require_GET
 def inbox(request):
-    return _inbox(request, Conversation.Kind.CONVERSATION, "conversations:inbox")
+    kind = Conversation.Kind.CONVERSATION
+    return _inbox(request, kind, INBOX_URL_NAMES[kind])
 
 
 @login_required
 @require_GET
 def consultations(request):
-    return _inbox(request, Conversation.Kind.CONSULTATION, "conversations:consultations")
+    kind = Conversation.Kind.CONSULTATION
+    return _inbox(request, kind, INBOX_URL_NAMES[kind])
 
 
 @login_required
@@ -205,19 +223,60 @@ def _int(value) -> int | None:
         return None
 
 
+def _side_list(request, actor: Actor, conversation: Conversation):
+    """The inbox the conversation belongs to, for beside it on a wide screen: the page that
+    holds it (or ``?page=``), its archive when it is closed. Not yet logged: the caller logs
+    the patients it names with the conversation itself (``conversation_log_read``)."""
+    return selectors.inbox_page(
+        actor=actor,
+        kind=conversation.kind,
+        tab="archive" if conversation.is_closed else "inbox",
+        page=_int(request.GET.get("page")),
+        around=conversation.pk,
+        log=False,
+    )
+
+
+def _side_context(actor: Actor, conversation: Conversation, side) -> dict:
+    url_name = INBOX_URL_NAMES[conversation.kind]
+    refresh = {"page": side.number, "open": conversation.pk}
+    if conversation.is_closed:
+        refresh = {"tab": "archive", **refresh}
+    return {
+        "side_page": side,
+        "inbox_url_name": url_name,
+        "current": conversation.pk,
+        "kind": conversation.kind,
+        "rows_url": f"{reverse(url_name)}?{urlencode(refresh)}",
+        "switch_current": "true",
+        # After the page's own read mark: the open conversation is read.
+        "unread_counts": selectors.unread_counts(actor=actor),
+    }
+
+
+def _conversation_page(request, actor, conversation, *, form=None, status=200, read=False):
+    """The conversation with, on a wide screen, its inbox beside it. Every patient the page
+    names — the conversation's and the list's — is logged in one write before anything else."""
+    side = _side_list(request, actor, conversation)
+    conversation_log_read(
+        actor=actor, conversation=conversation, listed=side.object_list, listed_ref=side.log_ref
+    )
+    context = _detail_context(request, actor, conversation, form=form)
+    context.update(his_export_context(actor=actor, conversation=conversation))
+    last = context["messages_list"][-1].pk if context["messages_list"] else 0
+    if read and last:
+        conversation_services.read_up_to(
+            user=actor.user, conversation=conversation, message_id=last
+        )
+    context.update(_side_context(actor, conversation, side))
+    return render(request, "conversations/detail.html", context, status=status)
+
+
 @_secure
 @require_GET
 def detail(request, pk):
     actor, conversation = _open(request, pk)
-    conversation_log_read(actor=actor, conversation=conversation)
-    context = _detail_context(request, actor, conversation)
-    context.update(his_export_context(actor=actor, conversation=conversation))
-    last = context["messages_list"][-1].pk if context["messages_list"] else 0
-    if last:
-        conversation_services.read_up_to(
-            user=actor.user, conversation=conversation, message_id=last
-        )
-    return render(request, "conversations/detail.html", context)
+    return _conversation_page(request, actor, conversation, read=True)
 
 
 @_secure
@@ -247,9 +306,7 @@ def message_create(request, pk):
         status = 200 if message else 422
         return render(request, "conversations/partials/sent.html", context, status=status)
     if message is None:
-        conversation_log_read(actor=actor, conversation=conversation)
-        context = _detail_context(request, actor, conversation, form=form)
-        return render(request, "conversations/detail.html", context, status=422)
+        return _conversation_page(request, actor, conversation, form=form, status=422)
     return redirect(f"{reverse('conversations:detail', args=[pk])}#message-{message.pk}")
 
 

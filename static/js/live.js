@@ -63,8 +63,9 @@
   }).observe(thread, { childList: true });
 
   // A chat opens at its latest message; not when the address asks for a place (#message-…),
-  // older messages (?voor=) or a search on the page.
-  if (!location.hash && !location.search) { scrollToLatest(); }
+  // older messages (?voor=) or a search on the page (?patient_q=). Another page of the inbox
+  // list beside it (?page=) is no reason not to.
+  if (!location.hash && !/[?&](voor|patient_q)=/.test(location.search)) { scrollToLatest(); }
   atLatest = gapBelowLatest() <= 40;
 })();
 
@@ -162,9 +163,12 @@
       }
       else if (data.type === "inbox") {
         // The conversation on screen is read as it arrives: no need to refetch the counts
-        // for it (twice: once for the message, once for the read mark).
+        // for it (twice: once for the message, once for the read mark). Only the list beside
+        // it (wide screens) shows its latest message: that list waits for a quiet moment.
         if (!(data.conversation === conversation && !document.hidden)) {
           body.dispatchEvent(new CustomEvent("live-inbox"));
+        } else {
+          body.dispatchEvent(new CustomEvent("live-inbox-open"));
         }
       }
       else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }

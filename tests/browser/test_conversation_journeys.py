@@ -394,6 +394,8 @@ def test_gp_and_nurse_write_live_share_a_photo_and_the_gp_reports_back_to_the_hi
     expect(nurse_messages).to_have_count(1)
     expect(nurse_messages.first).to_contain_text(FIRST_TEXT)
     expect(nurse_page.locator("#main")).to_contain_text(patient.formal_name)
+    # On her wide screen her inbox stays beside it, this conversation marked as the open one.
+    expect(nurse_page.locator("#rows a[aria-current=page]")).to_contain_text(SUBJECT)
     # Opening it read it: the badge is gone.
     expect(nurse_page.locator("#unread-conversations .badge")).to_have_count(0)
     wait_for_frame(gp_page, "messages")  # the GP's page subscribed too

@@ -23,19 +23,21 @@ pytestmark = pytest.mark.django_db
 PAGE = 4
 ACCESS_LOG = 4
 # Inbox: the people for the person filter, the ordered ids of all matches, the rows of one
-# page (unread count, flag and the last message's preview are subqueries of it), and one
-# access-log write for the patients the page names.
-INBOX_BUDGET = PAGE + 3 + ACCESS_LOG
+# page (unread count, flag and the last message's preview are subqueries of it), the unread
+# counts per kind for the conversations/consultations switch (1), and one access-log write for
+# the patients the page names.
+INBOX_BUDGET = PAGE + 4 + ACCESS_LOG
 # Consultations: the same, and one query for the counts per state.
-CONSULTATIONS_BUDGET = PAGE + 4 + ACCESS_LOG
+CONSULTATIONS_BUDGET = PAGE + 5 + ACCESS_LOG
 # Navigation badge: one grouped count.
 BADGE_BUDGET = PAGE + 1
-# A conversation: the conversation with its patient (1), the access log, participants with
-# today's absences (2), the latest messages with their photos (2), who read how far (1, for
-# every "gelezen door" under the messages), the reader's flag (1), and the reader's own read
-# state: the conversation's last message id (1), get it (1) and move it forward past the new
-# message (1).
-DETAIL_BUDGET = PAGE + 1 + ACCESS_LOG + 2 + 2 + 1 + 1 + 3
+# A conversation: the conversation with its patient (1); the inbox list beside it (wide
+# screens): the ordered ids and the rows of the page that holds it (2); one access-log write for
+# the conversation's patient and those the list names; participants with today's absences (2),
+# the latest messages with their photos (2), who read how far (1, for every "gelezen door"
+# under the messages), the reader's flag (1), moving the reader's read mark forward past the
+# new message (1, an upsert), and the switch's unread counts per kind (1).
+DETAIL_BUDGET = PAGE + 1 + 2 + ACCESS_LOG + 2 + 2 + 1 + 1 + 1 + 1
 # The patient's own practice also sees the HIS exports and whether the HIS is connected (2).
 DETAIL_PRACTICE_BUDGET = DETAIL_BUDGET + 2
 

@@ -44,6 +44,13 @@ def rows(response) -> list[str]:
     return [html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", item).split())) for item in items]
 
 
+def thread(response) -> str:
+    """The messages of a conversation page as text (not the inbox list beside them)."""
+    html = response.content.decode()
+    block = html.split('id="messages-list"', 1)[1].split("</section>", 1)[0]
+    return html_module.unescape(" ".join(re.sub(r"<[^>]+>", " ", block).split()))
+
+
 def subjects(response) -> list[str]:
     html = response.content.decode().split('id="rows"', 1)[1]
     found = re.findall(r"<strong>([^<]*)</strong>", html.split("</ul>", 1)[0])
@@ -882,11 +889,11 @@ def test_a_long_conversation_shows_the_latest_messages_and_links_to_older_ones(l
 
     page = client.get(detail_url(conversation))
 
-    shown = re.findall(r"Bericht \d\d", text(page))
+    shown = re.findall(r"Bericht \d\d", thread(page))
     assert shown == [f"Bericht {n:02d}" for n in range(10, 60)]
     [older] = re.findall(r'href="(\?voor=\d+)"', page.content.decode())
     earlier = client.get(detail_url(conversation) + older)
-    assert re.findall(r"Bericht \d\d", text(earlier)) == [f"Bericht {n:02d}" for n in range(10)]
+    assert re.findall(r"Bericht \d\d", thread(earlier)) == [f"Bericht {n:02d}" for n in range(10)]
 
 
 def test_the_oldest_messages_have_no_link_to_even_older_ones(login, gp, nurse):
@@ -906,7 +913,7 @@ def test_the_oldest_messages_have_no_link_to_even_older_ones(login, gp, nurse):
 
     earlier = client.get(detail_url(conversation) + older)
 
-    assert re.findall(r"Bericht \d\d", text(earlier))[0] == "Bericht 00"
+    assert re.findall(r"Bericht \d\d", thread(earlier))[0] == "Bericht 00"
     assert re.findall(r'href="(\?voor=\d+)"', earlier.content.decode()) == []
 
 
@@ -915,11 +922,15 @@ def test_opening_a_conversation_about_a_patient_is_logged(login, gp, nurse, shar
 
     login(nurse).get(detail_url(conversation))
 
-    entry = AccessLogEntry.objects.order_by("-id").first()
-    assert entry.user == nurse
-    assert entry.patient == shared_patient
-    assert entry.object_ref == f"conversation:{conversation.pk}"
-    assert entry.relationship == "care_network"
+    opened, listed = AccessLogEntry.objects.order_by("-id")[:2][::-1]
+    assert opened.user == nurse
+    assert opened.patient == shared_patient
+    assert opened.object_ref == f"conversation:{conversation.pk}"
+    assert opened.relationship == "care_network"
+    # The inbox list beside it names the patient too: in the same write, as the inbox logs it.
+    assert (listed.user, listed.patient) == (nurse, shared_patient)
+    assert listed.object_ref == "conversation_list:page=1"
+    assert listed.at == opened.at
 
 
 def test_access_request_granted_by_the_practice_makes_the_patient_visible(
