@@ -794,7 +794,14 @@ def bubbles(response) -> list[dict]:
             {
                 "mine": "message-mine" in classes.split(),
                 "author": int(author),
-                "sender": plain(re.search(r'"message-sender small">(.*?)</header>', inner)[1]),
+                "sender": plain(
+                    # the initials avatar is decoration (aria-hidden): read the name
+                    re.sub(
+                        r'<span class="avatar[^"]*" aria-hidden="true">.*?</span>',
+                        "",
+                        re.search(r'"message-sender small">(.*?)</header>', inner)[1],
+                    )
+                ),
                 "body": html_module.unescape(body.group(1)) if body else "",
                 "read": plain(read[0]) if read else "",
             }
