@@ -253,6 +253,9 @@ ROWS_JS = """
   const rows = [...document.querySelectorAll(rowSelector)];
   return rows.map((row, index) => {
     if (only !== null && index !== only) return null;
+    // A list the page hides at this size (the conversation's side list on a phone) is not
+    // one of its lists there.
+    if (!shown(row)) return null;
     const hidden = [], outside = [];
     for (const el of row.querySelectorAll(actionSelector)) {
       if (!shown(el)) { hidden.push(label(el)); continue; }
