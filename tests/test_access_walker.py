@@ -20,13 +20,11 @@ in ``tests/access_walker_table.py`` (by name, or as part of the admin or allauth
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -95,6 +93,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.staff.fixtures_requests import INVITATION_LINK, account_request, invitation_by
+from tests.totp import wait_for_fresh_period
 
 pytestmark = pytest.mark.django_db
 
@@ -393,10 +392,7 @@ def client_for(viewpoint: str, world: World, secure_client) -> tuple[Client, Wor
     if actor is not None:
         # The login computes a TOTP code and allauth checks it a moment later, without
         # tolerance: across a period boundary that fails. Log in well inside a period.
-        period = mfa_settings.TOTP_PERIOD
-        left = period - time.time() % period
-        if left < 1.5:
-            time.sleep(left + 0.05)
+        wait_for_fresh_period(1.5)
         secure_client(world.users[actor], client=client)
     return client, world.aimed_at(target)
 

@@ -8,10 +8,7 @@ a new page cannot forget the header.
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from allauth.mfa import app_settings as mfa_settings
 from django.test import Client
 from django.urls import reverse
 
@@ -21,6 +18,7 @@ from tests.test_access_walker import (  # noqa: F401 (world is a fixture)
     TABLE_PATTERNS,
     world,
 )
+from tests.totp import wait_for_fresh_period
 
 pytestmark = pytest.mark.django_db
 
@@ -47,9 +45,7 @@ def test_every_url_answers_with_no_store(world, secure_client):  # noqa: F811
             clients[actor] = Client()
             if actor is not None:
                 # One login per person: a TOTP code is valid once, and only in its period.
-                left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
-                if left < 1.5:
-                    time.sleep(left + 0.05)
+                wait_for_fresh_period(1.5)
                 secure_client(world.users[actor], client=clients[actor])
         return clients[actor], world.aimed_at(target)
 

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
-import pyotp
 import pytest
 from django.template.defaultfilters import date as date_filter
 from django.utils import translation
@@ -42,6 +41,7 @@ from network.models import AccessAction, AccessLogEntry
 from tests.browser.conftest import serious_violations
 from tests.browser.live_asgi import live_asgi_server
 from tests.factories import PASSWORD, AbsenceFactory
+from tests.totp import totp_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,15 +84,6 @@ def dutch(text: str) -> str:
 def dutch_date(value, fmt: str) -> str:
     with translation.override("nl"):
         return date_filter(value, fmt)
-
-
-def totp_now(secret: str) -> str:
-    """The current code, waiting out the last moments of a 30-second period (allauth accepts
-    only the current period; a code made just before its end arrives too late)."""
-    remaining = 30 - time.time() % 30
-    if remaining < 1.5:
-        time.sleep(remaining + 0.05)
-    return pyotp.TOTP(secret).now()
 
 
 def log_in_with_totp(page, email: str, secret: str) -> None:

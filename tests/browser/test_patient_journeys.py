@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from django.utils import translation
 from django.utils.text import capfirst
@@ -40,6 +39,7 @@ from tests.factories import (
     MedicationFactory,
     totp_enable,
 )
+from tests.totp import totp_now
 from tools.extraction import dumps_bundle, generate_bundle, resource_counts
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,7 +87,7 @@ def log_in_with_totp(page, email, secret, *, start="/"):
     page.get_by_label("Wachtwoord").fill(PASSWORD)
     page.get_by_role("button", name="Inloggen").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.locator("#id_code").fill(pyotp.TOTP(secret).now())
+    page.locator("#id_code").fill(totp_now(secret))
     page.locator("#main form button[type=submit]").first.click()
     expect(page).not_to_have_url(re.compile(r"/accounts/"))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import re
 
-import pyotp
 import pytest
 import time_machine
 from django.core import mail
@@ -22,6 +21,7 @@ from playwright.sync_api import expect
 from accounts.levels import Role
 from accounts.models import AccountRequest, Invitation
 from tests.factories import PASSWORD
+from tests.totp import totp_now
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def log_in(page, email, password, *, start="/"):
 def log_in_with_totp(page, email, secret, *, password=PASSWORD, start="/"):
     log_in(page, email, password, start=start)
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.locator("#id_code").fill(pyotp.TOTP(secret).now())
+    page.locator("#id_code").fill(totp_now(secret))
     page.locator("#main form button[type=submit]").first.click()
 
 
@@ -93,7 +93,7 @@ def accept_invitation_and_set_up_totp(page, path, *, first_name, last_name, asse
 
     expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
     secret = page.locator("#authenticator_secret").input_value()
-    page.locator("#id_code").fill(pyotp.TOTP(secret).now())
+    page.locator("#id_code").fill(totp_now(secret))
     page.locator("#main form button[type=submit]").click()
     expect(page).not_to_have_url(re.compile(r"/accounts/2fa/totp/activate/"))
     return secret
