@@ -210,6 +210,41 @@ def cast(server, request):
     )
 
 
+def watched_page(context):
+    """A new page in ``context`` that records the websocket frames it receives
+    (``page.live_frames``, each with the serial number of its socket), how many websockets it
+    opened and saw closed while open (``page.live_sockets``), and its console errors
+    (``page.console_errors``)."""
+    page = context.new_page()
+    page.console_errors = []
+    page.live_frames = []
+    page.live_sockets = {"opened": 0, "closed": 0}
+    page.on(
+        "console",
+        lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+
+    def on_websocket(ws):
+        page.live_sockets["opened"] += 1
+        serial = page.live_sockets["opened"]
+
+        def received(payload):
+            try:
+                frame = json.loads(payload)
+            except (TypeError, ValueError):
+                frame = {"type": "?", "raw": payload}
+            page.live_frames.append({**frame, "_socket": serial})
+
+        def closed(_ws):
+            page.live_sockets["closed"] += 1
+
+        ws.on("framereceived", received)
+        ws.on("close", closed)
+
+    page.on("websocket", on_websocket)
+    return page
+
+
 @pytest.fixture
 def computer(chromium, server):
     """``computer()``: a person at their own computer — a new browser context on the server.
@@ -225,34 +260,7 @@ def computer(chromium, server):
             base_url=server.url, viewport={"width": 1280, "height": 900}, locale="en-US"
         )
         contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.live_frames = []
-        page.live_sockets = {"opened": 0, "closed": 0}
-        page.on(
-            "console",
-            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-
-        def on_websocket(ws):
-            page.live_sockets["opened"] += 1
-            serial = page.live_sockets["opened"]
-
-            def received(payload):
-                try:
-                    frame = json.loads(payload)
-                except (TypeError, ValueError):
-                    frame = {"type": "?", "raw": payload}
-                page.live_frames.append({**frame, "_socket": serial})
-
-            def closed(_ws):
-                page.live_sockets["closed"] += 1
-
-            ws.on("framereceived", received)
-            ws.on("close", closed)
-
-        page.on("websocket", on_websocket)
-        return page
+        return watched_page(context)
 
     yield _page
     for context in contexts:

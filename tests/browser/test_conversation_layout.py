@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -51,25 +50,7 @@ def screen(chromium, server):
             has_touch=phone,
         )
         contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.live_frames = []
-        page.live_sockets = {"opened": 0, "closed": 0}
-        page.on(
-            "console",
-            lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None,
-        )
-
-        def on_websocket(ws):
-            page.live_sockets["opened"] += 1
-            serial = page.live_sockets["opened"]
-            ws.on(
-                "framereceived",
-                lambda payload: page.live_frames.append({**json.loads(payload), "_socket": serial}),
-            )
-
-        page.on("websocket", on_websocket)
-        return page
+        return journeys.watched_page(context)
 
     yield _page
     for context in contexts:
