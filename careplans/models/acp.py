@@ -65,7 +65,7 @@ class DeathPlace(models.TextChoices):
     HOSPITAL = "hospital", _("Hospital")
     NURSING_HOME = "nursing_home", _("Nursing home")
     HOSPICE = "hospice", _("Hospice")
-    OTHER = "other", _("Other")
+    OTHER = "other", _("Another place")
     UNKNOWN = "unknown", _("Unknown")
 
 
