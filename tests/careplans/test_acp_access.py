@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -150,3 +153,15 @@ def test_sharing_with_members_without_consent_is_refused(secure_client, gp, nurs
     assert response.status_code == 200
     assert "De patiënt gaf geen toestemming" in response.content.decode()
     assert not AcpVersion.objects.exists()
+
+
+def test_a_reader_proposes_an_addition_in_a_conversation_to_the_gp(
+    secure_client, gp, nurse, network, plan
+):
+    client = secure_client(nurse)
+    page = client.get(reverse("careplans:acp-detail", args=[network.pk])).content.decode()
+    [link] = re.findall(r'href="(/gesprekken/[^"]*)"[^>]*>Aanvulling voorstellen', page)
+    form = client.get(html.unescape(link)).content.decode()
+    assert "Voorstel aanvulling PZP (versie 1)" in form  # the subject
+    assert reverse("careplans:acp-detail", args=[network.pk]) in form  # the body links the plan
+    assert gp.full_name in form  # addressed to the GP who recorded it
