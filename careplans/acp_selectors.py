@@ -79,8 +79,17 @@ def acp_shared_member_ids(*, access: AcpAccess, members) -> list[int]:
 # --- Showing a version ------------------------------------------------------------------------
 
 
+_TREATMENT_LABELS = dict(TREATMENTS)
+
+
 def field_label(field: str) -> str:
-    return str(AcpVersion._meta.get_field(field).verbose_name)
+    """The form's label; a treatment's note (on the form simply "Toelichting", under its
+    treatment) names its treatment, so a diff or a list says which one."""
+    label = str(AcpVersion._meta.get_field(field).verbose_name)
+    treatment = (
+        _TREATMENT_LABELS.get(field.removesuffix("_note")) if field.endswith("_note") else None
+    )
+    return f"{treatment}: {label.lower()}" if treatment is not None else label
 
 
 def field_value(version: AcpVersion, field: str) -> str:

@@ -126,6 +126,7 @@ def test_every_save_is_a_new_version_and_the_diff_names_what_changed(
     ).content.decode()
     assert "Ziekenhuisopname" in diff
     assert "<del>Anders, namelijk</del>" in diff and "<ins>Niet uitvoeren</ins>" in diff
+    assert "Ziekenhuisopname: toelichting" in diff  # which note changed
     assert "Alleen bij een heupfractuur" in diff  # the note that went
     assert "Reanimatie</th>" not in diff  # unchanged fields are not listed
     # The new version's headline shows in the patient header.
