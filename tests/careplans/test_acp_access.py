@@ -165,3 +165,14 @@ def test_a_reader_proposes_an_addition_in_a_conversation_to_the_gp(
     assert "Voorstel aanvulling PZP (versie 1)" in form  # the subject
     assert reverse("careplans:acp-detail", args=[network.pk]) in form  # the body links the plan
     assert gp.full_name in form  # addressed to the GP who recorded it
+
+
+def test_who_viewed_this_record_names_the_plan_in_dutch(secure_client, gp, nurse, network, plan):
+    nurse_client = secure_client(nurse, client=Client())
+    nurse_client.get(reverse("careplans:acp-detail", args=[network.pk]))
+    nurse_client.get(reverse("careplans:acp-pdf", args=[network.pk]))
+    page = secure_client(gp).get(reverse("network:patient-access-log", args=[network.pk]))
+    body = page.content.decode()
+    assert "proactieve zorgplanning (PZP)" in body
+    assert "PZP als PDF" in body
+    assert "overige gegevens" not in body and "acp_" not in body
