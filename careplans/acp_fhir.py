@@ -10,9 +10,10 @@ One version becomes a transaction Bundle of conditional requests:
 - **Goal** (ACP-MedicalPolicyGoal) for the main treatment goal;
 - **Observation** for the wishes and positions (specific care wishes, preferred place of death,
   position on euthanasia, organ donation registration, what else matters, decision-making
-  capacity, whether the agreements differ from earlier ones);
+  capacity (ACP-LegallyCapable), whether the agreements differ from earlier ones);
 - **RelatedPerson** (ACP-ContactPerson) for the legal representative and the first contact;
-- **DeviceUseStatement** (ACP-ImplantableDefibrillator) with its **Device** for an ICD;
+- **DeviceUseStatement** (ACP-MedicalDevice) with its **Device** (ACP-MedicalDevice.Product-ICD)
+  for an ICD;
 - a **Communication** with the SOEP note (ICPC-1-NL A99, and A20 when euthanasia was
   discussed), for HISes that file notes.
 
@@ -74,6 +75,17 @@ YES_NO_UNKNOWN = {
     Decision.YES: ("373066001", "ja"),
     Decision.NO: ("373067005", "nee"),
     Decision.UNKNOWN: ("261665006", "onbekend"),
+}
+ACP_CODE = ("713603004", "advance care planning")
+GOAL_CODES = {
+    "life_prolonging": ("1351964001", "levensverlengende behandeling"),
+    "symptoms": ("713148004", "voorkomen en behandelen van symptomen"),
+}
+# zib ContactPerson's RolCodelijst: first contact, legal representative.
+ROLE_SYSTEM = "urn:oid:2.16.840.1.113883.2.4.3.11.22.472"
+ROLES = {
+    "representative": ("24", "Wettelijke vertegenwoordiger"),
+    "contact": ("01", "Eerste relatie/contactpersoon"),
 }
 EUTHANASIA_CODES = {"no": ("340201000146103", "wil geen euthanasie")}
 
@@ -163,7 +175,7 @@ class _Builder:
                 "code": "AMB",
                 "display": "ambulatory",
             },
-            "type": [_snomed(("713603004", "advance care planning"), "Proactieve zorgplanning")],
+            "type": [_snomed(ACP_CODE, "Proactieve zorgplanning")],
             "subject": self.patient_ref,
             "period": {"start": self.date},
         }
@@ -221,15 +233,13 @@ class _Builder:
         if v.icd_present == Decision.NO and not v.icd_type:
             return
         device_key = _key(v, "Device:icd")
-        device = {
-            "resourceType": "Device",
-            "identifier": [own_identifier(device_key)],
+        device = _start("Device", "ACP-MedicalDevice.Product-ICD", device_key) | {
             "type": _snomed(("72506001", "implanteerbare defibrillator"), v.icd_type or "ICD"),
             "patient": self.patient_ref,
         }
         self.add("Device", device_key, device)
         key = _key(v, "DeviceUseStatement:icd")
-        statement = _start("DeviceUseStatement", "ACP-ImplantableDefibrillator", key) | {
+        statement = _start("DeviceUseStatement", "ACP-MedicalDevice", key) | {
             "status": "active" if v.icd_present == Decision.YES else "intended",
             "subject": self.patient_ref,
             "device": _ref(device_key, v.icd_type or "ICD"),
@@ -328,9 +338,13 @@ class _Builder:
     def goal(self) -> None:
         v = self.version
         key = _key(v, "Goal:treatment")
+        description = {"text": field_value(v, "goal")}
+        if v.goal in GOAL_CODES:
+            description = _snomed(GOAL_CODES[v.goal], field_value(v, "goal"))
         goal = _start("Goal", "ACP-MedicalPolicyGoal", key) | {
             "lifecycleStatus": "active",
-            "description": {"text": field_value(v, "goal")},
+            "category": [_snomed(ACP_CODE)],
+            "description": description,
             "subject": self.patient_ref,
             "startDate": self.date,
         }
@@ -340,17 +354,16 @@ class _Builder:
 
     def related_people(self) -> None:
         v = self.version
-        for prefix, role in (
-            ("representative", "Wettelijk vertegenwoordiger"),
-            ("contact", "Eerste contactpersoon"),
-        ):
+        for prefix, (code, role) in ROLES.items():
             name = getattr(v, f"{prefix}_name")
             if not name:
                 continue
             key = _key(v, f"RelatedPerson:{prefix}")
             person = _start("RelatedPerson", "ACP-ContactPerson", key) | {
                 "patient": self.patient_ref,
-                "relationship": [{"text": role}],
+                "relationship": [
+                    {"coding": [{"system": ROLE_SYSTEM, "code": code, "display": role}]}
+                ],
                 "name": [{"text": name}],
             }
             relation = getattr(v, f"{prefix}_relation")
@@ -365,7 +378,9 @@ class _Builder:
                 person["telecom"] = telecom
             self.add(f"RelatedPerson:{prefix}", key, person)
 
-    def observation(self, name, profile_id, code, *, value=None, text="", note="") -> None:
+    def observation(
+        self, name, profile_id, code, *, value=None, text="", note="", boolean=None
+    ) -> None:
         key = _key(self.version, f"Observation:{name}")
         resource = _start("Observation", profile_id, key) | {
             "status": "final",
@@ -377,6 +392,8 @@ class _Builder:
         }
         if value is not None:
             resource["valueCodeableConcept"] = value
+        elif boolean is not None:
+            resource["valueBoolean"] = boolean
         elif text:
             resource["valueString"] = text
         else:
@@ -442,9 +459,15 @@ class _Builder:
         )
         self.observation(
             "capacity",
-            "ACP-LegallyCapable-MedicalTreatmentDecisions",
-            {"text": field_label("capacity")},
-            value=None if v.capacity == "unknown" else {"text": field_value(v, "capacity")},
+            "ACP-LegallyCapable",
+            _snomed(
+                (
+                    "665671000146101",
+                    "juridisch in staat om beslissingen te nemen over medische behandelingen",
+                ),
+                field_label("capacity"),
+            ),
+            boolean={"capable": True, "incapable": False}.get(v.capacity),
             note=v.capacity_note,
         )
         self.observation(
@@ -553,7 +576,7 @@ FIELD_MAP: dict[str, tuple[str, str]] = {
     "held_by_name": ("Encounter", "participant.0.individual.display"),
     "held_by_function": ("Encounter", "participant.0.type.0.text"),
     "present": ("Encounter", "participant.1.individual.display"),
-    "capacity": ("Observation:capacity", "valueCodeableConcept.text"),
+    "capacity": ("Observation:capacity", "valueBoolean"),
     "capacity_note": ("Observation:capacity", "note.0.text"),
     "representative_name": ("RelatedPerson:representative", "name.0.text"),
     "representative_phone": ("RelatedPerson:representative", "telecom.0.value"),

@@ -147,7 +147,9 @@ class AcpVersion(models.Model):
     held_by_name = _text(_("Conversation held by (name)"))
     held_by_function = _text(_("Function of the conversation holder"))
     # Decision-making capacity.
-    capacity = _decision(_("Decision-making capacity regarding advance care planning"), Capacity)
+    capacity = _decision(
+        _("Decision-making capacity regarding medical treatment decisions"), Capacity
+    )
     capacity_note = _note(_("Explanation of decision-making capacity"))
     # Legal representative and first contact person (ACP-ContactPerson, RelatedPerson).
     representative_name = _text(_("Legal representative (name)"))

@@ -56,6 +56,8 @@ def _expected(version, field) -> str:
         return {"do": "permit", "dont": "deny", "other": "permit"}.get(getattr(version, field), "")
     if field == "icd_present":
         return "active"
+    if field == "capacity":
+        return str(version.capacity == "capable")
     if field in ("icd_agreement",):
         return field_value(version, field)
     return field_value(version, field)
@@ -106,7 +108,9 @@ def test_the_bundle_is_valid_r4_with_the_iknl_profiles(version, shared_patient):
         "ACP-AdvanceDirective",
         "ACP-MedicalPolicyGoal",
         "ACP-ContactPerson",
-        "ACP-ImplantableDefibrillator",
+        "ACP-MedicalDevice",
+        "ACP-MedicalDevice.Product-ICD",
+        "ACP-LegallyCapable",
         "ACP-PreferredPlaceOfDeath",
         "ACP-PositionRegardingEuthanasia",
     ):

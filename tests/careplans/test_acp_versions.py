@@ -18,12 +18,15 @@ from tests.careplans.acp_helpers import FULL_FORM, form_data, record
 
 pytestmark = pytest.mark.django_db
 
-# Every field of IKNL's "Uniform vastleggen proactieve zorgplanning", with its Dutch label.
+# Every field of IKNL's "Uniform vastleggen proactieve zorgplanning", with its Dutch label (the
+# names of the PZP dataset's concepts where it names them, e.g. 761 "Wilsbekwaamheid m.b.t.
+# medische behandelbeslissingen", 554 "Gesprek gevoerd in bijzijn van", 709 "Wat verder nog
+# belangrijk is", 678 "Euthanasie standpunt").
 NATIONAL_FORM = {
     "conversation_date": "Datum gesprek",
     "held_by_name": "Gespreksvoerder (naam)",
     "held_by_function": "Functie gespreksvoerder",
-    "capacity": "Wilsbekwaamheid ten aanzien van proactieve zorgplanning",
+    "capacity": "Wilsbekwaamheid m.b.t. medische behandelbeslissingen",
     "capacity_note": "Toelichting wilsbekwaamheid",
     "representative_name": "Wettelijk vertegenwoordiger (naam)",
     "representative_phone": "Telefoonnummer wettelijk vertegenwoordiger",
@@ -33,7 +36,7 @@ NATIONAL_FORM = {
     "contact_phone": "Telefoonnummer eerste contactpersoon",
     "contact_email": "E-mailadres eerste contactpersoon",
     "contact_relation": "Relatie eerste contactpersoon tot patiënt",
-    "present": "Aanwezig bij het gesprek",
+    "present": "Gesprek gevoerd in bijzijn van",
     "goal": "Belangrijkste doel van behandeling",
     "goal_note": "Toelichting behandeldoel",
     "resuscitation": "Reanimatie",
@@ -63,10 +66,10 @@ NATIONAL_FORM = {
     "care_wishes": "Wat moeten zorgverleners weten om goede zorg te kunnen geven?",
     "death_place": "Gewenste plek van overlijden",
     "death_place_note": "Toelichting gewenste plek van overlijden",
-    "euthanasia": "Standpunt euthanasie",
+    "euthanasia": "Euthanasie standpunt",
     "euthanasia_note": "Toelichting standpunt euthanasie",
     "organ_donation": "Keuze orgaandonatie vastgelegd in donorregister?",
-    "other_matters": "Wat is verder belangrijk voor de patiënt?",
+    "other_matters": "Wat verder nog belangrijk is",
     "earlier_agreements": "Eerder vastgelegde behandelafspraken",
     "earlier_differ": "Wijken de afspraken af van eerder vastgelegde afspraken?",
     "consent_gp_emergency": "De patiënt geeft toestemming om dit te delen met de huisarts, de "
