@@ -32,6 +32,9 @@ from careplans.acp_selectors import acp_sections, shared_with_names, treatment_l
 from careplans.models import AcpVersion, TreatmentDecision
 
 MARGIN = 12 * mm
+# After the limits, what the one at the bedside needs next: the goal, whom to call, the ICD,
+# the wishes; then the conversation itself, capacity, earlier agreements, sharing.
+PDF_ORDER = (3, 2, 4, 5, 0, 1, 6, 7)
 DONT_COLOUR = colors.HexColor("#b02a37")
 
 
@@ -83,7 +86,7 @@ def _limits_table(version: AcpVersion, st) -> Table:
 
 def _sections(version: AcpVersion, st) -> list:
     flowables = []
-    for title, rows in acp_sections(version):
+    for title, rows in acp_sections(version, order=PDF_ORDER):
         if not rows:
             continue
         flowables.append(_p(title, st["h"]))

@@ -180,11 +180,13 @@ TREATMENT_FIELDS = {name for field, _label in TREATMENTS for name in (field, f"{
 assert set(ACP_FIELDS) == TREATMENT_FIELDS | {f for _t, fields in SECTIONS for f in fields}
 
 
-def acp_sections(version: AcpVersion) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(section title, [(label, value)]) for every section after the limits; empty free-text
-    fields are left out, choices always shown."""
+def acp_sections(version: AcpVersion, order=None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section title, [(label, value)]) for every section after the limits, in the form's
+    order or ``order`` (indexes into :data:`SECTIONS`); empty free-text fields are left out,
+    choices always shown."""
     sections = []
-    for title, fields in SECTIONS:
+    chosen = [SECTIONS[i] for i in order] if order else SECTIONS
+    for title, fields in chosen:
         rows = [(field_label(f), field_value(version, f)) for f in fields]
         rows = [(label, value) for label, value in rows if value]
         sections.append((str(title), rows))

@@ -183,6 +183,10 @@ def test_the_pdf_is_one_page_with_the_treatment_limits_first(
     limits_at = text.index("Behandelgrenzen")
     assert text.index("Reanimatie") > limits_at
     assert "Niet uitvoeren" in text
+    # Then the goal and whom to call, before the conversation itself.
+    assert (
+        text.index("Behandeldoel") < text.index("Eerste contactpersoon") < text.index("Het gesprek")
+    )
     # The limits come before everything else of the plan.
     for later in ("Het gesprek", "Wensen en standpunten", "Gedeeld met"):
         assert text.index(later) > text.index("Toediening van bloedproducten"), later
