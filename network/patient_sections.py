@@ -34,3 +34,31 @@ def patient_sections_for(*, actor, access) -> list[PatientSection]:
     """The sections to show on this patient's overview, in order of registration."""
     sections = (function(actor=actor, access=access) for function in _sections)
     return [section for section in sections if section is not None]
+
+
+# --- The patient header: warnings beside the name and tabs, from apps above network ---------
+
+
+@dataclass(frozen=True)
+class PatientHeaderItem:
+    """What an app adds to the patient header: warning badges (short texts, shown beside the
+    name on every tab) and a tab (label, URL name taking the patient's pk, its key)."""
+
+    badges: tuple[str, ...] = ()
+    tab: tuple[str, str, str] | None = None
+
+
+HeaderFunction = Callable[..., PatientHeaderItem | None]
+_header: list[HeaderFunction] = []
+
+
+def patient_header_register(function: HeaderFunction) -> None:
+    """Add ``function(*, actor, access) -> PatientHeaderItem | None`` to the patient header
+    (once). It reads through its own app's access rules, in a fixed number of queries."""
+    if function not in _header:
+        _header.append(function)
+
+
+def patient_header_for(*, actor, access) -> list[PatientHeaderItem]:
+    items = (function(actor=actor, access=access) for function in _header)
+    return [item for item in items if item is not None]

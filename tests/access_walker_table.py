@@ -104,6 +104,10 @@ class World:
     referral_attachment: object  # the gp's letter with the referral (a PDF)
     referral_delivery: object  # its delivery to the pharmacy's system, failed
     referral_export: object  # the gp's SOEP note of that feedback (no HIS connected)
+    # Advance care plans (PZP): each patient has one, shared with the nurse; the note of an
+    # export to the HIS of each (no HIS connected). Swapped along with the patient.
+    acp_export: object = None
+    shared_acp_export: object = None
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -113,6 +117,7 @@ class World:
                 patient=self.shared_patient,
                 member=self.shared_member,
                 talk=self.shared_talk,
+                acp_export=self.shared_acp_export,
             )
         return self
 
@@ -240,6 +245,28 @@ def message_form(w: World) -> dict:
 
 def patient_choice(w: World) -> dict:
     return {"patient": w.patient.pk}
+
+
+def acp_form(w: World) -> dict:
+    return {
+        "based_on": 1,
+        "conversation_date": "2026-11-20",
+        "capacity": "unknown",
+        "goal": "symptoms",
+        "resuscitation": "do",
+        "ventilation": "unknown",
+        "icu": "unknown",
+        "hospital": "unknown",
+        "antibiotics": "unknown",
+        "blood_products": "unknown",
+        "other": "unknown",
+        "icd_present": "no",
+        "icd_agreement": "not_discussed",
+        "death_place": "home",
+        "euthanasia": "unknown",
+        "organ_donation": "unknown",
+        "earlier_differ": "unknown",
+    }
 
 
 # --- Who is refused, per kind of object -------------------------------------------------------
@@ -569,6 +596,29 @@ TABLE: dict[str, Rule] = {
         },
         refused=REFERRAL_REFUSED,
         note="the gp may ask once someone took it into treatment: until then a message, no change",
+    ),
+    # --- careplans: the advance care plan (PZP) ------------------------------------------------
+    # Read by the practice and by whom the patient chose (the nurse, for the visible patient);
+    # recorded and exported by the practice only. Not chosen, or the patient not visible: 404.
+    "careplans:acp-detail": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "careplans:acp-history": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "careplans:acp-version": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "number": 1}, refused=PATIENT_REFUSED
+    ),
+    "careplans:acp-compare": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "careplans:acp-pdf": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "careplans:acp-edit": Rule(
+        kwargs=patient_pk,
+        methods=(GET, POST),
+        body=acp_form,
+        refused=PRACTICE_ONLY_REFUSED,
+        note="the nurse reads the plan the patient shared with her, but never records it",
+    ),
+    "careplans:acp-fhir": Rule(kwargs=patient_pk, refused=PRACTICE_ONLY_REFUSED),
+    "careplans:acp-his": Rule(kwargs=patient_pk, methods=(POST,), refused=PRACTICE_ONLY_REFUSED),
+    "careplans:acp-his-download": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "export_pk": w.acp_export.pk},
+        refused=PRACTICE_ONLY_REFUSED,
     ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),

@@ -40,6 +40,7 @@ from accounts.models import (
     PartnerImport,
 )
 from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
+from careplans.models import AcpShare, AcpVersion
 from conversations.models import (
     Attachment,
     Conversation,
@@ -184,6 +185,20 @@ def actor_of(user) -> Actor:
     )
 
 
+def acp_with_export(gp, patient, nurse) -> HisExport:
+    """An advance care plan of ``patient`` shared with the nurse (its wishes name the patient's
+    HIS number, one of the world's secrets), and a note of it for the HIS."""
+    from careplans.access import acp_get_for
+    from careplans.acp_his import acp_his_export_create
+    from tests.careplans.acp_helpers import record
+
+    record(gp, patient, shared_with_users=[nurse], care_wishes=f"PZP-wens {patient.his_id}")
+    actor = actor_of(gp)
+    return acp_his_export_create(
+        actor=actor, acp=acp_get_for(actor=actor, pk=patient.pk, edit=True, log=False)
+    )
+
+
 def talk_about(patient, gp, nurse, *, subject: str, body: str, file_name: str) -> Talk:
     """The gp writes to the nurse about ``patient``, with a PDF, and makes a SOEP note of it."""
     actor = actor_of(gp)
@@ -281,6 +296,7 @@ def world(
         findings="Walker: medicatiebeoordeling gedaan, interactie gevonden.",
         files=[SimpleUploadedFile("walker-medicatieoverzicht.pdf", PDF)],
     )
+    acp_exports = [acp_with_export(gp, p, nurse) for p in (patient, shared_patient)]
     return World(
         referral=referral,
         referral_feedback=feedback,
@@ -350,6 +366,8 @@ def world(
         inbox=inbox,
         consultation=consultation,
         access_request=access_request,
+        acp_export=acp_exports[0],
+        shared_acp_export=acp_exports[1],
     )
 
 
@@ -379,6 +397,8 @@ def state(client: Client) -> dict:
         "feedback": list(Feedback.objects.order_by("pk").values()),
         "referral_attachments": list(ReferralAttachment.objects.order_by("pk").values()),
         "referral_deliveries": list(ReferralDelivery.objects.order_by("pk").values()),
+        "acp_versions": list(AcpVersion.objects.order_by("pk").values()),
+        "acp_shares": list(AcpShare.objects.order_by("pk").values()),
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 

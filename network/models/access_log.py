@@ -48,6 +48,14 @@ OBJECT_LABELS = {
     "referral-delivery": _("referral sent to the receiver's system"),
     # his
     "his_export": _("export to the HIS"),
+    # careplans: the advance care plan
+    "acp": _("advance care plan (PZP)"),
+    "acp_edit": _("advance care plan (PZP)"),
+    "acp_history": _("advance care plan (PZP)"),
+    "acp_compare": _("advance care plan (PZP)"),
+    "acp_headline": _("advance care plan (PZP) on the patient page"),
+    "acp_pdf": _("advance care plan (PZP) as PDF"),
+    "acp_fhir": _("advance care plan (PZP) as FHIR"),
 }
 # A key nobody named yet is never shown raw (a code means nothing to a patient).
 OTHER_OBJECT_LABEL = _("other data")

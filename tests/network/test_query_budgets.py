@@ -30,13 +30,19 @@ pytestmark = pytest.mark.django_db
 
 # Why these numbers: 4 for every page (session, user, memberships, "has a second factor?") + 4
 # for the access-log write (savepoint, previous hash, insert, release; PostgreSQL adds the
-# advisory lock, see ``_lock``) + the page's own queries:
+# advisory lock, see ``_lock``) + the page's own queries; every patient page (under its header)
+# also asks the care plans app once whether there is an advance care plan to show (+1, HEADER):
+HEADER = 1
 LIST_BUDGET = 8 + 2  # count and page of patients
-PATIENT_PAGE_BUDGET = 8 + 9  # patient, network member, matrix row, 3 summary lists, network (2),
+PATIENT_PAGE_BUDGET = (
+    8 + 9 + HEADER
+)  # patient, network member, matrix row, 3 summary lists, network (2),
 # referrals with their latest feedback (1)
-MEDICAL_BUDGET = 8 + 7  # patient, network member, matrix row, one query per category (4)
-NETWORK_BUDGET = 8 + 5  # patient, network member, matrix row, members with their absences (2)
-ACCESS_LOG_BUDGET = 8 + 3  # patient, count and page of entries
+MEDICAL_BUDGET = 8 + 7 + HEADER  # patient, network member, matrix row, one query per category (4)
+NETWORK_BUDGET = (
+    8 + 5 + HEADER
+)  # patient, network member, matrix row, members with their absences (2)
+ACCESS_LOG_BUDGET = 8 + 3 + HEADER  # patient, count and page of entries
 
 
 def _fill(practice, nurse, n: int):
