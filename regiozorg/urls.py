@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("network.urls")),
     path("", include("conversations.urls")),
     path("", include("referrals.urls")),
+    path("", include("careplans.plan_urls")),
 ]

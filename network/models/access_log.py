@@ -48,6 +48,8 @@ OBJECT_LABELS = {
     "referral-delivery": _("referral sent to the receiver's system"),
     # his
     "his_export": _("export to the HIS"),
+    # careplans
+    "health_plan": _("health plan"),
 }
 # A key nobody named yet is never shown raw (a code means nothing to a patient).
 OTHER_OBJECT_LABEL = _("other data")
