@@ -85,10 +85,18 @@ def is_action_owner_allowed(patient: Patient, membership: Membership) -> bool:
     return action_owners_for(patient).filter(pk=membership.pk).exists()
 
 
+def can_own_actions(actor: Actor) -> bool:
+    """Whether the actor, for the organisation they act for, can be an action's owner at all:
+    a network partner who collaborates, or practice staff with patient-data access."""
+    return collaborates(actor) and (
+        not actor.membership.organisation.is_gp_practice or actor.membership.has_patient_data_access
+    )
+
+
 def open_actions_for(actor: Actor) -> QuerySet[Action]:
     """The actor's own open actions (for the organisation they act for) in the plans of
     patients they may see now, with what the access log needs to name the relationship."""
-    if not collaborates(actor):
+    if not can_own_actions(actor):
         return Action.objects.none()
     plans = HealthPlan.objects.filter(patient__in=patients_visible_to(actor).values("pk"))
     return Action.objects.filter(

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.selectors import colleagues_absent_today
 from careplans import plan_selectors
+from careplans.plan_access import can_own_actions
 from conversations import selectors as conversation_selectors
 from conversations.access import can_message, conversations_names_shown
 from his.selectors import his_exports_failed_for
@@ -232,7 +233,7 @@ def _referrals_attention(actor: Actor) -> Block | None:
 def _my_actions(actor: Actor) -> Block | None:
     """The actor's open health-plan actions, soonest due first, overdue ones marked; one click
     marks one done (and comes back here)."""
-    if not collaborates(actor):
+    if not can_own_actions(actor):
         return None
     count, rows = plan_selectors.my_open_actions(actor=actor, limit=ROWS_SHOWN)
     home = reverse("home")
