@@ -58,9 +58,12 @@ def plan_patient_access_for(*, actor: Actor, pk) -> PatientAccess:
     return patient_access_for(actor=actor, pk=pk)
 
 
-def action_owners_for(patient: Patient) -> QuerySet[Membership]:
+def action_owners_for(patient: Patient, *, keeping=None) -> QuerySet[Membership]:
     """Who may own an action in ``patient``'s plan: the current care network, and the
-    practice's own collaborating staff with patient-data access; active memberships only."""
+    practice's own collaborating staff with patient-data access; active memberships only.
+    ``keeping``: an action's current owner, offered even after leaving the network, so the
+    action can be changed without handing it over (``plan_services`` accepts an unchanged
+    owner)."""
     in_network = Exists(
         CareNetworkMember.objects.current().filter(
             patient_id=patient.pk,
@@ -73,9 +76,12 @@ def action_owners_for(patient: Patient) -> QuerySet[Membership]:
         has_patient_data_access=True,
         level__in=_COLLABORATING_LEVELS,
     )
+    rule = in_network | practice_staff
+    if keeping is not None:
+        rule |= Q(pk=keeping.pk)
     return (
         Membership.objects.active()
-        .filter(in_network | practice_staff)
+        .filter(rule)
         .select_related("user", "organisation")
         .order_by("user__first_name", "user__last_name", "organisation__name", "pk")
     )

@@ -72,10 +72,11 @@ class ActionForm(forms.Form):
     )
     due_date = forms.DateField(label=_("Due date"), required=False, widget=DATE)
 
-    def __init__(self, *args, patient, owners=None, **kwargs):
+    def __init__(self, *args, patient, owners=None, keeping=None, **kwargs):
         super().__init__(*args, **kwargs)
-        # ``owners``: the list already read for this page (one query for every form on it).
-        self.fields["owner"].queryset = action_owners_for(patient)
+        # ``owners``: the list already read for this page (one query for every form on it);
+        # ``keeping``: the action's current owner (see ``action_owners_for``).
+        self.fields["owner"].queryset = action_owners_for(patient, keeping=keeping)
         if owners is not None:
             self.fields["owner"].choices = [("", "---------")] + [
                 (m.pk, self.fields["owner"].label_from_instance(m)) for m in owners

@@ -186,7 +186,7 @@ def _edit(request, pk, part_pk, kind: str):
     else:
         access = plan_patient_get_for(actor=actor, pk=pk, object_ref=f"{PLAN_DATA}:{kind}")
     obj = selectors.plan_part_get(access=access, model=model, pk=part_pk)
-    extra = {"patient": access.patient} if model is Action else {}
+    extra = {"patient": access.patient, "keeping": obj.owner} if model is Action else {}
     initial = {name: getattr(obj, name) for name in form_class.base_fields if hasattr(obj, name)}
     form = form_class(request.POST or None, initial=initial, **extra)
     if request.method == "POST" and form.is_valid():

@@ -280,6 +280,7 @@ def _my_actions(actor: Actor) -> Block | None:
 _EXPORT_KINDS = {
     ("conversations", "conversation"): gettext_lazy("conversation"),
     ("referrals", "feedback"): gettext_lazy("feedback"),
+    ("careplans", "healthplan"): gettext_lazy("health plan"),
 }
 
 
@@ -295,12 +296,16 @@ def _his_failed(actor: Actor) -> Block | None:
     referral_of = (
         referral_selectors.referral_ids_of_feedback(ids=feedback_ids) if feedback_ids else {}
     )
+    plan_ids = [e.source_id for e in exports if e.source_model == "healthplan"]
+    patient_of_plan = plan_selectors.patient_ids_of_plans(ids=plan_ids) if plan_ids else {}
     rows = []
     for export in exports:
         if export.source_model == "conversation":
             url = reverse("conversations:detail", args=[export.source_id])
-        elif export.source_id in referral_of:
+        elif export.source_model == "feedback" and export.source_id in referral_of:
             url = reverse("referrals:detail", args=[referral_of[export.source_id]])
+        elif export.source_model == "healthplan" and export.source_id in patient_of_plan:
+            url = reverse("healthplan:plan", args=[patient_of_plan[export.source_id]])
         else:
             continue
         kind = _EXPORT_KINDS.get((export.source_app, export.source_model), "")

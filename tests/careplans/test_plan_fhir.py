@@ -241,3 +241,17 @@ def test_a_plan_export_is_stored_with_the_plan_as_source(gp, shared_patient, ful
     export = plan_his_export_create(actor=actor_for(gp), access=access_of(gp, shared_patient))
     assert export.source == HealthPlan.objects.get(patient=shared_patient)
     assert export.icpc_code == "R95"
+
+
+def test_a_failed_plan_export_is_on_the_practices_start_page_with_a_link_to_the_plan(
+    client, gp, shared_patient, full_plan
+):
+    export = plan_his_export_create(actor=actor_for(gp), access=access_of(gp, shared_patient))
+    HisExport.objects.filter(pk=export.pk).update(
+        status=HisExport.Status.FAILED, last_error="Het HIS antwoordde niet."
+    )
+    client.force_login(gp)
+    blocks = {b.key: b for b in client.get(reverse("home")).context["blocks"]}
+    [row] = blocks["his-failed"].rows
+    assert row.title == "Terugkoppelen van gezondheidsplan naar het HIS mislukt"
+    assert row.url == reverse("healthplan:plan", args=[shared_patient.pk])

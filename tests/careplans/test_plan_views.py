@@ -177,3 +177,31 @@ def test_a_part_of_another_patients_plan_is_404(login, gp, nurse, patient, share
         reverse("healthplan:action-edit", args=[shared_patient.pk, action.pk])
     )
     assert response.status_code == 404
+
+
+def test_an_action_whose_owner_left_the_network_can_still_be_changed_but_not_handed_back(
+    login, nurse, physio_in_network, shared_patient
+):
+    from django.utils import timezone
+
+    _problem, [action] = plan_with(nurse, shared_patient, owner=membership(physio_in_network))
+    shared_patient.network.filter(user=physio_in_network).update(ended_at=timezone.now())
+    url = reverse("healthplan:action-edit", args=[shared_patient.pk, action.pk])
+    form = {
+        "version": "1",
+        "description": "Actie 0.0",
+        "owner": membership(physio_in_network).pk,
+        "due_date": "2026-09-01",
+        "status": "cancelled",
+    }
+    response = login(nurse).post(url, form)
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert action.status == "cancelled" and str(action.due_date) == "2026-09-01"
+    # A new action for him is refused: he is no longer in the network.
+    response = login(nurse).post(
+        reverse("healthplan:action-create", args=[shared_patient.pk, action.goal_id]),
+        {"description": "Nog een", "owner": membership(physio_in_network).pk},
+    )
+    assert response.status_code == 422
+    assert Action.objects.count() == 1
