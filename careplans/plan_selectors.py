@@ -109,7 +109,10 @@ def _change_rows(change: PlanChange) -> list[tuple[str, str, str]]:
 def plan_part_get(*, access: PatientAccess, model, pk):
     """A problem, goal or action of this patient's plan, else 404 (also for another patient's)."""
     try:
-        return model.objects.select_related("plan").get(plan__patient=access.patient, pk=pk)
+        rows = model.objects.select_related("plan")
+        if model is Action:
+            rows = rows.select_related("owner__user", "owner__organisation")
+        return rows.get(plan__patient=access.patient, pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

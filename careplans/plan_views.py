@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -252,6 +253,15 @@ def action_status(request, pk, action_pk):
     action = services.action_status_set(
         actor=actor, access=access, action=action, status=form.cleaned_data["status"]
     )
+    if request.htmx and not request.htmx.boosted:
+        # The row alone, in place (the page without JavaScript gets the redirect below).
+        action = selectors.plan_part_get(access=access, model=Action, pk=action.pk)
+        action.overdue = action.is_overdue()
+        response = render(
+            request, f"{PAGE}#action_row", {"action": action, "patient": access.patient}
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     if action.status == Action.Status.DONE:
         messages.success(request, _("Action done: %(action)s") % {"action": action.description})
     else:

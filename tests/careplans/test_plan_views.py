@@ -205,3 +205,23 @@ def test_an_action_whose_owner_left_the_network_can_still_be_changed_but_not_han
     )
     assert response.status_code == 422
     assert Action.objects.count() == 1
+
+
+def test_with_htmx_marking_done_swaps_only_the_row_and_it_can_be_opened_again(
+    login, nurse, shared_patient, plan
+):
+    _problem, [action] = plan
+    url = reverse("healthplan:action-status", args=[shared_patient.pk, action.pk])
+    client = login(nurse)
+    response = client.post(url, {"status": "done"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    row = response.content.decode()
+    assert (
+        row.strip().startswith('<li class="list-group-item') and f'id="action-{action.pk}"' in row
+    )
+    assert "<html" not in row and "klaar" in row and "Opnieuw openen" in row
+    assert "te laat" not in row
+    response = client.post(url, {"status": "open"}, HTTP_HX_REQUEST="true")
+    assert "te laat" in response.content.decode()  # open again, and still overdue
+    action.refresh_from_db()
+    assert action.status == "open" and action.done_at is None
