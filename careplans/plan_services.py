@@ -142,9 +142,10 @@ def _update(*, actor: Actor, access: PatientAccess, obj, version: int | None, fi
     if not changes:
         return locked
     locked.version += 1
-    if isinstance(locked, Action):
-        locked.done_at = timezone.now() if locked.status == Action.Status.DONE else None
-        locked.done_by = actor.user if locked.status == Action.Status.DONE else None
+    if isinstance(locked, Action) and "status" in (name for name, _old, _new in changes):
+        done = locked.status == Action.Status.DONE
+        locked.done_at = timezone.now() if done else None
+        locked.done_by = actor.user if done else None
     locked.save()
     _change(
         actor=actor, plan=locked.plan, obj=locked, verb=PlanChange.Verb.UPDATED, changes=changes

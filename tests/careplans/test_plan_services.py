@@ -236,3 +236,22 @@ def test_a_new_colleague_outside_the_network_is_not_an_owner(nursing, shared_pat
     colleague = UserFactory(first_name="Hiltje", last_name="Nieuw")
     m = MembershipFactory(user=colleague, organisation=nursing, role="provider")
     assert m not in action_owners_for(shared_patient)
+
+
+def test_changing_a_done_action_keeps_who_did_it_and_when(nurse, gp, shared_patient):
+    goal = a_goal(nurse, shared_patient)
+    access = access_of(nurse, shared_patient)
+    action = action_add(
+        actor=actor_for(nurse), access=access, goal=goal, description="Wond", owner=membership(gp)
+    )
+    done = action_status_set(
+        actor=actor_for(gp), access=access_of(gp, shared_patient), action=action, status="done"
+    )
+    changed = action_update(
+        actor=actor_for(nurse),
+        access=access,
+        action=action,
+        version=done.version,
+        description="Wond verbonden",
+    )
+    assert (changed.done_by, changed.done_at) == (gp, done.done_at)
