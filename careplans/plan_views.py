@@ -72,7 +72,7 @@ def _plan_url(patient_pk, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def _page(request, actor, access, *, status=200, **forms):
+def _page(request, access, *, status=200, **forms):
     """The plan page; ``forms`` holds a bound form with errors (``problem_form``, or
     ``goal_form`` with ``goal_for`` = the problem's pk, ``action_form`` with ``action_for``)."""
     view = selectors.plan_view_for(access=access)
@@ -110,7 +110,7 @@ def _page(request, actor, access, *, status=200, **forms):
 def plan_detail(request, pk):
     actor = _actor(request)
     access = plan_patient_get_for(actor=actor, pk=pk)
-    return _page(request, actor, access)
+    return _page(request, access)
 
 
 @secure_session_required
@@ -128,7 +128,7 @@ def problem_create(request, pk):
             messages.success(request, _("The problem has been added."))
             return redirect(_plan_url(pk, f"problem-{problem.pk}"))
     access = plan_patient_get_for(actor=actor, pk=pk)
-    return _page(request, actor, access, status=422, problem_form=form)
+    return _page(request, access, status=422, problem_form=form)
 
 
 @secure_session_required
@@ -143,7 +143,7 @@ def goal_create(request, pk, problem_pk):
         messages.success(request, _("The goal has been added."))
         return redirect(_plan_url(pk, f"goal-{goal.pk}"))
     access = plan_patient_get_for(actor=actor, pk=pk)
-    return _page(request, actor, access, status=422, goal_form=form, goal_for=problem.pk)
+    return _page(request, access, status=422, goal_form=form, goal_for=problem.pk)
 
 
 @secure_session_required
@@ -162,15 +162,15 @@ def action_create(request, pk, goal_pk):
             messages.success(request, _("The action has been added."))
             return redirect(_plan_url(pk, f"action-{action.pk}"))
     access = plan_patient_get_for(actor=actor, pk=pk)
-    return _page(request, actor, access, status=422, action_form=form, action_for=goal.pk)
+    return _page(request, access, status=422, action_form=form, action_for=goal.pk)
 
 
 # --- editing one part ------------------------------------------------------------------------
 
 _EDITS = {
-    "problem": (Problem, ProblemEditForm, services.problem_update, ("title", "icpc_code")),
-    "goal": (Goal, GoalEditForm, services.goal_update, ()),
-    "action": (Action, ActionEditForm, services.action_update, ()),
+    "problem": (Problem, ProblemEditForm, services.problem_update),
+    "goal": (Goal, GoalEditForm, services.goal_update),
+    "action": (Action, ActionEditForm, services.action_update),
 }
 _TITLES = {
     "problem": _("Change problem"),
@@ -180,7 +180,7 @@ _TITLES = {
 
 
 def _edit(request, pk, part_pk, kind: str):
-    model, form_class, update, _unused = _EDITS[kind]
+    model, form_class, update = _EDITS[kind]
     actor = _actor(request)
     if request.method == "POST":
         access = plan_patient_access_for(actor=actor, pk=pk)
