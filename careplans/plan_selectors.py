@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Q, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from careplans.models import Action, Goal, HealthPlan, PlanChange, Problem
 from careplans.plan_access import open_actions_for
 from network.access import Actor, PatientAccess, relationship_of
+from network.patient_sections import PatientSection
 
 CHANGES_SHOWN = 50
 _MODELS = {
@@ -171,3 +172,29 @@ def actions_names_shown(*, actor: Actor, actions) -> list[tuple[int, str]]:
 def patient_ids_of_plans(*, ids) -> dict[int, int]:
     """Plan id → its patient's id (one query): where a HIS export of a plan points."""
     return dict(HealthPlan.objects.filter(pk__in=list(ids)).values_list("pk", "patient_id"))
+
+
+# --- the patient page: a summary of the plan ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanSummary:
+    goals: int
+    open_actions: int
+    overdue_actions: int
+
+
+def patient_plan_section(*, actor: Actor, access: PatientAccess):
+    """The patient overview's health-plan summary (everyone who sees the patient sees the
+    plan): goals in progress, open and overdue actions, one query. No plan: an invitation."""
+    today = timezone.localdate()
+    open_ = Q(status=Action.Status.OPEN)
+    counts = Action.objects.filter(plan__patient=access.patient).aggregate(
+        open=Count("pk", filter=open_),
+        overdue=Count("pk", filter=open_ & Q(due_date__lt=today)),
+        goals=Count("goal", filter=Q(goal__status=Goal.Status.ACTIVE), distinct=True),
+    )
+    summary = PlanSummary(
+        goals=counts["goals"], open_actions=counts["open"], overdue_actions=counts["overdue"]
+    )
+    return PatientSection("careplans/plan/_patient_section.html", summary)

@@ -225,3 +225,13 @@ def test_with_htmx_marking_done_swaps_only_the_row_and_it_can_be_opened_again(
     assert "te laat" in response.content.decode()  # open again, and still overdue
     action.refresh_from_db()
     assert action.status == "open" and action.done_at is None
+
+
+def test_the_patient_overview_sums_up_the_plan_with_overdue_actions(
+    login, nurse, shared_patient, plan
+):
+    page = login(nurse).get(reverse("network:patient-detail", args=[shared_patient.pk]))
+    summary = page.content.decode().split('id="health-plan-summary"')[1].split("</section>")[0]
+    assert "1 doel in uitvoering" in summary and "1 open actie" in summary
+    assert "1 te laat" in summary
+    assert plan_url(shared_patient) in summary

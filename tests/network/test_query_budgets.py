@@ -32,8 +32,8 @@ pytestmark = pytest.mark.django_db
 # for the access-log write (savepoint, previous hash, insert, release; PostgreSQL adds the
 # advisory lock, see ``_lock``) + the page's own queries:
 LIST_BUDGET = 8 + 2  # count and page of patients
-PATIENT_PAGE_BUDGET = 8 + 9  # patient, network member, matrix row, 3 summary lists, network (2),
-# referrals with their latest feedback (1)
+PATIENT_PAGE_BUDGET = 8 + 10  # patient, network member, matrix row, 3 summary lists, network
+# (2), referrals with their latest feedback (1), the health plan's counts (1)
 MEDICAL_BUDGET = 8 + 7  # patient, network member, matrix row, one query per category (4)
 NETWORK_BUDGET = 8 + 5  # patient, network member, matrix row, members with their absences (2)
 ACCESS_LOG_BUDGET = 8 + 3  # patient, count and page of entries
