@@ -64,6 +64,9 @@ def _log(*, actor: Actor, access: PatientAccess, action: str, obj) -> None:
 
 
 def _change(*, actor: Actor, plan: HealthPlan, obj, verb: str, changes: list) -> PlanChange:
+    # The plan as a whole changed too (the note for the HIS says when it was last brought up
+    # to date).
+    HealthPlan.objects.filter(pk=plan.pk).update(updated_at=timezone.now())
     return PlanChange.objects.create(
         plan=plan,
         user=actor.user,

@@ -255,3 +255,18 @@ def test_changing_a_done_action_keeps_who_did_it_and_when(nurse, gp, shared_pati
         description="Wond verbonden",
     )
     assert (changed.done_by, changed.done_at) == (gp, done.done_at)
+
+
+def test_every_change_brings_the_plans_date_up_to_date(nurse, shared_patient, time_machine):
+    time_machine.move_to("2026-01-05 10:00 +01:00")
+    goal = a_goal(nurse, shared_patient)
+    time_machine.move_to("2026-02-10 10:00 +01:00")
+    goal_update(
+        actor=actor_for(nurse),
+        access=access_of(nurse, shared_patient),
+        goal=goal,
+        version=goal.version,
+        status="achieved",
+    )
+    plan = HealthPlan.objects.get()
+    assert plan.updated_at.date() == datetime.date(2026, 2, 10)
