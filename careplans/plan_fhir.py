@@ -144,21 +144,24 @@ def plan_note_build(plan: HealthPlan, problems, goals, actions) -> str:
 # --- the FHIR Bundle ------------------------------------------------------------------------
 
 
-def _owner_entries(actions) -> tuple[list[dict], dict[int, dict]]:
+def _owner_entries(actions, *, practice) -> tuple[list[dict], dict[int, dict]]:
     """Each action owner once: Practitioner, Organization and PractitionerRole (conditional
-    creates), and the reference to their role by membership id."""
-    entries, roles, seen_orgs = [], {}, set()
+    creates), and the reference to their role by membership id. The practice is in the Bundle
+    already (one entry per fullUrl)."""
+    entries, roles, seen_orgs, seen_people = [], {}, {practice.pk}, set()
     for action in actions:
         membership = action.owner
         if membership.pk in roles:
             continue
         user, organisation = membership.user, membership.organisation
         key = role_uuid(user, organisation)
-        entries.append(
-            conditional_create(
-                practitioner_resource(user), _urn(user.uuid), match=practitioner_match(user)
+        if user.pk not in seen_people:  # one person may own actions for two organisations
+            seen_people.add(user.pk)
+            entries.append(
+                conditional_create(
+                    practitioner_resource(user), _urn(user.uuid), match=practitioner_match(user)
+                )
             )
-        )
         if organisation.pk not in seen_orgs:
             seen_orgs.add(organisation.pk)
             entries.append(
@@ -258,7 +261,7 @@ def plan_bundle(plan: HealthPlan, problems, goals, actions) -> dict:
     problem_by_pk = {p.pk: p for p in problems}
     for goal in goals:
         goal.problem = problem_by_pk[goal.problem_id]
-    owners, roles = _owner_entries(actions)
+    owners, roles = _owner_entries(actions, practice=practice)
     goal_uuid = {g.pk: g.uuid for g in goals}
     care_plan_key = uuid.uuid5(plan.uuid, "CarePlan")
     care_plan = {

@@ -255,3 +255,21 @@ def test_a_failed_plan_export_is_on_the_practices_start_page_with_a_link_to_the_
     [row] = blocks["his-failed"].rows
     assert row.title == "Terugkoppelen van gezondheidsplan naar het HIS mislukt"
     assert row.url == reverse("healthplan:plan", args=[shared_patient.pk])
+
+
+def test_an_action_for_the_gp_names_the_practice_once(gp, nurse, shared_patient, full_plan):
+    _problem, goal, _walk, _inhaler = full_plan
+    action_add(
+        actor=actor_for(gp),
+        access=access_of(gp, shared_patient),
+        goal=goal,
+        description="Medicatie evalueren",
+        owner=membership(gp),
+    )
+    bundle = bundle_of(shared_patient)
+    urls = [entry["fullUrl"] for entry in bundle["entry"]]
+    assert len(urls) == len(set(urls))
+    assert_valid_r4(bundle)
+    server = FhirServer()
+    server.transaction(bundle)
+    assert len(server.all("Organization")) == 3  # the practice, the nursing, the physio
