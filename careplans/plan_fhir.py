@@ -79,7 +79,7 @@ NOTE_STATUS = {
     "cancelled": "vervallen",
     "open": "open",
     "done": "gedaan",
-    "resolved": "opgelost",
+    "resolved": "afgesloten",
 }
 
 
@@ -113,7 +113,7 @@ def plan_note_build(plan: HealthPlan, problems, goals, actions) -> str:
     lines = [f"S: Gezondheidsplan in Regiozorg (bijgewerkt {updated})"]
     for problem in problems:
         code = f" ({problem.icpc_code})" if problem.icpc_code else ""
-        status = " [opgelost]" if problem.status == Problem.Status.RESOLVED else ""
+        status = " [afgesloten]" if problem.status == Problem.Status.RESOLVED else ""
         lines.append(f"{INDENT}Probleem: {problem.title}{code}{status}")
         for goal in goals_of.get(problem.pk, []):
             parts = [f"Doel: {goal.description} ({NOTE_STATUS[goal.status]})"]

@@ -235,3 +235,20 @@ def test_the_patient_overview_sums_up_the_plan_with_overdue_actions(
     assert "1 doel in uitvoering" in summary and "1 open actie" in summary
     assert "1 te laat" in summary
     assert plan_url(shared_patient) in summary
+
+
+def test_changing_a_problem_shows_in_the_history_in_dutch_words(login, nurse, shared_patient, plan):
+    problem, _ = plan
+    client = login(nurse)
+    url = reverse("healthplan:problem-edit", args=[shared_patient.pk, problem.pk])
+    form = client.get(url)
+    assert 'value="COPD"' in form.content.decode()
+    entry = AccessLogEntry.objects.filter(user=nurse).latest("id")
+    assert (entry.action, entry.object_ref) == ("read", "health_plan:problem")
+    response = client.post(
+        url, {"version": "1", "title": "COPD", "icpc_code": "R95", "status": "resolved"}
+    )
+    assert response.status_code == 302
+    page = client.get(plan_url(shared_patient)).content.decode()
+    assert "Probleem gewijzigd: “COPD”" in page
+    assert "Status: actueel → afgesloten" in page
