@@ -252,3 +252,20 @@ def test_changing_a_problem_shows_in_the_history_in_dutch_words(login, nurse, sh
     page = client.get(plan_url(shared_patient)).content.decode()
     assert "Probleem gewijzigd: “COPD”" in page
     assert "Status: actueel → afgesloten" in page
+
+
+def test_each_reader_is_logged_with_their_own_relationship(login, gp, nurse, patient, nursing):
+    """The practice reads as its own practice; the nurse, whom the practice referred the
+    (not visible) patient to, reads through the open referral."""
+    from tests.referrals.conftest import refer
+
+    plan_with(gp, patient)
+    refer(gp, patient, nursing)
+    for user, relationship in ((gp, "own_practice"), (nurse, "referral")):
+        assert login(user).get(plan_url(patient)).status_code == 200
+        entry = AccessLogEntry.objects.filter(user=user, patient=patient).latest("id")
+        assert (entry.action, entry.relationship, entry.data) == (
+            "read",
+            relationship,
+            "identity,health_plan",
+        )
