@@ -26,8 +26,10 @@ def test_nurse_reads_the_plan_and_the_read_is_logged_as_care_network(
     assert "Gezondheidsplan" in page and "COPD" in page and "R95" in page
     assert "Doel 0" in page and "Actie 0.0" in page and "Zelf boodschappen doen" in page
     assert "Streefwaarde" in page and "100 m" in page
-    # The action is overdue (due 1 January 2026, before today): marked.
+    # The action is overdue (due 1 January 2026, before today): marked; so is the goal whose
+    # evaluation date (1 June 2026) has passed.
     assert "te laat" in page
+    assert "evaluatie nodig" in page
     entry = AccessLogEntry.objects.filter(user=nurse, patient=shared_patient).latest("id")
     assert (entry.action, entry.relationship, entry.object_ref) == (
         "read",
