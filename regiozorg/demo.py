@@ -14,6 +14,7 @@ from django.db import transaction
 from accounts.demo import demo_accounts, demo_email
 from accounts.models import Membership, Organisation, User
 from careplans.demo_acp import demo_acp
+from careplans.demo_plan import demo_health_plan
 from conversations.demo import demo_conversations
 from network.demo import demo_patients, gp_actor
 from referrals.demo import demo_referrals
@@ -30,6 +31,7 @@ def demo_seed() -> dict[str, int]:
     demo_conversations(organisations=organisations, email=demo_email, actor_for=gp_actor)
     demo_referrals(organisations=organisations, email=demo_email, actor_for=gp_actor)
     demo_acp(organisations=organisations, email=demo_email, actor_for=gp_actor)
+    demo_health_plan(organisations=organisations, email=demo_email)
 
     return {
         "organisations": Organisation.objects.count(),

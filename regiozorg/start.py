@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.selectors import colleagues_absent_today
+from careplans import plan_selectors
+from careplans.plan_access import can_own_actions
 from conversations import selectors as conversation_selectors
 from conversations.access import can_message, conversations_names_shown
 from his.selectors import his_exports_failed_for
@@ -41,6 +43,8 @@ class Row:
     line: str = ""
     note: str = ""
     urgent: bool = False
+    # A one-click form under the row: (url, hidden fields, button label).
+    button: tuple[str, dict, str] | None = None
 
 
 @dataclass
@@ -226,9 +230,57 @@ def _referrals_attention(actor: Actor) -> Block | None:
     )
 
 
+def _my_actions(actor: Actor) -> Block | None:
+    """The actor's open health-plan actions, soonest due first, overdue ones marked; one click
+    marks one done (and comes back here)."""
+    if not can_own_actions(actor):
+        return None
+    count, rows = plan_selectors.my_open_actions(actor=actor, limit=ROWS_SHOWN)
+    home = reverse("home")
+    result = []
+    for action in rows:
+        patient = action.plan.patient
+        plan_url = reverse("healthplan:plan", args=[patient.pk])
+        due = (
+            _("due %(date)s") % {"date": date_format(action.due_date, "MONTH_DAY_FORMAT")}
+            if action.due_date
+            else ""
+        )
+        result.append(
+            Row(
+                title=action.description,
+                url=f"{plan_url}#action-{action.pk}",
+                line=patient.formal_name,
+                note=" · ".join(
+                    p
+                    for p in (_("overdue") if action.overdue else "", due, action.goal.description)
+                    if p
+                ),
+                urgent=action.overdue,
+                button=(
+                    reverse("healthplan:action-status", args=[patient.pk, action.pk]),
+                    {"status": "done", "next": home},
+                    _("Mark done"),
+                ),
+            )
+        )
+    return Block(
+        key="my-actions",
+        title=_("My actions"),
+        count=count,
+        rows=result,
+        empty=_("No open actions in health plans."),
+        shown=[
+            (pid, rel, "health_plan")
+            for pid, rel in plan_selectors.actions_names_shown(actor=actor, actions=rows)
+        ],
+    )
+
+
 _EXPORT_KINDS = {
     ("conversations", "conversation"): gettext_lazy("conversation"),
     ("referrals", "feedback"): gettext_lazy("feedback"),
+    ("careplans", "healthplan"): gettext_lazy("health plan"),
 }
 
 
@@ -244,12 +296,16 @@ def _his_failed(actor: Actor) -> Block | None:
     referral_of = (
         referral_selectors.referral_ids_of_feedback(ids=feedback_ids) if feedback_ids else {}
     )
+    plan_ids = [e.source_id for e in exports if e.source_model == "healthplan"]
+    patient_of_plan = plan_selectors.patient_ids_of_plans(ids=plan_ids) if plan_ids else {}
     rows = []
     for export in exports:
         if export.source_model == "conversation":
             url = reverse("conversations:detail", args=[export.source_id])
-        elif export.source_id in referral_of:
+        elif export.source_model == "feedback" and export.source_id in referral_of:
             url = reverse("referrals:detail", args=[referral_of[export.source_id]])
+        elif export.source_model == "healthplan" and export.source_id in patient_of_plan:
+            url = reverse("healthplan:plan", args=[patient_of_plan[export.source_id]])
         else:
             continue
         kind = _EXPORT_KINDS.get((export.source_app, export.source_model), "")
@@ -307,6 +363,7 @@ BLOCKS: dict[str, Callable[[Actor], Block | None]] = {
     "consultations": _consultations,
     "referrals-new": _referrals_new,
     "referrals-attention": _referrals_attention,
+    "my-actions": _my_actions,
     "his-failed": _his_failed,
     "absent": _absent,
 }

@@ -25,4 +25,5 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("", include("referrals.urls")),
     path("", include("careplans.acp_urls")),
+    path("", include("careplans.plan_urls")),
 ]

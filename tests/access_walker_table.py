@@ -72,6 +72,21 @@ class Talk:
 
 
 @dataclasses.dataclass(frozen=True)
+class PlanParts:
+    """One patient's health plan in the world."""
+
+    problem: object
+    goal: object
+    action: object  # owned by the nurse
+    export: object  # the gp's note of the plan for the HIS (no HIS connected)
+    owner_pk: int  # the nurse's membership: a valid owner of a new action
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.problem.title, self.goal.description, self.action.description)
+
+
+@dataclasses.dataclass(frozen=True)
 class World:
     """What the walker requests; built by the ``world`` fixture of the walker."""
 
@@ -108,6 +123,9 @@ class World:
     # export to the HIS of each (no HIS connected). Swapped along with the patient.
     acp_export: object = None
     shared_acp_export: object = None
+    # Health plans, by patient pk: both patients have one (problem → goal → action for the
+    # nurse, and a note for the HIS); kwargs take the one of ``w.patient``.
+    plans: Mapping[int, PlanParts] = dataclasses.field(default_factory=dict)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -140,6 +158,7 @@ class World:
             self.referral.question,
             self.referral_feedback.findings,
             self.referral_attachment.original_name,
+            *self.plans[self.patient.pk].secrets,
         )
 
 
@@ -266,6 +285,29 @@ def acp_form(w: World) -> dict:
         "euthanasia": "unknown",
         "organ_donation": "unknown",
         "earlier_differ": "unknown",
+    }
+
+
+def plan_kwargs(part: str = "", name: str = ""):
+    """The kwargs of a health-plan URL: the patient, and ``name`` = the pk of one ``part`` of
+    their plan."""
+
+    def kwargs(w: World) -> dict:
+        found = {"pk": w.patient.pk}
+        if part:
+            found[name] = getattr(w.plans[w.patient.pk], part).pk
+        return found
+
+    return kwargs
+
+
+def action_form(w: World) -> dict:
+    return {
+        "version": "1",
+        "description": "Walker: een actie",
+        "owner": w.plans[w.patient.pk].owner_pk,
+        "due_date": "2030-01-01",
+        "status": "open",
     }
 
 
@@ -619,6 +661,57 @@ TABLE: dict[str, Rule] = {
     "careplans:acp-his-download": Rule(
         kwargs=lambda w: {"pk": w.patient.pk, "export_pk": w.acp_export.pk},
         refused=PRACTICE_ONLY_REFUSED,
+    ),
+    # --- careplans: the health plan (everyone who sees the patient; exports: the practice) ---
+    "healthplan:plan": Rule(kwargs=plan_kwargs(), refused=PATIENT_REFUSED),
+    "healthplan:problem-create": Rule(
+        kwargs=plan_kwargs(),
+        methods=(POST,),
+        body=lambda w: {"title": "Walker: een probleem", "icpc_code": "R95"},
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:problem-edit": Rule(
+        kwargs=plan_kwargs("problem", "problem_pk"),
+        methods=(GET, POST),
+        body=lambda w: {"version": "1", "title": "Walker: ander", "status": "resolved"},
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:goal-create": Rule(
+        kwargs=plan_kwargs("problem", "problem_pk"),
+        methods=(POST,),
+        body=lambda w: {"description": "Walker: een doel", "target_value": "1"},
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:goal-edit": Rule(
+        kwargs=plan_kwargs("goal", "goal_pk"),
+        methods=(GET, POST),
+        body=lambda w: {"version": "1", "description": "Walker: ander doel", "status": "active"},
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:action-create": Rule(
+        kwargs=plan_kwargs("goal", "goal_pk"),
+        methods=(POST,),
+        body=action_form,
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:action-edit": Rule(
+        kwargs=plan_kwargs("action", "action_pk"),
+        methods=(GET, POST),
+        body=action_form,
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:action-status": Rule(
+        kwargs=plan_kwargs("action", "action_pk"),
+        methods=(POST,),
+        body=lambda w: {"status": "done"},
+        refused=PATIENT_REFUSED,
+    ),
+    "healthplan:plan-fhir": Rule(kwargs=plan_kwargs(), refused=PRACTICE_ONLY_REFUSED),
+    "healthplan:plan-his-export": Rule(
+        kwargs=plan_kwargs(), methods=(POST,), refused=PRACTICE_ONLY_REFUSED
+    ),
+    "healthplan:plan-his-export-download": Rule(
+        kwargs=plan_kwargs("export", "export_pk"), refused=PRACTICE_ONLY_REFUSED
     ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),

@@ -40,7 +40,9 @@ from accounts.models import (
     PartnerImport,
 )
 from accounts.selectors import ACTIVE_ORGANISATION_SESSION_KEY
-from careplans.models import AcpShare, AcpVersion
+from careplans.models import AcpShare, AcpVersion, Action, Goal, HealthPlan, PlanChange, Problem
+from careplans.plan_fhir import plan_his_export_create
+from careplans.plan_services import action_add, goal_add, problem_add
 from conversations.models import (
     Attachment,
     Conversation,
@@ -82,6 +84,7 @@ from tests.access_walker_table import (
     TABLE,
     VIEWPOINTS,
     Family,
+    PlanParts,
     Rule,
     Talk,
     World,
@@ -221,6 +224,27 @@ def talk_about(patient, gp, nurse, *, subject: str, body: str, file_name: str) -
     )
 
 
+def health_plan_of(patient, gp, nurse) -> PlanParts:
+    """The gp's plan for ``patient``: an action for the nurse (in its care network), and a note
+    of the plan for the HIS."""
+    actor = actor_of(gp)
+    access = patient_access_for(actor=actor, pk=patient.pk)
+    owner = Membership.objects.select_related("user", "organisation").get(user=nurse)
+    problem = problem_add(actor=actor, access=access, title=f"Walker-probleem {patient.his_id}")
+    goal = goal_add(
+        actor=actor, access=access, problem=problem, description=f"Walker-doel {patient.his_id}"
+    )
+    action = action_add(
+        actor=actor,
+        access=access,
+        goal=goal,
+        description=f"Walker-actie {patient.his_id}",
+        owner=owner,
+    )
+    export = plan_his_export_create(actor=actor, access=access)
+    return PlanParts(problem=problem, goal=goal, action=action, export=export, owner_pk=owner.pk)
+
+
 @pytest.fixture
 def world(
     practice,
@@ -297,7 +321,9 @@ def world(
         files=[SimpleUploadedFile("walker-medicatieoverzicht.pdf", PDF)],
     )
     acp_exports = [acp_with_export(gp, p, nurse) for p in (patient, shared_patient)]
+    plans = {p.pk: health_plan_of(p, gp, nurse) for p in (patient, shared_patient)}
     return World(
+        plans=plans,
         referral=referral,
         referral_feedback=feedback,
         referral_attachment=referral.attachments.get(feedback=None),
@@ -399,6 +425,10 @@ def state(client: Client) -> dict:
         "referral_deliveries": list(ReferralDelivery.objects.order_by("pk").values()),
         "acp_versions": list(AcpVersion.objects.order_by("pk").values()),
         "acp_shares": list(AcpShare.objects.order_by("pk").values()),
+        "health_plans": [
+            list(model.objects.order_by("pk").values())
+            for model in (HealthPlan, Problem, Goal, Action, PlanChange)
+        ],
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 

@@ -9,13 +9,19 @@ from careplans.models.acp import (
     Decision,
     TreatmentDecision,
 )
+from careplans.models.health_plan import Action, Goal, HealthPlan, PlanChange, Problem
 
 __all__ = [
     "ACP_FIELDS",
     "TREATMENTS",
     "AcpShare",
     "AcpVersion",
+    "Action",
     "AdvanceCarePlan",
     "Decision",
+    "Goal",
+    "HealthPlan",
+    "PlanChange",
+    "Problem",
     "TreatmentDecision",
 ]

@@ -56,6 +56,8 @@ OBJECT_LABELS = {
     "acp_headline": _("advance care plan (PZP) on the patient page"),
     "acp_pdf": _("advance care plan (PZP) as PDF"),
     "acp_fhir": _("advance care plan (PZP) as FHIR"),
+    # careplans
+    "health_plan": _("health plan"),
 }
 # A key nobody named yet is never shown raw (a code means nothing to a patient).
 OTHER_OBJECT_LABEL = _("other data")

@@ -35,9 +35,9 @@ pytestmark = pytest.mark.django_db
 HEADER = 1
 LIST_BUDGET = 8 + 2  # count and page of patients
 PATIENT_PAGE_BUDGET = (
-    8 + 9 + HEADER
+    8 + 10 + HEADER
 )  # patient, network member, matrix row, 3 summary lists, network (2),
-# referrals with their latest feedback (1)
+# referrals with their latest feedback (1), the health plan's counts (1)
 MEDICAL_BUDGET = 8 + 7 + HEADER  # patient, network member, matrix row, one query per category (4)
 NETWORK_BUDGET = (
     8 + 5 + HEADER
