@@ -17,6 +17,7 @@ from careplans.models import ACP_FIELDS, AcpVersion
 from his.models import HisEndpoint, HisExport
 from network.models import AccessAction, AccessLogEntry
 from tests.careplans.acp_helpers import record
+from tests.fhir.receiver import FhirServer
 from tests.fhir.validation import assert_valid_r4
 
 pytestmark = pytest.mark.django_db
@@ -172,3 +173,43 @@ def test_practice_exports_to_the_his_or_downloads_and_each_is_logged(
     assert (
         nurse_client.get(reverse("careplans:acp-fhir", args=[shared_patient.pk])).status_code == 403
     )
+
+
+def _consent_for(server, snomed: str) -> dict:
+    [found] = [
+        c
+        for c in server.all("Consent")
+        if c["provision"].get("code", [{}])[0].get("coding", [{}])[0].get("code") == snomed
+    ]
+    return found
+
+
+def test_a_receiver_applies_it_and_a_newer_version_updates_the_same_resources(
+    gp, nurse, shared_patient, version
+):
+    """Against the test FHIR server (the transaction rules of the specification): the second
+    export, of version 2 in which the patient now wants resuscitation, changes the resuscitation
+    Consent in place — the HIS never holds two contradicting directives for one treatment."""
+    server = FhirServer()
+    first = acp_bundle(patient=shared_patient, version=version, note=acp_note_build(version))
+    server.transaction(first)
+    counts = {kind: len(server.all(kind)) for kind in ("Consent", "Goal", "Observation")}
+    assert _consent_for(server, "89666000")["provision"]["type"] == "deny"
+    # The same version again (a retried delivery) adds nothing but its journal note.
+    server.transaction(first)
+    assert {kind: len(server.all(kind)) for kind in counts} == counts
+    assert len(server.all("Patient")) == 1 and len(server.all("Encounter")) == 1
+
+    record(gp, shared_patient, shared_with_users=[nurse], resuscitation="do")
+    second = AcpVersion.objects.select_related("plan", "created_by", "organisation").latest(
+        "number"
+    )
+    assert second.number == 2
+    server.transaction(
+        acp_bundle(patient=shared_patient, version=second, note=acp_note_build(second))
+    )
+    assert {kind: len(server.all(kind)) for kind in counts} == counts
+    resuscitation = _consent_for(server, "89666000")
+    assert resuscitation["provision"]["type"] == "permit"
+    assert resuscitation["meta"]["versionId"] == "3"
+    assert len(server.all("Communication")) == 2  # one journal note per version exported
