@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from careplans.models import Action, Goal, HealthPlan, PlanChange, Problem
 from careplans.plan_access import PLAN_DATA, is_action_owner_allowed
+from careplans.signals import actions_changed
 from his.models import icpc_code_normalise, validate_icpc_code
 from network.access import Actor, PatientAccess
 from network.access_log import access_log_write
@@ -198,6 +199,15 @@ def goal_update(
 # --- actions --------------------------------------------------------------------------------
 
 
+def _announce(*owners) -> None:
+    """After the commit, tell the owners' open start pages that their actions changed."""
+    user_ids = sorted({owner.user_id for owner in owners if owner is not None})
+    if user_ids:
+        transaction.on_commit(
+            lambda: actions_changed.send(sender=Action, user_ids=user_ids), robust=True
+        )
+
+
 @transaction.atomic
 def action_add(
     *,
@@ -211,7 +221,9 @@ def action_add(
     _require_in_plan(access, goal)
     _check_owner(access, owner)
     fields = {"description": description.strip(), "owner": owner, "due_date": due_date}
-    return _create(actor=actor, access=access, model=Action, fields=fields, fixed={"goal": goal})
+    created = _create(actor=actor, access=access, model=Action, fields=fields, fixed={"goal": goal})
+    _announce(owner)
+    return created
 
 
 @transaction.atomic
@@ -221,7 +233,9 @@ def action_update(
     fields = {name: data[name] for name in ACTION_FIELDS if name in data}
     if "owner" in fields and fields["owner"] is not None and fields["owner"].pk != action.owner_id:
         _check_owner(access, fields["owner"])
-    return _update(actor=actor, access=access, obj=action, version=version, fields=fields)
+    updated = _update(actor=actor, access=access, obj=action, version=version, fields=fields)
+    _announce(action.owner, updated.owner)  # a handed-over action leaves one list for another
+    return updated
 
 
 @transaction.atomic
@@ -231,4 +245,8 @@ def action_status_set(
     """Done, open again or cancelled, from one click (no version: see the module docstring)."""
     if status not in Action.Status.values:
         raise ValidationError(_("Choose open, done or cancelled."), code="status")
-    return _update(actor=actor, access=access, obj=action, version=None, fields={"status": status})
+    updated = _update(
+        actor=actor, access=access, obj=action, version=None, fields={"status": status}
+    )
+    _announce(updated.owner)
+    return updated

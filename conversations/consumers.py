@@ -8,7 +8,7 @@ Frames from the browser (JSON), each validated with a form:
                                                              -> store, then ack ("sent")
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
 "conversation" (state changed), "referrals" (a referral changed), "his" (an export to the
-practice's HIS failed), "revoked", "error", "pong",
+practice's HIS failed), "actions" (my health-plan actions changed), "revoked", "error", "pong",
 "sent" (a send stored: its id, and a fresh client key for the composer's next message).
 
 A ``send`` is the composer's form POST without the page request: the same ``MessageForm``
@@ -575,6 +575,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def referrals_changed(self, event):
         if await self._granted():
             await self.send_json({"type": "referrals", "referral": event["referral"]})
+
+    async def actions_changed(self, event):
+        if await self._granted():
+            await self.send_json({"type": "actions"})
 
     async def his_changed(self, event):
         if await self._granted():

@@ -201,6 +201,15 @@ def referrals_changed(user_ids, referral_id: int) -> None:
         _publish(pushes)
 
 
+def actions_changed(user_ids) -> None:
+    """Tell these people's open pages that their health-plan actions changed."""
+    pushes = [
+        (user_group(user_id), {"type": "actions.changed"}) for user_id in sorted(set(user_ids))
+    ]
+    if pushes:
+        _publish(pushes)
+
+
 def his_changed(user_ids) -> None:
     """Tell these people's open pages that an export to their practice's HIS failed."""
     pushes = [(user_group(user_id), {"type": "his.changed"}) for user_id in sorted(set(user_ids))]

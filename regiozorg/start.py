@@ -270,6 +270,7 @@ def _my_actions(actor: Actor) -> Block | None:
         count=count,
         rows=result,
         empty=_("No open actions in health plans."),
+        live_event="live-actions",
         shown=[
             (pid, rel, "health_plan")
             for pid, rel in plan_selectors.actions_names_shown(actor=actor, actions=rows)

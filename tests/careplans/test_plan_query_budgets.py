@@ -22,8 +22,8 @@ PLAN = 5 + 1
 # headline this viewer may read (tests/network/test_query_budgets.py, HEADER).
 HEADER = 1
 # The nurse: her care-network row and the matrix row (which categories she sees). The practice
-# instead: the plan's HIS exports and whether its HIS is connected. Measured: 18 for both (19 with the header's PZP), at
-# 10 and at 100; a query per goal or action would add 10 or 100.
+# instead: the plan's HIS exports and whether its HIS is connected. Measured: 19 for both (with
+# the header's PZP), at 10 and at 100; a query per goal or action would add 10 or 100.
 NURSE_EXTRA = 2
 PRACTICE_EXTRA = 2
 

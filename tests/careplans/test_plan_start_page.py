@@ -6,12 +6,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.urls import reverse
 from django.utils import timezone
 
 from network.models import AccessLogEntry
 from tests.careplans.conftest import access_of, membership, plan_with
 from tests.conversations.conftest import actor_for
+from tests.conversations.test_consumers import connected, cookie_of  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +101,54 @@ def test_after_leaving_the_care_network_the_action_is_no_longer_listed(
     block, response = _my_actions(client)
     assert block.count == 0
     assert shared_patient.formal_name not in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_action_given_to_the_physio_refreshes_their_open_start_page_and_not_the_nurses(
+    client,
+    nurse,
+    physio_in_network,
+    shared_patient,
+    cookie_of,  # noqa: F811
+):
+    """Must the physio reload to see a new action? No: the owner's open pages get an "actions"
+    frame after the commit (no data in it), and the block, fetched again, holds the action. The
+    nurse who wrote it owns nothing here and gets no such frame. Handing the action over tells
+    the old owner's page too, so it leaves that list live."""
+    from careplans.plan_services import action_add, action_update
+
+    _problem, [own] = plan_with(nurse, shared_patient)  # the nurse's own action, for the goal
+    physio_cookie, nurse_cookie = cookie_of(physio_in_network), cookie_of(nurse)
+    nurse_actor, nurse_access = actor_for(nurse), access_of(nurse, shared_patient)
+    physio_actor = actor_for(physio_in_network)
+    physio_access = access_of(physio_in_network, shared_patient)
+    physio_member, nurse_member = membership(physio_in_network), membership(nurse)
+
+    async def scenario():
+        async with connected(physio_cookie) as physio, connected(nurse_cookie) as nurse_socket:
+            action = await database_sync_to_async(action_add)(
+                actor=nurse_actor,
+                access=nurse_access,
+                goal=own.goal,
+                description="Looptraining 2x per week",
+                owner=physio_member,
+            )
+            assert (await physio.next("actions")) == {"type": "actions"}
+            assert [f["type"] for f in await nurse_socket.rest()].count("actions") == 0
+            # The physio hands it back to the nurse: both lists change.
+            await database_sync_to_async(action_update)(
+                actor=physio_actor,
+                access=physio_access,
+                action=action,
+                version=action.version,
+                owner=nurse_member,
+            )
+            assert (await physio.next("actions")) == {"type": "actions"}
+            assert (await nurse_socket.next("actions")) == {"type": "actions"}
+
+    async_to_sync(scenario)()
+    client.force_login(nurse)
+    block, _response = _my_actions(client)
+    assert "Looptraining 2x per week" in [row.title for row in block.rows]
+    home = client.get(reverse("home")).content.decode()
+    assert 'hx-trigger="live-actions from:body"' in home
