@@ -68,8 +68,10 @@ def test_every_page_the_script_takes_is_there_on_desktop_and_phone():
 
 
 def test_the_screenshots_stay_small():
+    # 11 pages on desktop (full page) and phone: about 4.2 MB; a page that grew a full-page
+    # screenshot of a thousand rows would show here.
     total = sum(path.stat().st_size for path in SHOTS_DIR.glob("*.png"))
-    assert total < 4 * 1024 * 1024, f"docs/screenshots/ holds {total / 1024 / 1024:.1f} MB"
+    assert total < 5 * 1024 * 1024, f"docs/screenshots/ holds {total / 1024 / 1024:.1f} MB"
 
 
 def test_make_screenshots_runs_the_script():

@@ -106,6 +106,22 @@ SHOTS = (
         ),
         "Meer, G. van der",
     ),
+    Shot(
+        "acp",
+        "wijkverpleegkundige",
+        (("goto", "/patienten/?q=Geertje"), ("row", "Meer"), ("click", "PZP")),
+        "Meer, G. van der",
+    ),
+    Shot(
+        "health-plan",
+        "wijkverpleegkundige",
+        (
+            ("goto", "/patienten/?q=Geertje"),
+            ("row", "Meer"),
+            ("click", "Gezondheidsplan"),
+        ),
+        "Meer, G. van der",
+    ),
     Shot("inbox", "huisarts", (("goto", "/gesprekken/"),), "Gesprekken"),
     Shot(
         "conversation",
