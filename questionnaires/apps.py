@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class QuestionnairesConfig(AppConfig):
     name = "questionnaires"
     verbose_name = _("Questionnaires")
+
+    def ready(self):
+        from network.patient_sections import patient_header_register
+        from questionnaires.measure_selectors import measurements_patient_header
+
+        # The patient header shows the measurements tab, and a badge while a reading over the
+        # practice's limit is not handled, without network importing questionnaires.
+        patient_header_register(measurements_patient_header)

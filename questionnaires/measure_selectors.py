@@ -1,0 +1,150 @@
+"""Reads for home measurements: the chart series (aggregated in SQL), the latest readings,
+the patient's limits and open alerts. Every function runs a fixed number of queries, however
+many readings the patient has: the chart reads at most one point per kind and day."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, Max, Min
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from network.access import Actor, PatientAccess
+from network.patient_sections import PatientHeaderItem
+from questionnaires.measure_access import can_read
+from questionnaires.models import (
+    KINDS,
+    HomeMeasurement,
+    MeasurementAlert,
+    MeasurementKind,
+    MeasurementThreshold,
+)
+
+PERIODS = (14, 30, 90, 365)  # days a chart may show
+DEFAULT_PERIOD = 30
+LATEST = 20  # readings in the list below the charts
+
+
+@dataclass
+class KindSeries:
+    """One chart: a kind's daily points (mean, lowest, highest, number of readings)."""
+
+    kind: str
+    label: str
+    unit: str
+    decimals: int
+    points: list[dict] = field(default_factory=list)
+    threshold: MeasurementThreshold | None = None
+
+    @property
+    def chart(self) -> dict:
+        """What ``static/js/measurements-chart.js`` draws (through ``json_script``)."""
+
+        def num(value):
+            return None if value is None else round(float(value), self.decimals or 1)
+
+        data = {
+            "label": self.label,
+            "unit": self.unit,
+            "days": [p["day"].isoformat() for p in self.points],
+            "mean": [num(p["mean"]) for p in self.points],
+            "mean2": [num(p["mean2"]) for p in self.points],
+            "high": num(self.threshold.high) if self.threshold else None,
+            "low": num(self.threshold.low) if self.threshold else None,
+            "high2": num(self.threshold.high2) if self.threshold else None,
+        }
+        if self.kind != MeasurementKind.BLOOD_PRESSURE:
+            data["mean2"] = []
+        return data
+
+
+@dataclass
+class MeasurementsView:
+    series: list[KindSeries]
+    latest: list[HomeMeasurement]
+    alerts: list[MeasurementAlert]
+    thresholds: dict[str, MeasurementThreshold]
+    period: int
+
+
+def series_for(*, patient, days: int, thresholds=None) -> list[KindSeries]:
+    """The daily series of every kind the patient has readings of in the last ``days`` days,
+    one query: grouped per kind and (Dutch) calendar day in the database."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    rows = (
+        HomeMeasurement.objects.filter(patient_id=patient.pk, measured_at__gte=since)
+        .annotate(day=TruncDate("measured_at", tzinfo=timezone.get_current_timezone()))
+        .values("kind", "day")
+        .annotate(
+            mean=Avg("value"),
+            mean2=Avg("value2"),
+            low=Min("value"),
+            high=Max("value"),
+            n=Count("pk"),
+        )
+        .order_by("kind", "day")
+    )
+    thresholds = thresholds or {}
+    by_kind: dict[str, KindSeries] = {}
+    for row in rows:
+        kind = row["kind"]
+        if kind not in by_kind:
+            spec = KINDS[kind]
+            by_kind[kind] = KindSeries(
+                kind=kind,
+                label=str(MeasurementKind(kind).label),
+                unit=spec.unit,
+                decimals=spec.decimals,
+                threshold=thresholds.get(kind),
+            )
+        by_kind[kind].points.append(row)
+    order = list(MeasurementKind.values)
+    return sorted(by_kind.values(), key=lambda s: order.index(s.kind))
+
+
+def thresholds_for(*, patient) -> dict[str, MeasurementThreshold]:
+    return {t.kind: t for t in MeasurementThreshold.objects.filter(patient_id=patient.pk)}
+
+
+def open_alerts_for(*, patient) -> list[MeasurementAlert]:
+    return list(
+        MeasurementAlert.objects.filter(patient_id=patient.pk, handled_at__isnull=True)
+        .select_related("measurement", "threshold")
+        .order_by("-measurement__measured_at")[:20]
+    )
+
+
+def measurements_view_for(*, access: PatientAccess, days: int = DEFAULT_PERIOD) -> MeasurementsView:
+    """Everything the measurements page shows: four queries."""
+    patient = access.patient
+    days = days if days in PERIODS else DEFAULT_PERIOD
+    thresholds = thresholds_for(patient=patient)
+    latest = list(
+        HomeMeasurement.objects.filter(patient_id=patient.pk)
+        .select_related("entered_by", "organisation")
+        .order_by("-measured_at", "-pk")[:LATEST]
+    )
+    return MeasurementsView(
+        series=series_for(patient=patient, days=days, thresholds=thresholds),
+        latest=latest,
+        alerts=open_alerts_for(patient=patient),
+        thresholds=thresholds,
+        period=days,
+    )
+
+
+def measurements_patient_header(*, actor: Actor, access: PatientAccess) -> PatientHeaderItem | None:
+    """The patient header (registered in ``apps.py``): the *Metingen* tab for whoever may read
+    measurements, and a badge while an alert is open (one query)."""
+    if not can_read(access):
+        return None
+    open_alerts = MeasurementAlert.objects.filter(
+        patient_id=access.patient.pk, handled_at__isnull=True
+    ).exists()
+    badges = (_("Measurement over a limit"),) if open_alerts else ()
+    return PatientHeaderItem(
+        badges=badges, tab=(_("Measurements"), "measurements:page", "measurements")
+    )

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from questionnaires import measure_views as views
+
+app_name = "measurements"
+
+BASE = "patienten/<int:pk>/metingen/"
+
+urlpatterns = [
+    path(BASE, views.measurements_page, name="page"),
+    path(f"{BASE}nieuw/", views.measurement_enter, name="enter"),
+    path(f"{BASE}grenzen/", views.thresholds_edit, name="thresholds"),
+    path(f"{BASE}signalen/<int:alert_pk>/", views.alert_handle, name="alert-handle"),
+    path(f"{BASE}fhir/", views.measurements_fhir, name="fhir"),
+]
