@@ -27,6 +27,7 @@ from questionnaires.measure_access import (
     measurements_access_for,
     measurements_get_for,
 )
+from questionnaires.measure_fhir import measurements_bundle
 from questionnaires.measure_forms import MeasurementForm, ThresholdForm
 from questionnaires.models import KINDS, MeasurementAlert, MeasurementKind
 
@@ -174,8 +175,6 @@ def alert_handle(request, pk, alert_pk):
 @require_GET
 def measurements_fhir(request, pk):
     """The patient's readings as a FHIR Bundle of Observations (the practice only)."""
-    from questionnaires.measure_fhir import measurements_bundle
-
     actor = Actor.from_request(request)
     access = measurements_get_for(actor=actor, pk=pk, need=THRESHOLDS, action=AccessAction.EXPORT)
     response = JsonResponse(

@@ -48,7 +48,7 @@
       type: "line",
       data: { labels: labels, datasets: datasets },
       options: {
-        responsive: true, maintainAspectRatio: false, animation: false,
+        responsive: true, maintainAspectRatio: true, aspectRatio: 1.6, animation: false,
         interaction: { mode: "index", intersect: false },
         plugins: {
           legend: { position: "bottom", labels: { boxWidth: 12 } },
