@@ -27,7 +27,11 @@ Adding a URL: add one entry to ``TABLE`` with
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import uuid
 from collections.abc import Callable, Mapping
+
+from django.utils import timezone
 
 from accounts.levels import Level
 
@@ -126,6 +130,9 @@ class World:
     # Health plans, by patient pk: both patients have one (problem → goal → action for the
     # nurse, and a note for the HIS); kwargs take the one of ``w.patient``.
     plans: Mapping[int, PlanParts] = dataclasses.field(default_factory=dict)
+    # Home measurements, by patient pk: both patients have a blood-pressure limit and a reading
+    # over it, with its open alert; kwargs take the one of ``w.patient``.
+    measurement_alerts: Mapping[int, object] = dataclasses.field(default_factory=dict)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -285,6 +292,19 @@ def acp_form(w: World) -> dict:
         "euthanasia": "unknown",
         "organ_donation": "unknown",
         "earlier_differ": "unknown",
+    }
+
+
+def measurement_form(w: World) -> dict:
+    """A plausible blood pressure, measured just now (a fresh client key each time)."""
+    now = timezone.localtime() - datetime.timedelta(minutes=1)
+    return {
+        "kind": "blood_pressure",
+        "value": "150",
+        "value2": "90",
+        "date": now.date().isoformat(),
+        "time": now.strftime("%H:%M"),
+        "client_key": str(uuid.uuid4()),
     }
 
 
@@ -713,6 +733,28 @@ TABLE: dict[str, Rule] = {
     "healthplan:plan-his-export-download": Rule(
         kwargs=plan_kwargs("export", "export_pk"), refused=PRACTICE_ONLY_REFUSED
     ),
+    # --- questionnaires: home measurements (read by whom the matrix allows measurements; ----
+    # entered by the practice and district nurses; limits, alerts and the export: the practice)
+    "measurements:page": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "measurements:enter": Rule(
+        kwargs=patient_pk,
+        methods=(GET, POST),
+        body=measurement_form,
+        refused=PATIENT_REFUSED,
+        note="the nurse in the care network of the visible patient enters readings too",
+    ),
+    "measurements:thresholds": Rule(
+        kwargs=patient_pk,
+        methods=(GET, POST),
+        body=lambda w: {"kind": "weight", "low": "50", "high": "90", "count": "1"},
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "measurements:alert-handle": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "alert_pk": w.measurement_alerts[w.patient.pk].pk},
+        methods=(POST,),
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "measurements:fhir": Rule(kwargs=patient_pk, refused=PRACTICE_ONLY_REFUSED),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
     "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),

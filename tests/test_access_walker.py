@@ -19,16 +19,19 @@ in ``tests/access_walker_table.py`` (by name, or as part of the admin or allauth
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.levels import Role
 from accounts.models import (
@@ -58,6 +61,8 @@ from his.models import HisExport
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource
+from questionnaires.measure_services import measurement_record, threshold_set
+from questionnaires.models import HomeMeasurement, MeasurementAlert, MeasurementThreshold
 from referrals.his import feedback_his_export_create
 from referrals.models import (
     Feedback,
@@ -245,6 +250,23 @@ def health_plan_of(patient, gp, nurse) -> PlanParts:
     return PlanParts(problem=problem, goal=goal, action=action, export=export, owner_pk=owner.pk)
 
 
+def measurement_alert_of(patient, gp):
+    """A blood-pressure limit the gp set for ``patient`` and a reading over it: its alert."""
+    actor = Actor(user=gp, membership=gp.memberships.get())
+    access = patient_access_for(actor=actor, pk=patient.pk)
+    threshold_set(actor=actor, access=access, kind="blood_pressure", high=Decimal(160))
+    reading = measurement_record(
+        actor=actor,
+        access=access,
+        kind="blood_pressure",
+        value=Decimal(185),
+        value2=Decimal(95),
+        measured_at=timezone.now() - datetime.timedelta(hours=1),
+        client_key=uuid.uuid4(),
+    )
+    return MeasurementAlert.objects.get(measurement=reading)
+
+
 @pytest.fixture
 def world(
     practice,
@@ -322,8 +344,10 @@ def world(
     )
     acp_exports = [acp_with_export(gp, p, nurse) for p in (patient, shared_patient)]
     plans = {p.pk: health_plan_of(p, gp, nurse) for p in (patient, shared_patient)}
+    alerts = {p.pk: measurement_alert_of(p, gp) for p in (patient, shared_patient)}
     return World(
         plans=plans,
+        measurement_alerts=alerts,
         referral=referral,
         referral_feedback=feedback,
         referral_attachment=referral.attachments.get(feedback=None),
@@ -428,6 +452,10 @@ def state(client: Client) -> dict:
         "health_plans": [
             list(model.objects.order_by("pk").values())
             for model in (HealthPlan, Problem, Goal, Action, PlanChange)
+        ],
+        "home_measurements": [
+            list(model.objects.order_by("pk").values())
+            for model in (HomeMeasurement, MeasurementThreshold, MeasurementAlert)
         ],
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
