@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count, Max, Min
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from questionnaires.models import (
 
 PERIODS = (14, 30, 90, 365)  # days a chart may show
 DEFAULT_PERIOD = 30
+WEEKLY_FROM = 91  # longer periods are shown per week: a chart has at most 92 points per kind
 LATEST = 20  # readings in the list below the charts
 
 
@@ -38,6 +39,22 @@ class KindSeries:
     decimals: int
     points: list[dict] = field(default_factory=list)
     threshold: MeasurementThreshold | None = None
+
+    def text(self, number) -> str:
+        if number is None:
+            return ""
+        return f"{number:.{self.decimals}f}".replace(".", ",")
+
+    @property
+    def rows(self) -> list[tuple]:
+        """The table view: (first day, mean, lowest – highest, readings), formatted once."""
+        rows = []
+        for p in self.points:
+            mean = self.text(p["mean"])
+            if p["mean2"] is not None:
+                mean = f"{mean}/{self.text(p['mean2'])}"
+            rows.append((p["day"], mean, f"{self.text(p['low'])} – {self.text(p['high'])}", p["n"]))
+        return rows
 
     @property
     def chart(self) -> dict:
@@ -69,14 +86,20 @@ class MeasurementsView:
     thresholds: dict[str, MeasurementThreshold]
     period: int
 
+    @property
+    def weekly(self) -> bool:
+        return self.period >= WEEKLY_FROM
+
 
 def series_for(*, patient, days: int, thresholds=None) -> list[KindSeries]:
-    """The daily series of every kind the patient has readings of in the last ``days`` days,
-    one query: grouped per kind and (Dutch) calendar day in the database."""
+    """The series of every kind the patient has readings of in the last ``days`` days, one
+    query: grouped per kind and (Dutch) calendar day — per week from ``WEEKLY_FROM`` days —
+    in the database."""
     since = timezone.now() - datetime.timedelta(days=days)
+    bucket = TruncWeek if days >= WEEKLY_FROM else TruncDate
     rows = (
         HomeMeasurement.objects.filter(patient_id=patient.pk, measured_at__gte=since)
-        .annotate(day=TruncDate("measured_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(day=bucket("measured_at", tzinfo=timezone.get_current_timezone()))
         .values("kind", "day")
         .annotate(
             mean=Avg("value"),

@@ -102,7 +102,10 @@ class HomeMeasurement(models.Model):
         verbose_name_plural = _("home measurements")
         ordering = ["-measured_at", "-pk"]
         indexes = [
-            models.Index(fields=["patient", "kind", "-measured_at"], name="homemeasurement_idx")
+            # The latest readings and the chart's period (patient, newest first); a kind's
+            # readings in a rule's window.
+            models.Index(fields=["patient", "-measured_at", "-id"], name="homemeasurement_recent"),
+            models.Index(fields=["patient", "kind", "-measured_at"], name="homemeasurement_idx"),
         ]
 
     def __str__(self) -> str:
