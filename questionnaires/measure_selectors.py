@@ -161,13 +161,8 @@ def measurements_view_for(*, access: PatientAccess, days: int = DEFAULT_PERIOD) 
 
 def measurements_patient_header(*, actor: Actor, access: PatientAccess) -> PatientHeaderItem | None:
     """The patient header (registered in ``apps.py``): the *Metingen* tab for whoever may read
-    measurements, and a badge while an alert is open (one query)."""
+    measurements. No query: every patient page shows the header, and its query budgets are
+    fixed (an alert badge here would cost one more on each; the alerts are on the tab)."""
     if not can_read(access):
         return None
-    open_alerts = MeasurementAlert.objects.filter(
-        patient_id=access.patient.pk, handled_at__isnull=True
-    ).exists()
-    badges = (_("Measurement over a limit"),) if open_alerts else ()
-    return PatientHeaderItem(
-        badges=badges, tab=(_("Measurements"), "measurements:page", "measurements")
-    )
+    return PatientHeaderItem(tab=(_("Measurements"), "measurements:page", "measurements"))
