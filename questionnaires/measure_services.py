@@ -11,6 +11,10 @@ Invariants:
   48 hours") counts the readings outside the limits measured in ``(t − window, t]`` of the
   reading at ``t``, after the reading that raised the rule's previous alert — so four more are
   needed before the next alert. Evaluation runs under a row lock on the threshold.
+- A new alert notifies the practice by e-mail after the commit (:func:`alert_notify`, once per
+  alert): its collaborating staff with patient-data access who are not online and are working
+  today (``accounts.presence.mail_worthy``; the *new message* preference decides, as a signal
+  reaches them like a message). The e-mail names no patient and no value, only a link.
 - Every write logs itself (NEN 7513) in the same transaction.
 """
 
@@ -23,10 +27,16 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from accounts.email import email_send
+from accounts.levels import LEVEL_CAPABILITIES, Capability
+from accounts.models import Membership
+from accounts.presence import mail_worthy
+from core.site import site_url
 from network.access import Actor, PatientAccess
 from network.access_log import access_log_write
 from network.models import AccessAction, DataCategory
@@ -207,12 +217,47 @@ def alerts_evaluate(*, measurement: HomeMeasurement) -> MeasurementAlert | None:
             )
             if readings < threshold.count:
                 return None
-        alert, _created = MeasurementAlert.objects.get_or_create(
+        alert, created = MeasurementAlert.objects.get_or_create(
             threshold=threshold,
             measurement=measurement,
             defaults={"patient_id": measurement.patient_id, "readings": readings},
         )
+        if created:
+            transaction.on_commit(lambda: alert_notify(alert_id=alert.pk))
         return alert
+
+
+def _practice_staff(practice_id) -> set[int]:
+    levels = [level for level, caps in LEVEL_CAPABILITIES.items() if Capability.COLLABORATE in caps]
+    return set(
+        Membership.objects.active()
+        .filter(organisation_id=practice_id, has_patient_data_access=True, level__in=levels)
+        .values_list("user_id", flat=True)
+    )
+
+
+def alert_notify(*, alert_id: int) -> list[int]:
+    """E-mail the patient's practice about one alert; returns who got one. Claims the alert
+    first, so a second run sends nothing."""
+    claimed = MeasurementAlert.objects.filter(pk=alert_id, notified_at__isnull=True).update(
+        notified_at=timezone.now()
+    )
+    if not claimed:
+        return []
+    alert = MeasurementAlert.objects.select_related("patient").get(pk=alert_id)
+    url = site_url() + reverse("measurements:page", args=[alert.patient_id])
+    notified = []
+    for person in mail_worthy(
+        _practice_staff(alert.patient.practice_id), preference="notify_messages"
+    ):
+        email_send(
+            to=[person.email],
+            template="questionnaires/measurements/email/alert",
+            context={"user": person, "url": url},
+            language=person.language,
+        )
+        notified.append(person.pk)
+    return notified
 
 
 @transaction.atomic

@@ -190,6 +190,8 @@ class MeasurementAlert(models.Model):
     measurement = models.ForeignKey(HomeMeasurement, on_delete=models.PROTECT, related_name="+")
     readings = models.PositiveSmallIntegerField(_("readings outside the limits"), default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the practice's e-mail is claimed (once per alert, however often it is tried).
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

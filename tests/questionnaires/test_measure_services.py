@@ -220,3 +220,20 @@ def test_a_physiotherapist_in_the_network_may_not_read_measurements(
     CareNetworkMemberFactory(patient=shared_patient, user=physio, organisation=physio_practice)
     with pytest.raises(Http404):
         measurements_get_for(actor=actor_for(physio), pk=shared_patient.pk)
+
+
+def test_a_new_alert_emails_the_practice_once_without_naming_the_patient(
+    gp, nurse, shared_patient, committing, mailoutbox
+):
+    limits(gp, shared_patient)
+    key = uuid.uuid4()
+    with committing():
+        record(nurse, shared_patient, value="190", key=key)
+    with committing():
+        record(nurse, shared_patient, value="190", key=key)  # the same form again
+        alerts_evaluate(measurement=HomeMeasurement.objects.get())
+    assert [m.to for m in mailoutbox] == [[gp.email]]
+    mail = mailoutbox[0]
+    assert mail.subject == "Een thuismeting boven een grens in Regiozorg"
+    assert f"/patienten/{shared_patient.pk}/metingen/" in mail.body
+    assert shared_patient.surname not in mail.body and "190" not in mail.body
