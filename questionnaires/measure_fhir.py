@@ -15,6 +15,10 @@ on their national identifiers, as in ``his.fhir``. The Bundle is validated with
 
 from __future__ import annotations
 
+import datetime
+import uuid
+
+from django.http import Http404
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
@@ -27,7 +31,11 @@ from his.fhir import (
     practitioner_match,
     practitioner_resource,
 )
+from his.models import HisExport
+from his.selectors import his_exports_of
+from his.services import his_export_store, his_note_file
 from network.fhir_mapping import LOINC_DIASTOLIC, LOINC_SYSTOLIC, NHG_TABLE_45_SYSTEM
+from network.models import DataCategory
 from questionnaires.models import KINDS, HomeMeasurement, MeasurementKind
 
 LOINC_SYSTEM = "http://loinc.org"
@@ -129,3 +137,91 @@ def measurements_bundle(*, patient, readings=None) -> dict:
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
     Bundle.model_validate(bundle)
     return bundle
+
+
+# --- To the practice's HIS through ``his.services`` ---------------------------------------
+
+HIS_PERIOD_DAYS = 90  # an export holds the readings of the last 90 days
+
+
+def measurements_note_build(readings: list[HomeMeasurement], *, days: int) -> str:
+    """The SOEP note for the journal: per kind the number of readings, the range and the latest
+    (always Dutch: it goes into a Dutch journal)."""
+    lines = [f"Thuismetingen, laatste {days} dagen (Regiozorg):"]
+    by_kind: dict[str, list[HomeMeasurement]] = {}
+    for m in readings:
+        by_kind.setdefault(m.kind, []).append(m)
+    for kind in MeasurementKind.values:
+        rows = by_kind.get(kind)
+        if not rows:
+            continue
+        newest = rows[0]
+        low, high = min(rows, key=lambda m: m.value), max(rows, key=lambda m: m.value)
+        when = timezone.localtime(newest.measured_at).strftime("%d-%m-%Y %H:%M")
+        lines.append(
+            f"O: {NOTE_LABEL[kind]}: {len(rows)}x, {low.display_value} – {high.display_value}; "
+            f"laatste {newest.display_value} ({when})"
+        )
+    return "\n".join(lines)
+
+
+NOTE_LABEL = {
+    MeasurementKind.BLOOD_PRESSURE: "RR",
+    MeasurementKind.HEART_RATE: "pols",
+    MeasurementKind.WEIGHT: "gewicht",
+    MeasurementKind.GLUCOSE: "glucose",
+    MeasurementKind.SPO2: "saturatie",
+    MeasurementKind.TEMPERATURE: "temperatuur",
+    MeasurementKind.PAIN: "pijnscore",
+}
+
+
+def measurements_his_export_create(*, actor, access) -> HisExport | None:
+    """Store an export of the last ``HIS_PERIOD_DAYS`` days of readings (a note and the Bundle)
+    and queue its delivery (``his.services``); None without readings. The caller checked that
+    the actor is the patient's own practice. The newest reading is the export's source, so
+    exporting again without a new reading gives the same export back (unless it failed)."""
+    since = timezone.now() - datetime.timedelta(days=HIS_PERIOD_DAYS)
+    readings = list(
+        HomeMeasurement.objects.filter(patient_id=access.patient.pk, measured_at__gte=since)
+        .select_related("entered_by", "organisation")
+        .order_by("-measured_at", "-pk")[:EXPORT_LIMIT]
+    )
+    if not readings:
+        return None
+    newest = readings[0]
+    latest = his_exports_of(model=HomeMeasurement, ids=[newest.pk]).order_by("-pk").first()
+    if latest is not None and latest.status != HisExport.Status.FAILED:
+        return latest
+    return his_export_store(
+        actor=actor,
+        source=newest,
+        patient=access.patient,
+        key=uuid.uuid4(),
+        note=measurements_note_build(readings, days=HIS_PERIOD_DAYS),
+        resource=measurements_bundle(patient=access.patient, readings=readings),
+        icpc_code="",
+        data=DataCategory.MEASUREMENTS,
+    )
+
+
+def measurements_his_exports_for(*, patient) -> list[HisExport]:
+    """The patient's last five exports of measurements (one query)."""
+    ids = HomeMeasurement.objects.filter(patient_id=patient.pk).values("pk")
+    return list(his_exports_of(model=HomeMeasurement, ids=ids).order_by("-created_at", "-pk")[:5])
+
+
+def measurements_his_note_get(*, actor, access, pk) -> tuple[str, str]:
+    """(file name, text) of one of the patient's exports: the note, logged as an export."""
+    ids = HomeMeasurement.objects.filter(patient_id=access.patient.pk).values("pk")
+    try:
+        export = his_exports_of(model=HomeMeasurement, ids=ids).get(pk=pk)
+    except (HisExport.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    return his_note_file(
+        actor=actor,
+        patient=access.patient,
+        export=export,
+        data=DataCategory.MEASUREMENTS,
+        name="thuismetingen",
+    )

@@ -12,4 +12,10 @@ urlpatterns = [
     path(f"{BASE}grenzen/", views.thresholds_edit, name="thresholds"),
     path(f"{BASE}signalen/<int:alert_pk>/", views.alert_handle, name="alert-handle"),
     path(f"{BASE}fhir/", views.measurements_fhir, name="fhir"),
+    path(f"{BASE}his/", views.measurements_his_export, name="his-export"),
+    path(
+        f"{BASE}his/<int:export_pk>/",
+        views.measurements_his_export_download,
+        name="his-export-download",
+    ),
 ]

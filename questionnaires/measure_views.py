@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from his.selectors import his_endpoint_for
 from network.access import Actor
 from network.models import AccessAction
 from questionnaires import measure_selectors as selectors
@@ -27,7 +28,12 @@ from questionnaires.measure_access import (
     measurements_access_for,
     measurements_get_for,
 )
-from questionnaires.measure_fhir import measurements_bundle
+from questionnaires.measure_fhir import (
+    measurements_bundle,
+    measurements_his_export_create,
+    measurements_his_exports_for,
+    measurements_his_note_get,
+)
 from questionnaires.measure_forms import MeasurementForm, ThresholdForm
 from questionnaires.models import KINDS, MeasurementAlert, MeasurementKind
 
@@ -58,7 +64,12 @@ def measurements_page(request, pk):
     except ValueError:
         days = selectors.DEFAULT_PERIOD
     view = selectors.measurements_view_for(access=access, days=days)
+    practice = can_set_thresholds(access)
     context = {
+        "exports": measurements_his_exports_for(patient=access.patient) if practice else [],
+        "his_connected": bool(
+            practice and his_endpoint_for(practice_id=access.patient.practice_id)
+        ),
         "access": access,
         "patient": access.patient,
         "tab": "measurements",
@@ -182,4 +193,37 @@ def measurements_fhir(request, pk):
     )
     response["Content-Type"] = "application/fhir+json"
     response["Content-Disposition"] = f'attachment; filename="metingen-{access.patient.pk}.json"'
+    return response
+
+
+@secure_session_required
+@require_POST
+def measurements_his_export(request, pk):
+    """Report the last 90 days of readings to the practice's HIS (a note and the FHIR Bundle)."""
+    actor = Actor.from_request(request)
+    access = measurements_access_for(actor=actor, pk=pk, need=THRESHOLDS)
+    export = measurements_his_export_create(actor=actor, access=access)
+    if export is None:
+        messages.info(request, _("There are no measurements of the last 90 days to report."))
+    elif his_endpoint_for(practice_id=access.patient.practice_id):
+        messages.success(request, _("The measurements are being sent to the HIS."))
+    else:
+        messages.info(
+            request,
+            _(
+                "Your practice has no HIS connection: download the note and paste it into "
+                "the patient's journal."
+            ),
+        )
+    return redirect(_page_url(pk))
+
+
+@secure_session_required
+@require_GET
+def measurements_his_export_download(request, pk, export_pk):
+    actor = Actor.from_request(request)
+    access = measurements_access_for(actor=actor, pk=pk, need=THRESHOLDS)
+    name, text = measurements_his_note_get(actor=actor, access=access, pk=export_pk)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

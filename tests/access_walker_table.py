@@ -133,6 +133,8 @@ class World:
     # Home measurements, by patient pk: both patients have a blood-pressure limit and a reading
     # over it, with its open alert; kwargs take the one of ``w.patient``.
     measurement_alerts: Mapping[int, object] = dataclasses.field(default_factory=dict)
+    # ... and a note of those readings for the HIS (no HIS connected), by patient pk.
+    measurement_exports: Mapping[int, object] = dataclasses.field(default_factory=dict)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -755,6 +757,16 @@ TABLE: dict[str, Rule] = {
         refused=PRACTICE_ONLY_REFUSED,
     ),
     "measurements:fhir": Rule(kwargs=patient_pk, refused=PRACTICE_ONLY_REFUSED),
+    "measurements:his-export": Rule(
+        kwargs=patient_pk, methods=(POST,), refused=PRACTICE_ONLY_REFUSED
+    ),
+    "measurements:his-export-download": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "export_pk": w.measurement_exports[w.patient.pk].pk,
+        },
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),
     "conversations:consultations": Rule(refused=CONVERSATION_LIST_REFUSED),

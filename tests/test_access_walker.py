@@ -61,6 +61,7 @@ from his.models import HisExport
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource
+from questionnaires.measure_fhir import measurements_his_export_create
 from questionnaires.measure_services import measurement_record, threshold_set
 from questionnaires.models import HomeMeasurement, MeasurementAlert, MeasurementThreshold
 from referrals.his import feedback_his_export_create
@@ -264,7 +265,9 @@ def measurement_alert_of(patient, gp):
         measured_at=timezone.now() - datetime.timedelta(hours=1),
         client_key=uuid.uuid4(),
     )
-    return MeasurementAlert.objects.get(measurement=reading)
+    alert = MeasurementAlert.objects.get(measurement=reading)
+    alert.his_export = measurements_his_export_create(actor=actor, access=access)
+    return alert
 
 
 @pytest.fixture
@@ -348,6 +351,7 @@ def world(
     return World(
         plans=plans,
         measurement_alerts=alerts,
+        measurement_exports={pk: alert.his_export for pk, alert in alerts.items()},
         referral=referral,
         referral_feedback=feedback,
         referral_attachment=referral.attachments.get(feedback=None),

@@ -12,6 +12,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from his.models import HisExport
 from network.fhir_mapping import measurement_fields
 from network.models import AccessLogEntry
 from questionnaires.models import HomeMeasurement, MeasurementAlert, MeasurementThreshold
@@ -196,3 +197,25 @@ def test_the_export_reads_back_as_the_same_measurements(login, gp, nurse, shared
     )
     fields = measurement_fields(bp)
     assert (fields["value"], fields["value2"], fields["loinc_code"]) == (150, 90, "85354-9")
+
+
+def test_the_gp_reports_the_readings_to_the_his_as_a_note_and_a_bundle(
+    login, gp, nurse, shared_patient
+):
+    login(nurse).post(
+        reverse("measurements:enter", args=[shared_patient.pk]), entry(value="150", value2="90")
+    )
+    client = login(gp)
+    url = reverse("measurements:his-export", args=[shared_patient.pk])
+    page = client.post(url, follow=True).content.decode()
+    assert 'id="measurement-exports"' in page  # the note, to download (no HIS connected)
+    client.post(url)  # again, without a new reading: the same export
+    export = HisExport.objects.get()
+    assert "O: RR: 1x, 150/90 mmHg – 150/90 mmHg" in export.note_text
+    assert_valid_r4(export.fhir_json)
+    note = client.get(
+        reverse("measurements:his-export-download", args=[shared_patient.pk, export.pk])
+    )
+    text = b"".join(note.streaming_content if note.streaming else [note.content]).decode()
+    assert text.startswith("Patiënt: ")
+    assert "Thuismetingen, laatste 90 dagen" in text
