@@ -58,7 +58,12 @@ class MeasurementForm(forms.Form):
         now = timezone.localtime()
         kwargs.setdefault(
             "initial",
-            {"kind": kind, "date": now.date(), "time": now.time(), "client_key": uuid.uuid4()},
+            {
+                "kind": kind,
+                "date": now.date().isoformat(),
+                "time": now.strftime("%H:%M"),  # what <input type=time> shows and sends
+                "client_key": uuid.uuid4(),
+            },
         )
         super().__init__(*args, **kwargs)
         kind = self.data.get("kind", kind) if self.is_bound else kind
