@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class QuestionnairesConfig(AppConfig):
     name = "questionnaires"
     verbose_name = _("Questionnaires")
+
+    def ready(self):
+        from network.patient_sections import patient_header_register
+        from questionnaires.library_selectors import questionnaire_patient_header
+
+        # The patient header's *Vragenlijsten* tab, without network importing questionnaires.
+        patient_header_register(questionnaire_patient_header)

@@ -161,3 +161,53 @@ def response_trends_for(*, patient) -> list[Trend]:
 
 def response_count_for(*, patient) -> int:
     return Response.objects.filter(patient=patient).count()
+
+
+# --- access: who sees and fills in questionnaires about a patient ----------------------------
+
+RESULTS_DATA = "questionnaires"
+
+
+def questionnaire_patient_get_for(*, actor, pk, object_ref: str = RESULTS_DATA):
+    """The patient whose questionnaires the actor opens — everyone who may see the patient
+    (own practice, care network, open referral), like the health plan; else the same 404.
+    Logged (NEN 7513) with the relationship ``network.access`` names."""
+    from network.access import patient_get_for
+    from network.models import DataCategory
+
+    return patient_get_for(
+        actor=actor, pk=pk, data=[DataCategory.IDENTITY, RESULTS_DATA], object_ref=object_ref
+    )
+
+
+def questionnaire_patient_access_for(*, actor, pk):
+    """The same answer without logging: for the write, which logs itself."""
+    from network.access import patient_access_for
+
+    return patient_access_for(actor=actor, pk=pk)
+
+
+def response_get_for(*, access, pk) -> Response:
+    """One response about the patient of ``access`` (else 404)."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Response.objects.select_related("questionnaire", "author", "organisation"),
+        pk=pk,
+        patient=access.patient,
+    )
+
+
+def questionnaire_patient_header(*, actor, access):
+    """The patient header's *Vragenlijsten* tab (registered in ``apps.py``): for everyone who
+    sees the patient; no query."""
+    from django.utils.translation import gettext as _
+
+    from network.patient_sections import PatientHeaderItem
+
+    return PatientHeaderItem(tab=(_("Questionnaires"), "questionnaires:results", "questionnaires"))
+
+
+def questionnaire_get_any(pk) -> Questionnaire:
+    """A questionnaire with its definition, retired or not (to show an old response)."""
+    return questionnaire_with_definition(Questionnaire.objects.all()).get(pk=pk)

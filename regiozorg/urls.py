@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("careplans.acp_urls")),
     path("", include("careplans.plan_urls")),
+    path("", include("questionnaires.library_urls")),
 ]

@@ -1,0 +1,140 @@
+"""Questionnaire pages of one patient: the results (each questionnaire's latest score, its
+interpretation, flagged over the cut-off, and the trend of earlier scores), one response in
+full, and a professional filling one in (a pharmacist's medication review, a nurse's GFI).
+
+Each view's first line asks for the patient (404 for anyone who may not see them; logged).
+The form posts without JavaScript: a bad form shows the questions again with a Dutch error
+beside each and stores nothing; a good one stores one response (``client_key``: a double
+submit gives one) and redirects to the results.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.secure_session import secure_session_required
+from network.access import Actor, collaborates
+from questionnaires import library_selectors as selectors
+from questionnaires.library_services import response_submit
+from questionnaires.scoring import answers_check, enabled_items
+
+
+def _actor(request) -> Actor:
+    actor = Actor.from_request(request)
+    if not collaborates(actor):
+        raise PermissionDenied
+    return actor
+
+
+@secure_session_required
+@require_GET
+def results(request, pk):
+    actor = _actor(request)
+    access = selectors.questionnaire_patient_get_for(actor=actor, pk=pk)
+    context = {
+        "access": access,
+        "patient": access.patient,
+        "tab": "questionnaires",
+        "trends": selectors.response_trends_for(patient=access.patient),
+        "questionnaires": list(selectors.questionnaire_list_active()),
+    }
+    return render(request, "questionnaires/library/results.html", context)
+
+
+@secure_session_required
+@require_GET
+def response_detail(request, pk, response_pk):
+    actor = _actor(request)
+    access = selectors.questionnaire_patient_get_for(
+        actor=actor, pk=pk, object_ref=f"questionnaire-response:{response_pk}"
+    )
+    response = selectors.response_get_for(access=access, pk=response_pk)
+    questionnaire = selectors.questionnaire_get_any(response.questionnaire_id)
+    definition = selectors.definition_of(questionnaire)
+    answers = response.answers
+    rows = []
+    for item in enabled_items(definition, answers):
+        if item.link_id in answers:
+            option = item.option(answers[item.link_id]) if item.type == "choice" else None
+            shown = option.display if option else _answer_text(answers[item.link_id])
+            rows.append((item, shown))
+    context = {
+        "access": access,
+        "patient": access.patient,
+        "tab": "questionnaires",
+        "response": response,
+        "rows": rows,
+    }
+    return render(request, "questionnaires/library/response.html", context)
+
+
+def _answer_text(value) -> str:
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return str(value)
+
+
+@secure_session_required
+@require_http_methods(["GET", "POST"])
+def fill(request, pk, questionnaire_pk):
+    actor = _actor(request)
+    if request.method == "POST":
+        access = selectors.questionnaire_patient_access_for(actor=actor, pk=pk)
+    else:
+        access = selectors.questionnaire_patient_get_for(actor=actor, pk=pk)
+    questionnaire = selectors.questionnaire_get_active(questionnaire_pk)
+    definition = selectors.definition_of(questionnaire)
+    given: dict = {}
+    errors: dict = {}
+    client_key = uuid.uuid4()
+    status = 200
+    if request.method == "POST":
+        given = {i.link_id: request.POST.get(f"q-{i.link_id}", "") for i in definition.items}
+        try:
+            client_key = uuid.UUID(request.POST.get("client_key", ""))
+        except ValueError:
+            client_key = None
+        checked = answers_check(definition, given)
+        errors = checked.errors
+        if client_key is None:
+            messages.error(request, _("The form was incomplete; please fill it in again."))
+            client_key = uuid.uuid4()
+        elif not errors:
+            response = response_submit(
+                actor=actor,
+                access=access,
+                questionnaire=questionnaire,
+                definition=definition,
+                answers=checked.answers,
+                client_key=client_key,
+            )
+            messages.success(request, _("The questionnaire has been saved."))
+            url = reverse("questionnaires:results", args=[pk])
+            return redirect(f"{url}#questionnaire-{response.questionnaire_id}")
+        status = 422
+    context = {
+        "access": access,
+        "patient": access.patient,
+        "tab": "questionnaires",
+        "questionnaire": questionnaire,
+        "items": [
+            {
+                "item": item,
+                "value": "" if given.get(item.link_id) is None else str(given[item.link_id]),
+                "error": errors.get(item.link_id, ""),
+            }
+            for item in definition.items
+        ],
+        "error_count": len(errors),
+        "client_key": client_key,
+    }
+    return render(request, "questionnaires/library/fill.html", context, status=status)
