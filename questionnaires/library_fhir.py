@@ -356,3 +356,110 @@ def questionnaire_build(parsed: Parsed) -> dict:
         resource["code"] = [{"system": LOINC, "code": parsed.loinc_code}]
     resource["item"] = [_item_json(i) for i in parsed.definition.items]
     return resource
+
+
+# --- a response, for the HIS: QuestionnaireResponse + an Observation per score -------------------
+
+UCUM = "http://unitsofmeasure.org"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+def _answer_json(item: ItemDef, value) -> dict | None:
+    if item.type == "choice":
+        option = item.option(value)
+        if option is None:
+            return None
+        coding = {"code": option.code, "display": option.display}
+        if option.system:
+            coding = {"system": option.system, **coding}
+        return {"valueCoding": coding}
+    if item.type == "integer":
+        return {"valueInteger": int(value)}
+    if item.type == "decimal":
+        return {"valueDecimal": float(Decimal(str(value)))}
+    if item.type == "boolean":
+        return {"valueBoolean": bool(value)}
+    return {"valueString": str(value)}
+
+
+def response_resources(
+    *, response, definition: Definition, patient_ref: dict, author_ref: dict | None
+) -> list[dict]:
+    """The QuestionnaireResponse of ``response`` and an Observation per score (LOINC where the
+    instrument has one, else the score's name as text), the score's interpretation as text and,
+    over the cut-off, flagged abnormal (``A``). Identified by this installation's identifiers
+    (the response's UUID; per score a UUID derived from it), so a second export updates them."""
+    import uuid
+
+    from his.fhir import own_identifier
+
+    questionnaire = response.questionnaire
+    authored = response.submitted_at.isoformat(timespec="seconds")
+    items = []
+    from questionnaires.scoring import enabled_items
+
+    for item in enabled_items(definition, response.answers):
+        if item.link_id not in response.answers:
+            continue
+        answer = _answer_json(item, response.answers[item.link_id])
+        if answer is not None:
+            items.append({"linkId": item.link_id, "text": item.text, "answer": [answer]})
+    qr: dict = {
+        "resourceType": "QuestionnaireResponse",
+        "identifier": own_identifier(response.uuid),
+        "status": "completed",
+        "subject": patient_ref,
+        "authored": authored,
+    }
+    if questionnaire.url:
+        qr["questionnaire"] = f"{questionnaire.url}|{questionnaire.version}"
+    if author_ref:
+        qr["author"] = author_ref
+    elif response.source == "patient_link":
+        qr["source"] = patient_ref
+    qr["item"] = items
+    resources = [qr]
+    qr_ref = {
+        "reference": f"urn:uuid:{response.uuid}",
+        "display": questionnaire.title,
+    }
+    for stored in response.scores:
+        if stored.get("value") is None:
+            continue
+        value = Decimal(stored["value"])
+        rule = next((r for r in definition.rules if r.code == stored["code"]), None)
+        code: dict = {"text": f"{questionnaire.title}: {stored['label']}"}
+        if rule is not None and rule.loinc_code:
+            code["coding"] = [{"system": LOINC, "code": rule.loinc_code}]
+        observation: dict = {
+            "resourceType": "Observation",
+            "identifier": [own_identifier(uuid.uuid5(response.uuid, stored["code"]))],
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}
+                    ]
+                }
+            ],
+            "code": code,
+            "subject": patient_ref,
+            "effectiveDateTime": authored,
+            "valueQuantity": {
+                "value": _fhir_number(value),
+                "unit": "score",
+                "system": UCUM,
+                "code": "{score}",
+            },
+            "derivedFrom": [qr_ref],
+        }
+        if stored.get("interpretation"):
+            interpretation: dict = {"text": stored["interpretation"]}
+            if stored.get("flagged"):
+                interpretation["coding"] = [
+                    {"system": INTERPRETATION, "code": "A", "display": "Abnormal"}
+                ]
+            observation["interpretation"] = [interpretation]
+        resources.append(observation)
+    return resources

@@ -198,3 +198,117 @@ def response_submit(
         object_ref=f"questionnaire-response:{response.pk}",
     )
     return response
+
+
+# --- export to the HIS ---------------------------------------------------------------------------
+
+
+def response_note_build(response: Response) -> str:
+    """The journal note for the HIS (the SOEP "O" line): what was filled in, the scores."""
+    lines = [
+        f"Vragenlijst {response.questionnaire.title}, "
+        f"ingevuld {timezone.localtime(response.submitted_at):%d-%m-%Y %H:%M} "
+        + (
+            "door de patiënt"
+            if response.source == Response.Source.PATIENT_LINK
+            else f"door {response.author.get_full_name() if response.author else 'onbekend'}"
+        )
+        + " (Regiozorg)."
+    ]
+    for stored in response.scores:
+        if stored.get("value") is None:
+            continue
+        flag = " — boven de grens" if stored.get("flagged") else ""
+        lines.append(f"O: {stored['label']}: {stored['value']} ({stored['interpretation']}){flag}")
+    return "\n".join(lines) + "\n"
+
+
+def response_bundle(*, response: Response, definition: Definition) -> dict:
+    """The response as a FHIR R4 transaction Bundle: the patient and the practice (created
+    when the receiver does not know them), the QuestionnaireResponse and its score
+    Observations (updated in place when sent again). Validated before it leaves."""
+    import hashlib
+    import uuid
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from his.fhir import (
+        BSN_SYSTEM,
+        conditional_create,
+        conditional_update,
+        organization_match,
+        organization_resource,
+        own_identifier,
+        patient_resource,
+    )
+    from questionnaires.library_fhir import response_resources
+
+    patient = response.patient
+    practice = patient.practice
+    patient_fhir = patient_resource(patient, his_number=True)
+    match = patient_fhir["identifier"][0]
+    if match["system"] != BSN_SYSTEM:
+        match = own_identifier(patient.uuid)
+    patient_ref = {"reference": f"urn:uuid:{patient.uuid}", "display": patient.formal_name}
+    author_ref = None
+    if response.author is not None:
+        author_ref = {"display": response.author.get_full_name()}
+    resources = response_resources(
+        response=response, definition=definition, patient_ref=patient_ref, author_ref=author_ref
+    )
+    entries = [
+        conditional_create(patient_fhir, f"urn:uuid:{patient.uuid}", match=match),
+        conditional_create(
+            organization_resource(practice),
+            f"urn:uuid:{practice.uuid}",
+            match=organization_match(practice),
+        ),
+    ]
+    for resource in resources:
+        identifier = resource["identifier"]
+        first = identifier if isinstance(identifier, dict) else identifier[0]
+        full_url = (
+            f"urn:uuid:{response.uuid}"
+            if resource["resourceType"] == "QuestionnaireResponse"
+            else f"urn:uuid:{uuid.uuid5(response.uuid, 'url:' + first['value'])}"
+        )
+        entries.append(conditional_update(resource, full_url, match=first))
+    content = json.dumps(entries, sort_keys=True, ensure_ascii=False).encode()
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid5(response.uuid, "Bundle:" + hashlib.sha256(content).hexdigest())),
+        "type": "transaction",
+        "entry": entries,
+    }
+    Bundle.model_validate(bundle)
+    return bundle
+
+
+def response_his_export_create(*, actor, access, response: Response, definition: Definition):
+    """Store an export of the response for the practice's HIS and queue its delivery
+    (``his.services``: logged as an export). The caller checked the actor is the patient's own
+    practice. Unchanged and waiting or delivered: that export again (a double click sends one)."""
+    from his.models import HisExport
+    from his.selectors import his_exports_of
+    from his.services import his_export_store
+
+    bundle = response_bundle(response=response, definition=definition)
+    latest = his_exports_of(model=Response, ids=[response.pk]).order_by("-created_at").first()
+    if (
+        latest is not None
+        and latest.status != HisExport.Status.FAILED
+        and latest.fhir_json.get("id") == bundle["id"]
+    ):
+        return latest
+    import uuid
+
+    return his_export_store(
+        actor=actor,
+        source=response,
+        patient=access.patient,
+        key=uuid.uuid4(),
+        note=response_note_build(response),
+        resource=bundle,
+        icpc_code="",
+        data="questionnaires",
+    )

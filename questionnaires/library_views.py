@@ -10,19 +10,27 @@ submit gives one) and redirects to the results.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
-from network.access import Actor, collaborates
+from network.access import Actor, collaborates, patient_get_for
+from network.access_log import access_log_write
+from network.models import AccessAction, DataCategory
 from questionnaires import library_selectors as selectors
-from questionnaires.library_services import response_submit
+from questionnaires.library_services import (
+    response_bundle,
+    response_his_export_create,
+    response_submit,
+)
 from questionnaires.scoring import answers_check, enabled_items
 
 
@@ -65,12 +73,22 @@ def response_detail(request, pk, response_pk):
             option = item.option(answers[item.link_id]) if item.type == "choice" else None
             shown = option.display if option else _answer_text(answers[item.link_id])
             rows.append((item, shown))
+    exports = []
+    if access.is_own_practice:
+        from his.selectors import his_endpoint_for, his_exports_of
+        from questionnaires.models import Response
+
+        exports = list(his_exports_of(model=Response, ids=[response.pk])[:5])
     context = {
         "access": access,
         "patient": access.patient,
         "tab": "questionnaires",
         "response": response,
         "rows": rows,
+        "exports": exports,
+        "his_connected": bool(
+            access.is_own_practice and his_endpoint_for(practice_id=access.patient.practice_id)
+        ),
     }
     return render(request, "questionnaires/library/response.html", context)
 
@@ -138,3 +156,68 @@ def fill(request, pk, questionnaire_pk):
         "client_key": client_key,
     }
     return render(request, "questionnaires/library/fill.html", context, status=status)
+
+
+def _practice_access(actor: Actor, pk, response_pk):
+    """Exports go to the practice's HIS: only its own staff. Others who see the patient get 403
+    (the refusal logged), the rest 404."""
+    access = selectors.questionnaire_patient_access_for(actor=actor, pk=pk)
+    if not access.is_own_practice:
+        patient_get_for(
+            actor=actor,
+            pk=pk,
+            action=AccessAction.EXPORT,
+            object_ref=f"questionnaire-response:{response_pk}:export",
+            require="is_own_practice",
+        )
+        raise PermissionDenied  # patient_get_for has raised already; never reached
+    return access
+
+
+@secure_session_required
+@require_GET
+def response_fhir(request, pk, response_pk):
+    """The response as a FHIR R4 Bundle (QuestionnaireResponse + score Observations)."""
+    actor = _actor(request)
+    access = _practice_access(actor, pk, response_pk)
+    response = selectors.response_get_for(access=access, pk=response_pk)
+    definition = selectors.definition_of(selectors.questionnaire_get_any(response.questionnaire_id))
+    bundle = response_bundle(response=response, definition=definition)
+    access_log_write(
+        actor=actor,
+        action=AccessAction.EXPORT,
+        relationship=access.relationship,
+        patient=access.patient,
+        data=[DataCategory.IDENTITY, selectors.RESULTS_DATA],
+        object_ref=f"questionnaire-response:{response.pk}:fhir",
+    )
+    download = HttpResponse(
+        json.dumps(bundle, ensure_ascii=False, indent=2), content_type="application/fhir+json"
+    )
+    name = f"vragenlijst-{response.questionnaire.slug}-{response.submitted_at:%Y-%m-%d}.fhir.json"
+    download["Content-Disposition"] = f'attachment; filename="{name}"'
+    return download
+
+
+@secure_session_required
+@require_POST
+def response_his_export(request, pk, response_pk):
+    """Report the response to the practice's HIS (a note, and the FHIR Bundle when connected)."""
+    from his.selectors import his_endpoint_for
+
+    actor = _actor(request)
+    access = _practice_access(actor, pk, response_pk)
+    response = selectors.response_get_for(access=access, pk=response_pk)
+    definition = selectors.definition_of(selectors.questionnaire_get_any(response.questionnaire_id))
+    response_his_export_create(actor=actor, access=access, response=response, definition=definition)
+    if his_endpoint_for(practice_id=access.patient.practice_id):
+        messages.success(request, _("The questionnaire is being sent to the HIS."))
+    else:
+        messages.info(
+            request,
+            _(
+                "Your practice has no HIS connection: copy the note below into the patient's "
+                "journal."
+            ),
+        )
+    return redirect(reverse("questionnaires:response", args=[pk, response_pk]))

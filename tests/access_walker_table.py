@@ -687,6 +687,21 @@ TABLE: dict[str, Rule] = {
         },
         refused=PATIENT_REFUSED,
     ),
+    "questionnaires:response-fhir": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "response_pk": w.questionnaire_responses[w.patient.pk].pk,
+        },
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "questionnaires:response-his-export": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "response_pk": w.questionnaire_responses[w.patient.pk].pk,
+        },
+        methods=(POST,),
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
     "admin:questionnaires_questionnaire_export": Rule(
         kwargs=lambda w: {"pk": w.questionnaire.pk},
         refused=ADMIN_REFUSED,
