@@ -304,7 +304,7 @@ class Migration(migrations.Migration):
                     "min_answered",
                     models.PositiveIntegerField(
                         blank=True,
-                        help_text="Fewer answered questions: no score. Empty: all scored questions shown.",
+                        help_text="Fewer answered: no score. Empty: every scored question that is shown.",
                         null=True,
                         verbose_name="at least answered",
                     ),

@@ -166,7 +166,7 @@ class ScoringRule(models.Model):
         _("at least answered"),
         null=True,
         blank=True,
-        help_text=_("Fewer answered questions: no score. Empty: all scored questions shown."),
+        help_text=_("Fewer answered: no score. Empty: every scored question that is shown."),
     )
     decimals = models.PositiveSmallIntegerField(_("decimals"), default=0)
     loinc_code = models.CharField(_("LOINC code of the score"), max_length=20, blank=True)
