@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin_labels import LabelledTabularInline
 from questionnaires.library_fhir import FhirImportError, questionnaire_build
 from questionnaires.library_selectors import questionnaire_parsed, questionnaire_with_definition
 from questionnaires.library_services import questionnaire_import
@@ -36,14 +37,30 @@ from questionnaires.models import (
 IMPORT_MAX_BYTES = 1024 * 1024
 
 
-class ItemInline(admin.TabularInline):
+class _Inline(LabelledTabularInline):
+    """A labelled tabular inline whose delete boxes are named too (the formset adds them after
+    the form is made, so the label helper never sees them)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class LabelledDelete(formset):
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if "DELETE" in form.fields:
+                    form.fields["DELETE"].widget.attrs["aria-label"] = gettext_lazy("Delete")
+
+        return LabelledDelete
+
+
+class ItemInline(_Inline):
     model = Item
     fields = ["order", "link_id", "text", "type", "required", "scored", "reverse", "subscale"]
     extra = 0
     show_change_link = True
 
 
-class RuleInline(admin.TabularInline):
+class RuleInline(_Inline):
     model = ScoringRule
     fields = ["order", "code", "label", "method", "subscale", "min_answered", "decimals"]
     extra = 0
@@ -163,13 +180,13 @@ class ImportForm(forms.Form):
         return uploaded
 
 
-class OptionInline(admin.TabularInline):
+class OptionInline(_Inline):
     model = AnswerOption
     fields = ["order", "system", "code", "display", "value"]
     extra = 0
 
 
-class ConditionInline(admin.TabularInline):
+class ConditionInline(_Inline):
     model = Condition
     fields = ["question", "operator", "answer"]
     extra = 0
@@ -198,7 +215,7 @@ class ItemAdmin(admin.ModelAdmin):
     inlines = [OptionInline, ConditionInline]
 
 
-class CutoffInline(admin.TabularInline):
+class CutoffInline(_Inline):
     model = Cutoff
     fields = ["minimum", "interpretation", "flagged"]
     extra = 0
