@@ -33,6 +33,11 @@ from questionnaires.models import (
 )
 from questionnaires.scoring import Definition, answers_check, score
 
+
+class ClientKeyReused(ValueError):
+    """A form's key that already stored a response about another patient or questionnaire."""
+
+
 INSTRUMENTS_DIR = Path(__file__).with_name("instruments")
 
 
@@ -162,8 +167,11 @@ def response_submit(
     """
     existing = Response.objects.filter(client_key=client_key).first()
     if existing is not None:
-        if existing.patient_id != access.patient.pk:
-            raise ValueError("client_key belongs to another patient")
+        if (existing.patient_id, existing.questionnaire_id) != (
+            access.patient.pk,
+            questionnaire.pk,
+        ):
+            raise ClientKeyReused
         return existing
     checked = answers_check(definition, answers)
     if checked.errors:

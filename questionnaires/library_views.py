@@ -27,6 +27,7 @@ from network.access_log import access_log_write
 from network.models import AccessAction, DataCategory
 from questionnaires import library_selectors as selectors
 from questionnaires.library_services import (
+    ClientKeyReused,
     response_bundle,
     response_his_export_create,
     response_submit,
@@ -127,17 +128,22 @@ def fill(request, pk, questionnaire_pk):
             messages.error(request, _("The form was incomplete; please fill it in again."))
             client_key = uuid.uuid4()
         elif not errors:
-            response = response_submit(
-                actor=actor,
-                access=access,
-                questionnaire=questionnaire,
-                definition=definition,
-                answers=checked.answers,
-                client_key=client_key,
-            )
-            messages.success(request, _("The questionnaire has been saved."))
-            url = reverse("questionnaires:results", args=[pk])
-            return redirect(f"{url}#questionnaire-{response.questionnaire_id}")
+            try:
+                response = response_submit(
+                    actor=actor,
+                    access=access,
+                    questionnaire=questionnaire,
+                    definition=definition,
+                    answers=checked.answers,
+                    client_key=client_key,
+                )
+            except ClientKeyReused:  # a form copied from another patient's page
+                messages.error(request, _("The form was incomplete; please fill it in again."))
+                client_key = uuid.uuid4()
+            else:
+                messages.success(request, _("The questionnaire has been saved."))
+                url = reverse("questionnaires:results", args=[pk])
+                return redirect(f"{url}#questionnaire-{response.questionnaire_id}")
         status = 422
     context = {
         "access": access,

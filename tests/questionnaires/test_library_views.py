@@ -175,3 +175,17 @@ def test_results_page_costs_the_same_queries_for_10_and_100_responses(
         page = client.get(results_url(shared_patient)).content.decode()
     # Two trend tables, each a header and the latest responses, at most twelve.
     assert page.count("<tr") == 2 * (1 + min(per, 12))
+
+
+def test_a_form_key_used_for_another_patient_stores_nothing_for_this_one(
+    login, gp, patient, shared_patient, library
+):
+    client = login(gp)
+    key = str(uuid.uuid4())
+    mrc = library["mrc-dyspnoe"]
+    client.post(fill_url(shared_patient, mrc), {"q-1": "2", "client_key": key})
+    response = client.post(fill_url(patient, mrc), {"q-1": "5", "client_key": key})
+    assert response.status_code == 422
+    assert "Het formulier was onvolledig" in response.content.decode()
+    assert Response.objects.get().patient == shared_patient
+    assert not Response.objects.filter(patient=patient).exists()
