@@ -189,3 +189,15 @@ def test_a_form_key_used_for_another_patient_stores_nothing_for_this_one(
     assert "Het formulier was onvolledig" in response.content.decode()
     assert Response.objects.get().patient == shared_patient
     assert not Response.objects.filter(patient=patient).exists()
+
+
+def test_thoughts_of_death_are_flagged_on_the_results_page_even_with_a_low_total(
+    login, gp, patient, library
+):
+    answers = {f"q-{n}": "LA6568-5" for n in range(1, 9)} | {"q-9": "LA6569-3", "q-10": "LA6573-5"}
+    client = login(gp)
+    client.post(fill_url(patient, library["phq-9"]), answers | {"client_key": str(uuid.uuid4())})
+    page = client.get(results_url(patient)).content.decode()
+    assert "Geen of minimale depressieve klachten" in page  # total 1
+    assert "Let op: gedachten aan de dood of zelfbeschadiging (vraag 9)" in page
+    assert "Boven de grens" in page
