@@ -10,9 +10,13 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from his.models import HisExport
+from his.models import HisEndpoint, HisExport
 from network.models import AccessLogEntry
+from questionnaires.library_selectors import definition_of, questionnaire_get_any
+from questionnaires.library_services import response_bundle
 from questionnaires.models import Response
+from tests.conversations.test_his_export import TOKEN, his  # noqa: F401  (fixture)
+from tests.fhir.receiver import FhirServer
 from tests.fhir.validation import assert_valid_r4
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +79,37 @@ def test_the_nurse_who_sees_the_patient_may_not_export(login, nurse, gp, shared_
     assert client.get(reverse("questionnaires:response-fhir", args=args)).status_code == 403
     assert client.post(reverse("questionnaires:response-his-export", args=args)).status_code == 403
     assert not HisExport.objects.exists()
+
+
+def test_the_practice_sends_it_to_its_his_once_and_a_resend_updates_the_same_resources(
+    login,
+    gp,
+    practice,
+    patient,
+    phq_response,
+    his,  # noqa: F811
+    committing,
+):
+    HisEndpoint.objects.create(practice=practice, url=his.url, token=TOKEN)
+    client = login(gp)
+    url = reverse("questionnaires:response-his-export", args=[patient.pk, phq_response.pk])
+    with committing():
+        assert client.post(url).status_code == 302
+    export = HisExport.objects.get()
+    assert export.status == "sent"
+    [request] = his.requests
+    sent = json.loads(request["body"])
+    assert_valid_r4(sent)
+    with committing():
+        client.post(url)  # a second click on the same response sends nothing new
+    assert len(his.requests) == 1
+
+    server = FhirServer()
+    definition = definition_of(questionnaire_get_any(phq_response.questionnaire_id))
+    bundle = response_bundle(response=phq_response, definition=definition)
+    server.transaction(bundle)
+    server.transaction(bundle)
+    assert len(server.all("QuestionnaireResponse")) == 1
+    assert len(server.all("Observation")) == 2 and len(server.all("Patient")) == 1
+    [observation, _item_9] = server.all("Observation")
+    assert observation["derivedFrom"][0]["reference"].startswith("QuestionnaireResponse/")
