@@ -12,12 +12,23 @@ in Regiozorg's own extensions (:data:`EXT`). Unknown extensions are ignored on i
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from questionnaires.scoring import Condition, Cutoff, Definition, ItemDef, Option, Rule
+from his.fhir import own_identifier
+from questionnaires.scoring import (
+    Condition,
+    Cutoff,
+    Definition,
+    ItemDef,
+    Option,
+    Rule,
+    enabled_items,
+)
 
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -232,8 +243,6 @@ def questionnaire_parse(resource) -> Parsed:
 
 
 def _slugify(name: str) -> str:
-    from django.utils.text import slugify
-
     return slugify(name)[:60] or "vragenlijst"
 
 
@@ -390,15 +399,9 @@ def response_resources(
     instrument has one, else the score's name as text), the score's interpretation as text and,
     over the cut-off, flagged abnormal (``A``). Identified by this installation's identifiers
     (the response's UUID; per score a UUID derived from it), so a second export updates them."""
-    import uuid
-
-    from his.fhir import own_identifier
-
     questionnaire = response.questionnaire
     authored = response.submitted_at.isoformat(timespec="seconds")
     items = []
-    from questionnaires.scoring import enabled_items
-
     for item in enabled_items(definition, response.answers):
         if item.link_id not in response.answers:
             continue

@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
+from network.access import patient_access_for, patient_get_for
+from network.models import DataCategory
+from network.patient_sections import PatientHeaderItem
 from questionnaires.library_fhir import Parsed
 from questionnaires.models import AnswerOption, Condition, Item, Questionnaire, Response
 from questionnaires.scoring import Condition as ConditionDef
@@ -101,8 +107,6 @@ def questionnaire_parsed(questionnaire: Questionnaire) -> Parsed:
 
 def questionnaire_get_active(pk) -> Questionnaire:
     """An active questionnaire with its definition, or 404."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(questionnaire_with_definition(questionnaire_list_active()), pk=pk)
 
 
@@ -127,12 +131,9 @@ RESULTS_PER_QUESTIONNAIRE = 12
 
 
 def response_trends_for(*, patient) -> list[Trend]:
-    """The patient's responses grouped by questionnaire, each with its latest twelve — two
-    queries whatever the number of responses (a window function keeps the latest per
+    """The patient's responses grouped by questionnaire, each with its latest twelve — one
+    query whatever the number of responses (a window function keeps the latest per
     questionnaire in the database)."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
     ranked = (
         Response.objects.filter(patient=patient)
         .annotate(
@@ -172,9 +173,6 @@ def questionnaire_patient_get_for(*, actor, pk, object_ref: str = RESULTS_DATA):
     """The patient whose questionnaires the actor opens — everyone who may see the patient
     (own practice, care network, open referral), like the health plan; else the same 404.
     Logged (NEN 7513) with the relationship ``network.access`` names."""
-    from network.access import patient_get_for
-    from network.models import DataCategory
-
     return patient_get_for(
         actor=actor, pk=pk, data=[DataCategory.IDENTITY, RESULTS_DATA], object_ref=object_ref
     )
@@ -182,15 +180,11 @@ def questionnaire_patient_get_for(*, actor, pk, object_ref: str = RESULTS_DATA):
 
 def questionnaire_patient_access_for(*, actor, pk):
     """The same answer without logging: for the write, which logs itself."""
-    from network.access import patient_access_for
-
     return patient_access_for(actor=actor, pk=pk)
 
 
 def response_get_for(*, access, pk) -> Response:
     """One response about the patient of ``access`` (else 404)."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(
         Response.objects.select_related("questionnaire", "author", "organisation"),
         pk=pk,
@@ -201,10 +195,6 @@ def response_get_for(*, access, pk) -> Response:
 def questionnaire_patient_header(*, actor, access):
     """The patient header's *Vragenlijsten* tab (registered in ``apps.py``): for everyone who
     sees the patient; no query."""
-    from django.utils.translation import gettext as _
-
-    from network.patient_sections import PatientHeaderItem
-
     return PatientHeaderItem(tab=(_("Questionnaires"), "questionnaires:results", "questionnaires"))
 
 

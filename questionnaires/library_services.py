@@ -11,16 +11,36 @@ twice (a double click, a resend on a flaky connection) gives one response.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from fhir.resources.R4B.bundle import Bundle
 
+from his.fhir import (
+    BSN_SYSTEM,
+    conditional_create,
+    conditional_update,
+    organization_match,
+    organization_resource,
+    own_identifier,
+    patient_resource,
+)
+from his.models import HisExport
+from his.selectors import his_exports_of
+from his.services import his_export_store
 from network.access_log import access_log_write
 from network.models import AccessAction
-from questionnaires.library_fhir import FhirImportError, Parsed, questionnaire_parse
+from questionnaires.library_fhir import (
+    FhirImportError,
+    Parsed,
+    questionnaire_parse,
+    response_resources,
+)
 from questionnaires.library_selectors import questionnaire_parsed, questionnaire_with_definition
 from questionnaires.models import (
     AnswerOption,
@@ -235,22 +255,6 @@ def response_bundle(*, response: Response, definition: Definition) -> dict:
     """The response as a FHIR R4 transaction Bundle: the patient and the practice (created
     when the receiver does not know them), the QuestionnaireResponse and its score
     Observations (updated in place when sent again). Validated before it leaves."""
-    import hashlib
-    import uuid
-
-    from fhir.resources.R4B.bundle import Bundle
-
-    from his.fhir import (
-        BSN_SYSTEM,
-        conditional_create,
-        conditional_update,
-        organization_match,
-        organization_resource,
-        own_identifier,
-        patient_resource,
-    )
-    from questionnaires.library_fhir import response_resources
-
     patient = response.patient
     practice = patient.practice
     patient_fhir = patient_resource(patient, his_number=True)
@@ -296,10 +300,6 @@ def response_his_export_create(*, actor, access, response: Response, definition:
     """Store an export of the response for the practice's HIS and queue its delivery
     (``his.services``: logged as an export). The caller checked the actor is the patient's own
     practice. Unchanged and waiting or delivered: that export again (a double click sends one)."""
-    from his.models import HisExport
-    from his.selectors import his_exports_of
-    from his.services import his_export_store
-
     bundle = response_bundle(response=response, definition=definition)
     latest = his_exports_of(model=Response, ids=[response.pk]).order_by("-created_at").first()
     if (
@@ -308,8 +308,6 @@ def response_his_export_create(*, actor, access, response: Response, definition:
         and latest.fhir_json.get("id") == bundle["id"]
     ):
         return latest
-    import uuid
-
     return his_export_store(
         actor=actor,
         source=response,

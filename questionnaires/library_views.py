@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from his.selectors import his_endpoint_for, his_exports_of
 from network.access import Actor, collaborates, patient_get_for
 from network.access_log import access_log_write
 from network.models import AccessAction, DataCategory
@@ -32,6 +33,7 @@ from questionnaires.library_services import (
     response_his_export_create,
     response_submit,
 )
+from questionnaires.models import Response
 from questionnaires.scoring import answers_check, enabled_items
 
 
@@ -76,9 +78,6 @@ def response_detail(request, pk, response_pk):
             rows.append((item, shown))
     exports = []
     if access.is_own_practice:
-        from his.selectors import his_endpoint_for, his_exports_of
-        from questionnaires.models import Response
-
         exports = list(his_exports_of(model=Response, ids=[response.pk])[:5])
     context = {
         "access": access,
@@ -209,8 +208,6 @@ def response_fhir(request, pk, response_pk):
 @require_POST
 def response_his_export(request, pk, response_pk):
     """Report the response to the practice's HIS (a note, and the FHIR Bundle when connected)."""
-    from his.selectors import his_endpoint_for
-
     actor = _actor(request)
     access = _practice_access(actor, pk, response_pk)
     response = selectors.response_get_for(access=access, pk=response_pk)
