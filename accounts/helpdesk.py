@@ -61,6 +61,32 @@ HELPDESK_PERMISSIONS: tuple[str, ...] = (
     "referrals.view_referralendpoint",
     "referrals.add_referralendpoint",
     "referrals.change_referralendpoint",
+    # The questionnaire library: questionnaires, their questions, answer options, conditions,
+    # scoring rules and cut-offs (no responses). An answered questionnaire is retired, not
+    # deleted (the admin refuses it).
+    "questionnaires.view_questionnaire",
+    "questionnaires.add_questionnaire",
+    "questionnaires.change_questionnaire",
+    "questionnaires.view_item",
+    "questionnaires.add_item",
+    "questionnaires.change_item",
+    "questionnaires.delete_item",
+    "questionnaires.view_answeroption",
+    "questionnaires.add_answeroption",
+    "questionnaires.change_answeroption",
+    "questionnaires.delete_answeroption",
+    "questionnaires.view_condition",
+    "questionnaires.add_condition",
+    "questionnaires.change_condition",
+    "questionnaires.delete_condition",
+    "questionnaires.view_scoringrule",
+    "questionnaires.add_scoringrule",
+    "questionnaires.change_scoringrule",
+    "questionnaires.delete_scoringrule",
+    "questionnaires.view_cutoff",
+    "questionnaires.add_cutoff",
+    "questionnaires.change_cutoff",
+    "questionnaires.delete_cutoff",
 )
 
 

@@ -8,8 +8,10 @@ class QuestionnairesConfig(AppConfig):
 
     def ready(self):
         from network.patient_sections import patient_header_register
+        from questionnaires.library_selectors import questionnaire_patient_header
         from questionnaires.measure_selectors import measurements_patient_header
 
-        # The patient header shows the measurements tab, and a badge while a reading over the
-        # practice's limit is not handled, without network importing questionnaires.
+        # The patient header's *Metingen* and *Vragenlijsten* tabs, without network importing
+        # questionnaires.
         patient_header_register(measurements_patient_header)
+        patient_header_register(questionnaire_patient_header)

@@ -17,6 +17,7 @@ from careplans.demo_acp import demo_acp
 from careplans.demo_plan import demo_health_plan
 from conversations.demo import demo_conversations
 from network.demo import demo_patients, gp_actor
+from questionnaires.demo_library import demo_questionnaires
 from questionnaires.demo_measurements import demo_measurements
 from referrals.demo import demo_referrals
 
@@ -34,6 +35,7 @@ def demo_seed() -> dict[str, int]:
     demo_acp(organisations=organisations, email=demo_email, actor_for=gp_actor)
     demo_health_plan(organisations=organisations, email=demo_email)
     demo_measurements(organisations=organisations, email=demo_email, actor_for=gp_actor)
+    demo_questionnaires(organisations=organisations, email=demo_email)
 
     return {
         "organisations": Organisation.objects.count(),

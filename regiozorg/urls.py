@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("careplans.acp_urls")),
     path("", include("careplans.plan_urls")),
     path("", include("questionnaires.measure_urls")),
+    path("", include("questionnaires.library_urls")),
 ]

@@ -135,6 +135,10 @@ class World:
     measurement_alerts: Mapping[int, object] = dataclasses.field(default_factory=dict)
     # ... and a note of those readings for the HIS (no HIS connected), by patient pk.
     measurement_exports: Mapping[int, object] = dataclasses.field(default_factory=dict)
+    # Questionnaires: the MRC scale in the library, and by patient pk one filled-in response
+    # (by the nurse); kwargs take the one of ``w.patient``.
+    questionnaire: object = None
+    questionnaire_responses: Mapping[int, object] = dataclasses.field(default_factory=dict)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -168,6 +172,11 @@ class World:
             self.referral_feedback.findings,
             self.referral_attachment.original_name,
             *self.plans[self.patient.pk].secrets,
+            *(
+                [self.questionnaire_responses[self.patient.pk].interpretation]
+                if self.questionnaire_responses
+                else []
+            ),
         )
 
 
@@ -685,6 +694,46 @@ TABLE: dict[str, Rule] = {
         refused=PRACTICE_ONLY_REFUSED,
     ),
     # --- careplans: the health plan (everyone who sees the patient; exports: the practice) ---
+    # --- questionnaires: everyone who sees the patient reads and fills them in ----------------
+    "questionnaires:results": Rule(kwargs=lambda w: {"pk": w.patient.pk}, refused=PATIENT_REFUSED),
+    "questionnaires:fill": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "questionnaire_pk": w.questionnaire.pk},
+        methods=(GET, POST),
+        body=lambda w: {"q-1": "3", "client_key": "7a1f3c1e-0000-4000-8000-000000000001"},
+        refused=PATIENT_REFUSED,
+    ),
+    "questionnaires:response": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "response_pk": w.questionnaire_responses[w.patient.pk].pk,
+        },
+        refused=PATIENT_REFUSED,
+    ),
+    "questionnaires:response-fhir": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "response_pk": w.questionnaire_responses[w.patient.pk].pk,
+        },
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "questionnaires:response-his-export": Rule(
+        kwargs=lambda w: {
+            "pk": w.patient.pk,
+            "response_pk": w.questionnaire_responses[w.patient.pk].pk,
+        },
+        methods=(POST,),
+        refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "admin:questionnaires_questionnaire_export": Rule(
+        kwargs=lambda w: {"pk": w.questionnaire.pk},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
+    "admin:questionnaires_questionnaire_import": Rule(
+        methods=(GET, POST),
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+    ),
     "healthplan:plan": Rule(kwargs=plan_kwargs(), refused=PATIENT_REFUSED),
     "healthplan:problem-create": Rule(
         kwargs=plan_kwargs(),

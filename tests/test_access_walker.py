@@ -61,9 +61,16 @@ from his.models import HisExport
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource
+from questionnaires.library_services import questionnaire_import
 from questionnaires.measure_fhir import measurements_his_export_create
 from questionnaires.measure_services import measurement_record, threshold_set
-from questionnaires.models import HomeMeasurement, MeasurementAlert, MeasurementThreshold
+from questionnaires.models import (
+    HomeMeasurement,
+    MeasurementAlert,
+    MeasurementThreshold,
+    Questionnaire,
+)
+from questionnaires.models import Response as QuestionnaireResponse
 from referrals.his import feedback_his_export_create
 from referrals.models import (
     Feedback,
@@ -230,6 +237,29 @@ def talk_about(patient, gp, nurse, *, subject: str, body: str, file_name: str) -
     )
 
 
+def questionnaire_responses_of(patients, nurse):
+    """The MRC scale, and one response by the nurse about each patient (its interpretation is a
+    secret no refused answer may show)."""
+    from questionnaires.library_services import instrument_resource
+
+    questionnaire, _changed = questionnaire_import(resource=instrument_resource("mrc-dyspnoe"))
+    responses = {
+        p.pk: QuestionnaireResponse.objects.create(
+            questionnaire=questionnaire,
+            patient=p,
+            author=nurse,
+            client_key=uuid.uuid4(),
+            answers={"1": "4"},
+            score=4,
+            interpretation=f"Walker: MRC-graad 4 van {p.first_name}",
+            flagged=True,
+            submitted_at=timezone.now(),
+        )
+        for p in patients
+    }
+    return questionnaire, responses
+
+
 def health_plan_of(patient, gp, nurse) -> PlanParts:
     """The gp's plan for ``patient``: an action for the nurse (in its care network), and a note
     of the plan for the HIS."""
@@ -348,10 +378,13 @@ def world(
     acp_exports = [acp_with_export(gp, p, nurse) for p in (patient, shared_patient)]
     plans = {p.pk: health_plan_of(p, gp, nurse) for p in (patient, shared_patient)}
     alerts = {p.pk: measurement_alert_of(p, gp) for p in (patient, shared_patient)}
+    questionnaire, responses = questionnaire_responses_of((patient, shared_patient), nurse)
     return World(
         plans=plans,
         measurement_alerts=alerts,
         measurement_exports={pk: alert.his_export for pk, alert in alerts.items()},
+        questionnaire=questionnaire,
+        questionnaire_responses=responses,
         referral=referral,
         referral_feedback=feedback,
         referral_attachment=referral.attachments.get(feedback=None),
@@ -453,6 +486,10 @@ def state(client: Client) -> dict:
         "referral_deliveries": list(ReferralDelivery.objects.order_by("pk").values()),
         "acp_versions": list(AcpVersion.objects.order_by("pk").values()),
         "acp_shares": list(AcpShare.objects.order_by("pk").values()),
+        "questionnaires": [
+            list(model.objects.order_by("pk").values())
+            for model in (Questionnaire, QuestionnaireResponse)
+        ],
         "health_plans": [
             list(model.objects.order_by("pk").values())
             for model in (HealthPlan, Problem, Goal, Action, PlanChange)

@@ -1,5 +1,14 @@
 """The questionnaires app's models, split by topic; import them from here."""
 
+from questionnaires.models.library import (
+    AnswerOption,
+    Condition,
+    Cutoff,
+    Item,
+    Questionnaire,
+    Response,
+    ScoringRule,
+)
 from questionnaires.models.measurements import (
     KINDS,
     HomeMeasurement,
@@ -11,9 +20,16 @@ from questionnaires.models.measurements import (
 
 __all__ = [
     "KINDS",
+    "AnswerOption",
+    "Condition",
+    "Cutoff",
     "HomeMeasurement",
+    "Item",
     "KindSpec",
     "MeasurementAlert",
     "MeasurementKind",
     "MeasurementThreshold",
+    "Questionnaire",
+    "Response",
+    "ScoringRule",
 ]

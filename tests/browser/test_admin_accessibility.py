@@ -20,6 +20,7 @@ from accounts.demo import DEMO_PASSWORD, demo_email
 from accounts.models import Membership, Organisation, User
 from accounts.services.staff import account_request_create
 from his.models import HisEndpoint
+from questionnaires.models import Item, Questionnaire, ScoringRule
 from referrals.models import CarePathway, ReferralEndpoint
 from tests.browser.conftest import serious_violations
 from tests.conftest import totp_code
@@ -81,6 +82,9 @@ def helpdesk_pages() -> list[str]:
     )
     pathway = CarePathway.objects.order_by("pk").first()
     user = User.objects.get(email=demo_email("huisarts"))
+    phq = Questionnaire.objects.get(slug="phq-9")
+    difficulty = Item.objects.get(questionnaire=phq, link_id="10")  # with its enableWhen
+    total = ScoringRule.objects.get(questionnaire=phq, code="totaal")  # with its cut-offs
     return [
         "/admin/accounts/accountrequest/",
         f"/admin/accounts/accountrequest/{request.pk}/change/",
@@ -93,6 +97,11 @@ def helpdesk_pages() -> list[str]:
         f"/admin/referrals/referralendpoint/{referral.pk}/change/",
         "/admin/accounts/user/",
         f"/admin/accounts/user/{user.pk}/change/",
+        "/admin/questionnaires/questionnaire/",
+        f"/admin/questionnaires/questionnaire/{phq.pk}/change/",
+        "/admin/questionnaires/questionnaire/import/",
+        f"/admin/questionnaires/item/{difficulty.pk}/change/",
+        f"/admin/questionnaires/scoringrule/{total.pk}/change/",
     ]
 
 

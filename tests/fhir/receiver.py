@@ -53,9 +53,12 @@ def _matches(resource: dict, query: str) -> bool:
         if name != "identifier":
             raise TransactionError(400, f"Unsupported search parameter {name}")
         system, _, code = value.rpartition("|") if "|" in value else ("", "", value)
+        identifiers = resource.get("identifier") or []
+        if isinstance(identifiers, dict):  # 0..1 on some resources (QuestionnaireResponse)
+            identifiers = [identifiers]
         if not any(
             i.get("value") == code and (not system or i.get("system") == system)
-            for i in resource.get("identifier") or []
+            for i in identifiers
         ):
             return False
     return True

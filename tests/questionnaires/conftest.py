@@ -1,4 +1,37 @@
-"""Fixtures for the questionnaires app's tests: ``login(user)`` gives that user's own client
-with a secure session (from the conversations tests)."""
+"""Fixtures for the questionnaire library: the shipped instruments loaded, and responses."""
 
-from tests.conversations.conftest import login  # noqa: F401  (a fixture)
+from __future__ import annotations
+
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from questionnaires.library_services import instruments_load
+from questionnaires.models import Questionnaire, Response
+from tests.conversations.conftest import actor_for, login  # noqa: F401  (login: a fixture)
+
+
+@pytest.fixture
+def library(db):
+    instruments_load()
+    return {q.slug: q for q in Questionnaire.objects.all()}
+
+
+def responses_for(patient, questionnaire, scores, *, author=None, start=None):
+    """Stored responses with these scores, one a day, oldest first (no answers: for lists)."""
+    start = start or timezone.now() - datetime.timedelta(days=len(scores))
+    return Response.objects.bulk_create(
+        Response(
+            questionnaire=questionnaire,
+            patient=patient,
+            author=author,
+            client_key=uuid.uuid4(),
+            score=score,
+            interpretation=f"Score {score}",
+            flagged=score >= 3,
+            submitted_at=start + datetime.timedelta(days=n),
+        )
+        for n, score in enumerate(scores)
+    )
