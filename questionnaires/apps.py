@@ -11,7 +11,7 @@ class QuestionnairesConfig(AppConfig):
         from questionnaires.library_selectors import questionnaire_patient_header
         from questionnaires.measure_selectors import measurements_patient_header
 
-        # The patient header's *Metingen* and *Vragenlijsten* tabs, without network importing
+        # The patient header's *Meetwaarden* and *Vragenlijsten* tabs, without network importing
         # questionnaires.
         patient_header_register(measurements_patient_header)
         patient_header_register(questionnaire_patient_header)
