@@ -30,9 +30,9 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404
 
 from careplans.models import AcpShare, AcpVersion, AdvanceCarePlan
-from network.access import Actor, PatientAccess, patient_access_for, patient_get_for
+from network.access import Actor, PatientAccess, patient_access_for, patient_get_for, refusal_log
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessOutcome
+from network.models import AccessAction
 
 __all__ = [
     "ACP_DATA",
@@ -101,14 +101,7 @@ def may_read(access: PatientAccess, version: AcpVersion | None) -> bool:
 
 
 def _refuse(actor: Actor, access: PatientAccess, action: str, object_ref: str) -> None:
-    access_log_write(
-        actor=actor,
-        action=action,
-        relationship=access.relationship,
-        outcome=AccessOutcome.DENIED,
-        patient=access.patient,
-        object_ref=object_ref,
-    )
+    refusal_log(actor=actor, access=access, action=action, object_ref=object_ref)
 
 
 def acp_get_for(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,21 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.secure_session import secure_session_required
 from careplans import acp_selectors as selectors
-from careplans.access import Actor, acp_get_for
+from careplans.access import acp_get_for
 from careplans.acp_fhir import acp_bundle
 from careplans.acp_forms import AcpForm
 from careplans.acp_his import acp_his_export_create, acp_his_note_file
 from careplans.acp_pdf import acp_pdf_build
 from careplans.acp_services import AcpConflict, acp_record
-from network.access import collaborates
+from network.access import collaborating_actor
 from network.models import AccessAction
-
-
-def _actor(request) -> Actor:
-    actor = Actor.from_request(request)
-    if not collaborates(actor):
-        raise PermissionDenied
-    return actor
 
 
 def _propose_url(acp) -> str:
@@ -61,7 +54,7 @@ def _context(acp, **extra) -> dict:
 @secure_session_required
 @require_GET
 def acp_detail(request, pk):
-    acp = acp_get_for(actor=_actor(request), pk=pk)
+    acp = acp_get_for(actor=collaborating_actor(request), pk=pk)
     version = acp.version
     context = _context(acp, version=version)
     if version is not None:
@@ -78,7 +71,7 @@ def acp_detail(request, pk):
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def acp_edit(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     acp = acp_get_for(actor=actor, pk=pk, edit=True, object_ref=f"acp_edit:{pk}")
     members = selectors.acp_network_members(access=acp)
     form = AcpForm(
@@ -124,7 +117,7 @@ def acp_edit(request, pk):
 @secure_session_required
 @require_GET
 def acp_history(request, pk):
-    acp = acp_get_for(actor=_actor(request), pk=pk, object_ref=f"acp_history:{pk}")
+    acp = acp_get_for(actor=collaborating_actor(request), pk=pk, object_ref=f"acp_history:{pk}")
     versions = selectors.acp_versions(access=acp)
     return render(request, "careplans/acp/history.html", _context(acp, versions=versions))
 
@@ -132,7 +125,7 @@ def acp_history(request, pk):
 @secure_session_required
 @require_GET
 def acp_version(request, pk, number):
-    acp = acp_get_for(actor=_actor(request), pk=pk, object_ref=f"acp:{pk}:v{number}")
+    acp = acp_get_for(actor=collaborating_actor(request), pk=pk, object_ref=f"acp:{pk}:v{number}")
     version = selectors.acp_version_get(access=acp, number=number)
     return render(
         request,
@@ -150,7 +143,7 @@ def acp_version(request, pk, number):
 @secure_session_required
 @require_GET
 def acp_compare(request, pk):
-    acp = acp_get_for(actor=_actor(request), pk=pk, object_ref=f"acp_compare:{pk}")
+    acp = acp_get_for(actor=collaborating_actor(request), pk=pk, object_ref=f"acp_compare:{pk}")
     versions = selectors.acp_versions(access=acp)
     newest = versions[0].number if versions else 0
     old_number = request.GET.get("van") or max(newest - 1, 1)
@@ -174,7 +167,10 @@ def acp_compare(request, pk):
 @require_GET
 def acp_pdf(request, pk):
     acp = acp_get_for(
-        actor=_actor(request), pk=pk, action=AccessAction.PRINT, object_ref=f"acp_pdf:{pk}"
+        actor=collaborating_actor(request),
+        pk=pk,
+        action=AccessAction.PRINT,
+        object_ref=f"acp_pdf:{pk}",
     )
     if acp.version is None:
         return redirect("careplans:acp-detail", pk=pk)
@@ -190,7 +186,7 @@ def acp_pdf(request, pk):
 @require_GET
 def acp_fhir(request, pk):
     acp = acp_get_for(
-        actor=_actor(request),
+        actor=collaborating_actor(request),
         pk=pk,
         action=AccessAction.EXPORT,
         edit=True,
@@ -212,7 +208,7 @@ def acp_fhir(request, pk):
 @secure_session_required
 @require_POST
 def acp_his(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     acp = acp_get_for(actor=actor, pk=pk, edit=True, log=False)
     if acp.version is None:
         return redirect("careplans:acp-detail", pk=pk)
@@ -230,7 +226,7 @@ def acp_his(request, pk):
 @secure_session_required
 @require_GET
 def acp_his_download(request, pk, export_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     acp = acp_get_for(actor=actor, pk=pk, edit=True, log=False)
     name, text = acp_his_note_file(actor=actor, acp=acp, pk=export_pk)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")

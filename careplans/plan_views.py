@@ -45,18 +45,11 @@ from careplans.plan_forms import (
     ProblemForm,
 )
 from his.selectors import his_endpoint_for
-from network.access import Actor, collaborates, patient_get_for
+from network.access import Actor, collaborating_actor, patient_get_for
 from network.models import AccessAction
 
 PAGE = "careplans/plan/detail.html"
 EDIT = "careplans/plan/edit.html"
-
-
-def _actor(request) -> Actor:
-    actor = Actor.from_request(request)
-    if not collaborates(actor):
-        raise PermissionDenied
-    return actor
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -108,7 +101,7 @@ def _page(request, access, *, status=200, **forms):
 @secure_session_required
 @require_GET
 def plan_detail(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = plan_patient_get_for(actor=actor, pk=pk)
     return _page(request, access)
 
@@ -116,7 +109,7 @@ def plan_detail(request, pk):
 @secure_session_required
 @require_POST
 def problem_create(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = plan_patient_access_for(actor=actor, pk=pk)
     form = ProblemForm(request.POST)
     if form.is_valid():
@@ -134,7 +127,7 @@ def problem_create(request, pk):
 @secure_session_required
 @require_POST
 def goal_create(request, pk, problem_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = plan_patient_access_for(actor=actor, pk=pk)
     problem = selectors.plan_part_get(access=access, model=Problem, pk=problem_pk)
     form = GoalForm(request.POST, auto_id=f"id_g{problem.pk}_%s")
@@ -149,7 +142,7 @@ def goal_create(request, pk, problem_pk):
 @secure_session_required
 @require_POST
 def action_create(request, pk, goal_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = plan_patient_access_for(actor=actor, pk=pk)
     goal = selectors.plan_part_get(access=access, model=Goal, pk=goal_pk)
     form = ActionForm(request.POST, patient=access.patient, auto_id=f"id_a{goal.pk}_%s")
@@ -181,7 +174,7 @@ _TITLES = {
 
 def _edit(request, pk, part_pk, kind: str):
     model, form_class, update = _EDITS[kind]
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     if request.method == "POST":
         access = plan_patient_access_for(actor=actor, pk=pk)
     else:
@@ -243,7 +236,7 @@ def action_edit(request, pk, action_pk):
 @require_POST
 def action_status(request, pk, action_pk):
     """One click: done (or open again, or cancelled), from the plan or the start page."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = plan_patient_access_for(actor=actor, pk=pk)
     action = selectors.plan_part_get(access=access, model=Action, pk=action_pk)
     form = ActionStatusForm(request.POST)
@@ -297,7 +290,7 @@ def _practice_access(actor: Actor, pk):
 @require_GET
 def plan_fhir(request, pk):
     """The plan as a FHIR R4 Bundle (CarePlan, Goals, the actions), to download."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = _practice_access(actor, pk)
     name, bundle = plan_resource_download(actor=actor, access=access)
     response = HttpResponse(
@@ -311,7 +304,7 @@ def plan_fhir(request, pk):
 @require_POST
 def plan_his_export(request, pk):
     """Report the plan back to the practice's HIS (a SOEP note with the FHIR Bundle)."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = _practice_access(actor, pk)
     export = plan_his_export_create(actor=actor, access=access)
     if his_endpoint_for(practice_id=access.patient.practice_id):
@@ -330,7 +323,7 @@ def plan_his_export(request, pk):
 @secure_session_required
 @require_GET
 def plan_his_export_download(request, pk, export_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = _practice_access(actor, pk)
     name, text = plan_his_export_file_get(actor=actor, access=access, pk=export_pk)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")

@@ -71,6 +71,15 @@ class Actor:
         return self.membership.organisation if self.membership else None
 
 
+def collaborating_actor(request) -> Actor:
+    """The request's actor, for views of collaboration features; 403 when the acting membership
+    does not collaborate (a level without it, no organisation chosen, a deactivated account)."""
+    actor = Actor.from_request(request)
+    if not collaborates(actor):
+        raise PermissionDenied
+    return actor
+
+
 def collaborates(actor: Actor) -> bool:
     membership = actor.membership
     return (
@@ -276,14 +285,7 @@ def patient_get_for(
         _log_refusal(actor=actor, pk=pk, action=action, object_ref=object_ref)
         raise
     if require and not getattr(access, require):
-        access_log_write(
-            actor=actor,
-            action=action,
-            relationship=access.relationship,
-            outcome=AccessOutcome.DENIED,
-            patient=access.patient,
-            object_ref=object_ref or require,
-        )
+        refusal_log(actor=actor, access=access, action=action, object_ref=object_ref or require)
         raise PermissionDenied
     shown = [d for d in data if d not in ALL_CATEGORIES or access.can_see(d)]
     access_log_write(
@@ -295,6 +297,19 @@ def patient_get_for(
         object_ref=object_ref,
     )
     return access
+
+
+def refusal_log(*, actor: Actor, access: PatientAccess, action: str, object_ref: str) -> None:
+    """Log that ``actor``, who may see the patient, was refused ``action`` on ``object_ref``
+    (a 403: for example a reader who tries to edit), with their true relationship."""
+    access_log_write(
+        actor=actor,
+        action=action,
+        relationship=access.relationship,
+        outcome=AccessOutcome.DENIED,
+        patient=access.patient,
+        object_ref=object_ref,
+    )
 
 
 def _log_refusal(*, actor: Actor, pk, action: str, object_ref: str) -> None:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.secure_session import secure_session_required
 from his.selectors import his_endpoint_for, his_exports_of
-from network.access import Actor, collaborates, patient_get_for
+from network.access import Actor, collaborating_actor, patient_get_for
 from network.access_log import access_log_write
 from network.models import AccessAction, DataCategory
 from questionnaires import library_selectors as selectors
@@ -37,17 +37,10 @@ from questionnaires.models import Response
 from questionnaires.scoring import answers_check, enabled_items
 
 
-def _actor(request) -> Actor:
-    actor = Actor.from_request(request)
-    if not collaborates(actor):
-        raise PermissionDenied
-    return actor
-
-
 @secure_session_required
 @require_GET
 def results(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = selectors.questionnaire_patient_get_for(actor=actor, pk=pk)
     context = {
         "access": access,
@@ -62,7 +55,7 @@ def results(request, pk):
 @secure_session_required
 @require_GET
 def response_detail(request, pk, response_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = selectors.questionnaire_patient_get_for(
         actor=actor, pk=pk, object_ref=f"questionnaire-response:{response_pk}"
     )
@@ -104,7 +97,7 @@ def _answer_text(value) -> str:
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def fill(request, pk, questionnaire_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     if request.method == "POST":
         access = selectors.questionnaire_patient_access_for(actor=actor, pk=pk)
     else:
@@ -183,7 +176,7 @@ def _practice_access(actor: Actor, pk, response_pk):
 @require_GET
 def response_fhir(request, pk, response_pk):
     """The response as a FHIR R4 Bundle (QuestionnaireResponse + score Observations)."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = _practice_access(actor, pk, response_pk)
     response = selectors.response_get_for(access=access, pk=response_pk)
     definition = selectors.definition_of(selectors.questionnaire_get_any(response.questionnaire_id))
@@ -208,7 +201,7 @@ def response_fhir(request, pk, response_pk):
 @require_POST
 def response_his_export(request, pk, response_pk):
     """Report the response to the practice's HIS (a note, and the FHIR Bundle when connected)."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = _practice_access(actor, pk, response_pk)
     response = selectors.response_get_for(access=access, pk=response_pk)
     definition = selectors.definition_of(selectors.questionnaire_get_any(response.questionnaire_id))

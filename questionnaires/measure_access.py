@@ -26,9 +26,10 @@ from network.access import (
     collaborates,
     patient_access_for,
     patient_get_for,
+    refusal_log,
 )
 from network.access_log import access_log_write
-from network.models import AccessAction, AccessOutcome, DataCategory
+from network.models import AccessAction, DataCategory
 
 __all__ = [
     "Actor",
@@ -58,14 +59,7 @@ def can_set_thresholds(access: PatientAccess) -> bool:
 
 
 def _refuse(actor: Actor, access: PatientAccess, action: str, object_ref: str) -> None:
-    access_log_write(
-        actor=actor,
-        action=action,
-        relationship=access.relationship,
-        outcome=AccessOutcome.DENIED,
-        patient=access.patient,
-        object_ref=object_ref,
-    )
+    refusal_log(actor=actor, access=access, action=action, object_ref=object_ref)
 
 
 def _checked(actor: Actor, access: PatientAccess, *, need: str, action: str, ref: str) -> None:

@@ -22,7 +22,7 @@ from core.pagination import query_without_page
 from files.downloads import private_file_response
 from his.selectors import his_endpoint_for
 from network import selectors as network_selectors
-from network.access import Actor, collaborates, patient_get_for
+from network.access import Actor, collaborates, collaborating_actor, patient_get_for
 from network.models import MEDICAL_CATEGORIES, AccessAction, DataCategory
 from referrals import selectors, services
 from referrals.access import referral_get_for, referral_patient_get_for
@@ -45,13 +45,6 @@ from referrals.states import TRANSITIONS, Party, actions_for, is_in_treatment_by
 COLLEAGUES_SHOWN = 20
 
 
-def _actor(request) -> Actor:
-    actor = Actor.from_request(request)
-    if not collaborates(actor):
-        raise PermissionDenied
-    return actor
-
-
 @login_required
 @require_GET
 def new_badge(request):
@@ -64,7 +57,7 @@ def new_badge(request):
 @secure_session_required
 @require_GET
 def referral_list(request):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     form = ReferralListForm(request.GET)
     is_practice = actor.membership.organisation.is_gp_practice
     default = "sent" if is_practice else "new"
@@ -96,7 +89,7 @@ def referral_create(request, pk):
     Showing the form or renewing its preview (a GET, or the *Toon wat de ontvanger ziet* button
     without JavaScript) validates nothing, so no error shows before the first real submit.
     """
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(
         actor=actor, pk=pk, data=[DataCategory.IDENTITY, *MEDICAL_CATEGORIES], object_ref="referral"
     )
@@ -190,7 +183,7 @@ def _client_key(form) -> uuid.UUID:
 
 
 def _open(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     referral = referral_get_for(actor=actor, pk=pk)
     return actor, referral
 

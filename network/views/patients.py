@@ -16,8 +16,7 @@ from core.htmx import partial_or_page
 from core.pagination import query_without_page
 from network import selectors, services
 from network.access import (
-    Actor,
-    collaborates,
+    collaborating_actor,
     patient_access_for,
     patient_get_for,
     sees_own_practice_patients,
@@ -36,17 +35,10 @@ from network.models import MEDICAL_CATEGORIES, AccessAction, CareNetworkReason, 
 from network.patient_sections import patient_sections_for
 
 
-def _actor(request) -> Actor:
-    actor = Actor.from_request(request)
-    if not collaborates(actor):
-        raise PermissionDenied
-    return actor
-
-
 @secure_session_required
 @require_GET
 def patient_list(request):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = selectors.patient_list_for(actor=actor, query=query, page=request.GET.get("page"))
@@ -71,7 +63,7 @@ def patient_list(request):
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def patient_create(request):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     if not sees_own_practice_patients(actor):
         raise PermissionDenied
     form = PatientForm(request.POST or None)
@@ -97,7 +89,7 @@ def _add_errors(form, exc: ValidationError) -> None:
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def patient_update(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(
         actor=actor, pk=pk, data=[DataCategory.IDENTITY], object_ref="edit", require="can_edit"
     )
@@ -122,7 +114,7 @@ def patient_update(request, pk):
 @secure_session_required
 @require_GET
 def patient_detail(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(
         actor=actor,
         pk=pk,
@@ -151,7 +143,7 @@ def patient_detail(request, pk):
 @secure_session_required
 @require_GET
 def patient_medical(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(actor=actor, pk=pk, data=MEDICAL_CATEGORIES)
     return render(
         request,
@@ -168,7 +160,7 @@ def patient_medical(request, pk):
 @secure_session_required
 @require_GET
 def patient_print(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(
         actor=actor,
         pk=pk,
@@ -192,7 +184,7 @@ def patient_print(request, pk):
 @secure_session_required
 @require_POST
 def patient_visibility(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_access_for(actor=actor, pk=pk)
     if not access.can_change_visibility:
         raise PermissionDenied
@@ -217,7 +209,7 @@ def patient_visibility(request, pk):
 @secure_session_required
 @require_GET
 def patient_network(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_get_for(actor=actor, pk=pk, data=[], object_ref="care_network")
     current, ended = selectors.care_network_for(access=access)
     search = NetworkSearchForm(request.GET)
@@ -245,7 +237,7 @@ def patient_network(request, pk):
 @require_GET
 def patient_network_candidates(request, pk):
     """The provider search of the care-network tab (htmx). Shows providers, no patient data."""
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_access_for(actor=actor, pk=pk)
     search = NetworkSearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
@@ -267,7 +259,7 @@ def patient_network_candidates(request, pk):
 @secure_session_required
 @require_POST
 def patient_network_add(request, pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_access_for(actor=actor, pk=pk)
     form = NetworkAddForm(request.POST)
     membership = None
@@ -303,7 +295,7 @@ def patient_network_add(request, pk):
 @secure_session_required
 @require_http_methods(["GET", "POST"])
 def patient_network_end(request, pk, member_pk):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     access = patient_access_for(actor=actor, pk=pk)
     member = selectors.care_network_member_get(access=access, pk=member_pk)
     if not services.can_end_network_member(actor=actor, access=access, member=member):
@@ -331,7 +323,7 @@ def patient_network_end(request, pk, member_pk):
 
 
 def _access_log_page(request, pk, *, action):
-    actor = _actor(request)
+    actor = collaborating_actor(request)
     form = AccessLogFilterForm(request.GET)
     valid = form.is_valid()
     access = patient_get_for(
