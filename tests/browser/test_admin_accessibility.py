@@ -8,11 +8,9 @@ finding, and the matrix fits a 1366 px screen without scrolling sideways.
 
 from __future__ import annotations
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -22,7 +20,7 @@ from accounts.services.staff import account_request_create
 from his.models import HisEndpoint
 from questionnaires.models import Item, Questionnaire, ScoringRule
 from referrals.models import CarePathway, ReferralEndpoint
-from tests.browser.conftest import serious_violations
+from tests.browser.conftest import seed_matrix_defaults, serious_violations
 from tests.conftest import totp_code
 from tests.factories import totp_enable
 
@@ -34,11 +32,7 @@ SCREEN = {"width": 1366, "height": 768}
 @pytest.fixture
 def desk(chromium, live_server, settings):
     """The demo data, and a 1366×768 browser logged in as the demo helpdesk with its TOTP."""
-    # The matrix rows come from a data migration, which the flush after a transactional test
-    # removes; put them back (get_or_create: a no-op when they are there).
-    importlib.import_module(
-        "network.migrations.0004_matrix_defaults_and_append_only_log"
-    ).seed_matrix(apps, None)
+    seed_matrix_defaults()
     call_command("demo_seed")
     settings.DEMO_ACCOUNTS_REQUIRE_MFA = True
     helpdesk = User.objects.get(email=demo_email("helpdesk"))

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from questionnaires.models import HomeMeasurement, MeasurementAlert
-from tests.browser.conftest import collect_console_errors
+from tests.browser.conftest import collect_console_errors, seed_matrix_defaults
 from tests.browser.test_patient_journeys import dutch, log_in_with_totp, patient_tab
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,6 +34,7 @@ def enter_blood_pressure(phone, upper: str, lower: str) -> None:
 def test_nurse_enters_three_blood_pressures_on_a_phone_and_the_gp_sees_chart_and_alert(
     page, phone_page, gp, nurse, shared_patient, totp_secret, assert_accessible
 ):
+    seed_matrix_defaults()  # district nursing reads measurements by the default matrix
     patient_url = f"/patienten/{shared_patient.pk}/"
 
     # 1. The GP sets the limit: above 160/95 is an alert.

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib
 import re
 import uuid
 from dataclasses import dataclass
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
@@ -50,7 +48,7 @@ from network.models import Patient
 from referrals.models import Referral
 from referrals.services import referral_create
 from regiozorg.navigation import sections_for
-from tests.browser.conftest import serious_violations
+from tests.browser.conftest import seed_matrix_defaults, serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,11 +176,7 @@ def busier_region() -> None:
 
 @pytest.fixture
 def region(live_server):
-    # The matrix rows come from a data migration, which the flush after a transactional test
-    # removes; put them back (get_or_create: a no-op when they are there).
-    importlib.import_module(
-        "network.migrations.0004_matrix_defaults_and_append_only_log"
-    ).seed_matrix(apps, None)
+    seed_matrix_defaults()
     call_command("demo_seed")
     busier_region()
     return live_server
