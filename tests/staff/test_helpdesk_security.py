@@ -37,6 +37,7 @@ from conversations.models import SharedInbox
 from his.models import HisEndpoint
 from network.models import AuthorisationRule, DataCategory, Extraction
 from network.services.matrix import authorisation_rule_update
+from questionnaires.library_services import instruments_load
 from referrals.models import CarePathway, ReferralEndpoint
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
@@ -125,6 +126,7 @@ def secrets(
         organisation=physio_practice, url="https://fysio.example.nl/fhir", token=REFERRAL_TOKEN
     )
     CarePathway.objects.create(name="Diabetes", required_icpc=["T90"])
+    instruments_load()  # the questionnaire library: questionnaires, items, scoring rules
     rule = AuthorisationRule.objects.order_by("pk").first()
     authorisation_rule_update(
         rule=rule,
