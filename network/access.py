@@ -71,6 +71,34 @@ class Actor:
         return self.membership.organisation if self.membership else None
 
 
+@dataclass(frozen=True)
+class PatientSelfActor:
+    """The patient acting for themselves (NEN 7513): a questionnaire link, opened without an
+    account and confirmed with the date of birth. Logged under the patient's name, for the
+    organisation whose care provider sent the link (``responsible_user_id``, the sender). Has
+    no user and no membership, so :func:`collaborates` and every scope here answer "nothing"."""
+
+    patient: Patient
+    organisation: object | None
+    responsible_user_id: int | None
+    ip_address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+    user = None
+    membership = None
+
+    @classmethod
+    def from_request(cls, request, *, patient, organisation, responsible_user_id):
+        return cls(
+            patient=patient,
+            organisation=organisation,
+            responsible_user_id=responsible_user_id,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            request_id=getattr(request, "request_id", ""),
+        )
+
+
 def collaborating_actor(request) -> Actor:
     """The request's actor, for views of collaboration features; 403 when the acting membership
     does not collaborate (a level without it, no organisation chosen, a deactivated account)."""

@@ -39,6 +39,10 @@ from network.models import (
     Patient,
 )
 
+# The role stored for the patient acting for themselves (a snapshot, like every role: Dutch,
+# the language of the log).
+PATIENT_SELF_ROLE = "patiënt zelf"
+
 # Any constant: the key of the advisory lock that serialises writers of the chain.
 _ADVISORY_LOCK_KEY = 7513
 
@@ -59,6 +63,19 @@ def _clean_ip(value: str | None) -> str | None:
 
 def _actor_fields(actor) -> dict:
     user = actor.user
+    if user is None:  # the patient acting for themselves (network.access.PatientSelfActor)
+        organisation = actor.organisation
+        return {
+            "user_id": None,
+            "user_label": actor.patient.name[:300],
+            "organisation_id": organisation.pk if organisation else None,
+            "organisation_label": organisation.name[:200] if organisation else "",
+            "responsible_user_id": actor.responsible_user_id,
+            "role": PATIENT_SELF_ROLE,
+            "ip_address": _clean_ip(actor.ip_address),
+            "user_agent": (actor.user_agent or "")[:300],
+            "request_id": (actor.request_id or "")[:64],
+        }
     membership = actor.membership
     organisation = membership.organisation if membership else None
     responsible = membership.acts_for_id if membership and membership.acts_for_id else user.pk

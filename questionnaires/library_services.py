@@ -169,30 +169,28 @@ def instruments_load() -> list[tuple[Questionnaire, bool]]:
 
 
 @transaction.atomic
-def response_submit(
+def response_store(
     *,
-    actor,
-    access,
     questionnaire: Questionnaire,
+    patient,
     definition: Definition,
     answers: dict,
     client_key,
-) -> Response:
-    """Store a professional's filled-in questionnaire about ``access.patient`` with its scores.
+    source: str,
+    author=None,
+    organisation=None,
+) -> tuple[Response, bool]:
+    """Store a filled-in questionnaire about ``patient`` with its scores; (response, created).
 
     ``answers`` must have passed :func:`~questionnaires.scoring.answers_check` (the view shows
     its errors and stores nothing). Idempotent: ``client_key`` is unique, so a resent form
-    returns the response stored the first time. The change is logged (NEN 7513) under the
-    actor's true relationship.
+    returns the response stored the first time. The caller logs the write (NEN 7513).
     """
     existing = Response.objects.filter(client_key=client_key).first()
     if existing is not None:
-        if (existing.patient_id, existing.questionnaire_id) != (
-            access.patient.pk,
-            questionnaire.pk,
-        ):
+        if (existing.patient_id, existing.questionnaire_id) != (patient.pk, questionnaire.pk):
             raise ClientKeyReused
-        return existing
+        return existing, False
     checked = answers_check(definition, answers)
     if checked.errors:
         raise ValueError(f"answers not checked: {checked.errors}")
@@ -200,10 +198,10 @@ def response_submit(
     main = scores[0] if scores else None
     response = Response(
         questionnaire=questionnaire,
-        patient=access.patient,
-        source=Response.Source.PROFESSIONAL,
-        author=actor.user,
-        organisation=actor.organisation,
+        patient=patient,
+        source=source,
+        author=author,
+        organisation=organisation,
         client_key=client_key,
         answers=checked.answers,
         scores=[s.as_json() for s in scores],
@@ -216,15 +214,40 @@ def response_submit(
         with transaction.atomic():
             response.save()
     except IntegrityError:  # the same key, stored by a concurrent request a moment ago
-        return Response.objects.get(client_key=client_key)
-    access_log_write(
-        actor=actor,
-        action=AccessAction.CREATE,
-        relationship=access.relationship,
+        return Response.objects.get(client_key=client_key), False
+    return response, True
+
+
+def response_submit(
+    *,
+    actor,
+    access,
+    questionnaire: Questionnaire,
+    definition: Definition,
+    answers: dict,
+    client_key,
+) -> Response:
+    """Store a professional's filled-in questionnaire about ``access.patient`` (see
+    :func:`response_store`); the change is logged under the actor's true relationship."""
+    response, created = response_store(
+        questionnaire=questionnaire,
         patient=access.patient,
-        data=["questionnaires"],
-        object_ref=f"questionnaire-response:{response.pk}",
+        definition=definition,
+        answers=answers,
+        client_key=client_key,
+        source=Response.Source.PROFESSIONAL,
+        author=actor.user,
+        organisation=actor.organisation,
     )
+    if created:
+        access_log_write(
+            actor=actor,
+            action=AccessAction.CREATE,
+            relationship=access.relationship,
+            patient=access.patient,
+            data=["questionnaires"],
+            object_ref=f"questionnaire-response:{response.pk}",
+        )
     return response
 
 

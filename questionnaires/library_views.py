@@ -33,6 +33,7 @@ from questionnaires.library_services import (
     response_his_export_create,
     response_submit,
 )
+from questionnaires.link_selectors import patient_links_for
 from questionnaires.models import Response
 from questionnaires.scoring import answers_check, enabled_items
 
@@ -48,6 +49,7 @@ def results(request, pk):
         "tab": "questionnaires",
         "trends": selectors.response_trends_for(patient=access.patient),
         "questionnaires": list(selectors.questionnaire_list_active()),
+        "sent": patient_links_for(patient=access.patient),
     }
     return render(request, "questionnaires/library/results.html", context)
 

@@ -303,6 +303,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "network.tasks.access_log_seal_task",
         "schedule": ACCESS_LOG_SEAL_MINUTES * 60,
     },
+    # Questionnaires sent to patients: a reminder before the due date, once per link; links
+    # that ended drop the patient's address.
+    "patient-link-reminders": {
+        "task": "questionnaires.tasks.patient_link_reminders_task",
+        "schedule": 60 * 60,
+    },
     "seal-access-log-daily": {
         "task": "network.tasks.access_log_seal_task",
         "schedule": crontab(hour=6, minute=0),
@@ -323,6 +329,24 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "Regiozorg <noreply@regiozorg.nl>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Text messages: a class with send(*, to, body); see core/sms.py. The console backend prints
+# them; an installation names its provider's class here.
+SMS_BACKEND = env.str("SMS_BACKEND", "core.sms.ConsoleSmsBackend")
+
+# A questionnaire sent to a patient: due within this many days by default, the link working
+# until this many days after the due date; a reminder this many days before it.
+PATIENT_LINK_DUE_DAYS = 7
+PATIENT_LINK_MAX_DUE_DAYS = 60
+PATIENT_LINK_GRACE_DAYS = 3
+PATIENT_LINK_REMIND_DAYS_BEFORE = 2
+# The date of birth: this many wrong tries lock the link for PATIENT_LINK_LOCK_MINUTES; this
+# many in total end it (the care provider sends a new one).
+PATIENT_LINK_TRIES_BEFORE_LOCK = 5
+PATIENT_LINK_LOCK_MINUTES = 15
+PATIENT_LINK_TRIES_MAX = 10
+# Confirmed once, the date of birth is asked again after this long without a step.
+PATIENT_LINK_SESSION_MINUTES = 30
 
 # --- Authentication ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -362,6 +386,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
     "reauthenticate": "10/m/user",
+    # The patient's questionnaire link (questionnaires.link_views): per address.
+    "patient_link": "60/m/ip",
+    "patient_link_birth_date": "20/10m/ip",
 }
 # Sessions are tracked per user so that deactivation or a new grant of patient-data
 # access can end them at once.

@@ -58,6 +58,8 @@ OBJECT_LABELS = {
     "acp_fhir": _("advance care plan (PZP) as FHIR"),
     # careplans
     "health_plan": _("health plan"),
+    # questionnaires: a questionnaire the patient fills in through a link
+    "questionnaire-link": _("questionnaire sent to the patient"),
 }
 # A key nobody named yet is never shown raw (a code means nothing to a patient).
 OTHER_OBJECT_LABEL = _("other data")
@@ -78,6 +80,8 @@ class AccessRelationship(models.TextChoices):
     CARE_NETWORK = "care_network", _("care network")
     REFERRAL = "referral", _("referral")
     SHARED_INBOX = "shared_inbox", _("shared inbox")
+    # The patient acting for themselves (a questionnaire link): no account, no organisation.
+    PATIENT_SELF = "patient_self", _("the patient themselves")
     NONE = "none", _("none")
 
 

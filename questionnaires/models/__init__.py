@@ -9,6 +9,7 @@ from questionnaires.models.library import (
     Response,
     ScoringRule,
 )
+from questionnaires.models.links import PatientLink, PatientLinkToken
 from questionnaires.models.measurements import (
     KINDS,
     HomeMeasurement,
@@ -29,6 +30,8 @@ __all__ = [
     "MeasurementAlert",
     "MeasurementKind",
     "MeasurementThreshold",
+    "PatientLink",
+    "PatientLinkToken",
     "Questionnaire",
     "Response",
     "ScoringRule",

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from questionnaires.library_services import instruments_load
-from questionnaires.models import Questionnaire, Response
+from questionnaires.models import PatientLink, Questionnaire, Response
 from tests.conversations.conftest import actor_for, login  # noqa: F401  (login: a fixture)
 
 
@@ -34,4 +34,24 @@ def responses_for(patient, questionnaire, scores, *, author=None, start=None):
             submitted_at=start + datetime.timedelta(days=n),
         )
         for n, score in enumerate(scores)
+    )
+
+
+def links_sent(patient, questionnaire, sender, n):
+    """``n`` questionnaires sent to ``patient`` by e-mail, one a day (no tokens: for lists)."""
+    now = timezone.now()
+    return PatientLink.objects.bulk_create(
+        PatientLink(
+            questionnaire=questionnaire,
+            patient=patient,
+            sent_by=sender,
+            organisation=sender.memberships.get().organisation,
+            client_key=uuid.uuid4(),
+            channel="email",
+            email="patient@example.nl",
+            created_at=now - datetime.timedelta(days=n - i),
+            due_date=timezone.localdate() + datetime.timedelta(days=7),
+            expires_at=now + datetime.timedelta(days=10),
+        )
+        for i in range(n)
     )

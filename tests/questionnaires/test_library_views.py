@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from network.models import AccessLogEntry
 from questionnaires.models import Response
-from tests.questionnaires.conftest import responses_for
+from tests.questionnaires.conftest import links_sent, responses_for
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +159,8 @@ def test_the_patient_page_has_a_questionnaires_tab(login, nurse, shared_patient)
 # the read (1 + 5); the header's PZP question (1); the nurse's care-network row and matrix row
 # (2); the responses (one query, the latest twelve per questionnaire by a window) and the active
 # questionnaires (1 + 1). A query per response would add 10 or 100.
-RESULTS_BUDGET = 4 + 6 + 1 + 2 + 2
+# The questionnaires sent to the patient: one more (the newest ten, with their senders).
+RESULTS_BUDGET = 4 + 6 + 1 + 2 + 2 + 1
 
 
 @pytest.mark.parametrize("n", [10, 100])
@@ -169,12 +170,15 @@ def test_results_page_costs_the_same_queries_for_10_and_100_responses(
     per = n // 2
     responses_for(shared_patient, library["gfi"], list(range(per)), author=nurse)
     responses_for(shared_patient, library["mrc-dyspnoe"], [1 + i % 5 for i in range(n - per)])
+    links_sent(shared_patient, library["phq-9"], nurse, n)
     client = login(nurse)
     client.get(results_url(shared_patient))
     with django_assert_max_num_queries(RESULTS_BUDGET):
         page = client.get(results_url(shared_patient)).content.decode()
-    # Two trend tables, each a header and the latest responses, at most twelve.
-    assert page.count("<tr") == 2 * (1 + min(per, 12))
+    # Two trend tables, each a header and the latest responses, at most twelve; the sent
+    # questionnaires: a header and the newest ten.
+    assert page.count('class="sent-link"') == 10
+    assert page.count("<tr") == 2 * (1 + min(per, 12)) + 1 + 10
 
 
 def test_a_form_key_used_for_another_patient_stores_nothing_for_this_one(
