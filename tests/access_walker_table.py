@@ -45,6 +45,9 @@ LOGIN = "login"  # anonymous: 302 to the login page (/accounts/login/?next=...)
 ADMIN_LOGIN = "admin-login"  # 302 to the admin login, which sends non-staff away
 OWN_ONLY = "200-own-only"  # the page opens, and shows nothing of De Linde's
 INERT = "200-inert"  # the page opens (a token link), and doing anything there changes nothing
+# The patient's questionnaire link: it asks for the date of birth first, shows none of the
+# world's secrets, and a form posted without that step changes nothing.
+ASKS_BIRTH_DATE = "200-asks-birth-date"
 
 # --- Viewpoints: an actor (fixture of tests/conftest.py) and the patient they reach for ------
 ANONYMOUS = "anonymous"
@@ -139,6 +142,9 @@ class World:
     # (by the nurse); kwargs take the one of ``w.patient``.
     questionnaire: object = None
     questionnaire_responses: Mapping[int, object] = dataclasses.field(default_factory=dict)
+    # ... and by patient pk a questionnaire the gp sent them, open, and its link's token.
+    patient_links: Mapping[int, object] = dataclasses.field(default_factory=dict)
+    patient_link_tokens: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -723,6 +729,42 @@ TABLE: dict[str, Rule] = {
         },
         methods=(POST,),
         refused=PRACTICE_ONLY_REFUSED,
+    ),
+    "questionnaires:link-send": Rule(
+        kwargs=patient_pk,
+        methods=(GET, POST),
+        body=lambda w: {
+            "questionnaire": w.questionnaire.pk,
+            "channel": "email",
+            "email": "walker@example.nl",
+            "due_date": (timezone.localdate() + datetime.timedelta(days=7)).isoformat(),
+            "client_key": str(uuid.uuid4()),
+        },
+        refused=PATIENT_REFUSED,
+    ),
+    "questionnaires:link-revoke": Rule(
+        kwargs=lambda w: {"pk": w.patient.pk, "link_pk": w.patient_links[w.patient.pk].pk},
+        methods=(POST,),
+        refused=PATIENT_REFUSED,
+    ),
+    # The patient's own page: no account, the token is the first secret and the date of birth
+    # the second. Everyone without that step gets the date-of-birth question and nothing else.
+    "questionnaires:patient-link": Rule(
+        kwargs=lambda w: {"token": w.patient_link_tokens[w.patient.pk]},
+        methods=(GET, POST),
+        body=lambda w: {"1": "4", "action": "submit", "client_key": str(uuid.uuid4())},
+        refused={
+            "gp": ASKS_BIRTH_DATE,
+            "outsider": ASKS_BIRTH_DATE,
+            "outsider-visible": ASKS_BIRTH_DATE,
+            "physio": ASKS_BIRTH_DATE,
+            "nurse": ASKS_BIRTH_DATE,
+            "nurse-visible": ASKS_BIRTH_DATE,
+            ANONYMOUS: ASKS_BIRTH_DATE,
+        },
+        public=True,
+        control=ANONYMOUS,
+        note="an unknown token is a 404; answers posted before the date of birth change nothing",
     ),
     "admin:questionnaires_questionnaire_export": Rule(
         kwargs=lambda w: {"pk": w.questionnaire.pk},
