@@ -1,7 +1,9 @@
 """Demo questionnaires: the shipped instruments in the library, and Geertje van der Meer
 (terp-0001, COPD) with two MRC dyspnoea scores by the district nurse — grade 2 six weeks ago,
-grade 3 (over the cut-off) two days ago — so the results page shows a trend and a flag.
-Idempotent: fixed client keys, so seeding again stores nothing new."""
+grade 3 (over the cut-off) two days ago — so the results page shows a trend and a flag — and a
+PHQ-9 the nurse sent her by e-mail, not filled in yet (the e-mail with its link goes to the
+console in the embedded set-up). Idempotent: fixed client keys, so seeding again stores and
+sends nothing new."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from accounts.models import Membership
 from network.access import Actor, patient_access_for, patients_visible_to
 from questionnaires.library_selectors import definition_of, questionnaire_with_definition
 from questionnaires.library_services import instruments_load, response_submit
+from questionnaires.link_services import patient_link_send
 from questionnaires.models import Questionnaire, Response
 
 _DEMO = uuid.UUID("5b0e8c1e-6f0a-4c8e-9a39-2f1d3c0d7a11")
@@ -45,3 +48,13 @@ def demo_questionnaires(*, organisations, email) -> None:
         when = now - datetime.timedelta(days=days_ago)
         if abs((response.submitted_at - when).days) > 1:
             Response.objects.filter(pk=response.pk).update(submitted_at=when)
+    patient_link_send(
+        actor=nurse,
+        access=access,
+        questionnaire=Questionnaire.objects.get(slug="phq-9", version="1"),
+        channel="email",
+        email="g.vandermeer@example.nl",
+        phone="",
+        due_date=timezone.localdate() + datetime.timedelta(days=5),
+        client_key=uuid.uuid5(_DEMO, "phq-9-sent"),
+    )
