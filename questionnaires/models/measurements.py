@@ -52,14 +52,14 @@ D = Decimal
 KINDS: dict[str, KindSpec] = {
     MeasurementKind.BLOOD_PRESSURE: KindSpec(
         unit="mmHg", ucum="mm[Hg]", low=D(50), high=D(300), decimals=0,
-        loinc="8480-6", nhg="2056", nhg2="2057", low2=D(20), high2=D(200), loinc2="8462-4",
+        loinc="8480-6", nhg="1744", nhg2="1740", low2=D(20), high2=D(200), loinc2="8462-4",
         loinc_panel="85354-9",
     ),
     MeasurementKind.HEART_RATE: KindSpec(
         unit="/min", ucum="/min", low=D(20), high=D(250), decimals=0, loinc="8867-4"
     ),
     MeasurementKind.WEIGHT: KindSpec(
-        unit="kg", ucum="kg", low=D(2), high=D(350), decimals=1, loinc="29463-7"
+        unit="kg", ucum="kg", low=D(2), high=D(350), decimals=1, loinc="29463-7", nhg="357"
     ),
     MeasurementKind.GLUCOSE: KindSpec(
         unit="mmol/l", ucum="mmol/L", low=D("0.5"), high=D(50), decimals=1, loinc="15074-8",
