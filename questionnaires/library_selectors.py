@@ -90,6 +90,19 @@ def definition_of(questionnaire: Questionnaire) -> Definition:
     return Definition(items=items, rules=rules)
 
 
+def question_rows(definition: Definition, values: dict, errors: dict) -> list[dict]:
+    """The questions of a form as the template shows them: each with what was given (the
+    draft, or the form sent back) and its error."""
+    return [
+        {
+            "item": item,
+            "value": "" if values.get(item.link_id) is None else str(values[item.link_id]),
+            "error": errors.get(item.link_id, ""),
+        }
+        for item in definition.items
+    ]
+
+
 def questionnaire_parsed(questionnaire: Questionnaire) -> Parsed:
     """The questionnaire as :class:`Parsed`, ready for the FHIR export."""
     return Parsed(

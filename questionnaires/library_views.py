@@ -144,14 +144,7 @@ def fill(request, pk, questionnaire_pk):
         "patient": access.patient,
         "tab": "questionnaires",
         "questionnaire": questionnaire,
-        "items": [
-            {
-                "item": item,
-                "value": "" if given.get(item.link_id) is None else str(given[item.link_id]),
-                "error": errors.get(item.link_id, ""),
-            }
-            for item in definition.items
-        ],
+        "items": selectors.question_rows(definition, given, errors),
         "error_count": len(errors),
         "client_key": client_key,
     }

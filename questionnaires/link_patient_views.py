@@ -104,17 +104,6 @@ def _ended(request, link: PatientLink | None):
     return _render(request, "ended", {"reason": reason}, status=status)
 
 
-def _rows(definition, values: dict, errors: dict) -> list[dict]:
-    return [
-        {
-            "item": item,
-            "value": "" if values.get(item.link_id) is None else str(values[item.link_id]),
-            "error": errors.get(item.link_id, ""),
-        }
-        for item in definition.items
-    ]
-
-
 @csp(PATIENT_PAGE_CSP)
 @require_http_methods(["GET", "POST"])
 def patient_link(request, token):
@@ -215,7 +204,7 @@ def _questions(request, link: PatientLink, digest: str):
     context = {
         "link": link,
         "questionnaire": questionnaire,
-        "items": _rows(definition, values, errors),
+        "items": selectors.question_rows(definition, values, errors),
         "error_count": len(errors),
         "client_key": client_key,
         "notice": notice,
