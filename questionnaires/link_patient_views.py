@@ -13,8 +13,8 @@ One address per message (``/vragenlijst/<token>/``); what it shows depends on th
   *Send* stores one response (the form's ``client_key``) and ends the link.
 
 The page loads no script and nothing from another site: its own stricter CSP says so
-(``default-src 'none'``; only our style sheet and images), it sends no referrer (the token is in
-the address) and is never cached or indexed.
+(``default-src 'none'``; only our style sheet and images, and Bootstrap's ``data:`` ones), it
+sends no referrer to another site (the token is in the address) and is never cached or indexed.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ PATIENT_PAGE_CSP = {
     "default-src": [NONE],
     "script-src": [NONE],
     "style-src": [SELF],
-    "img-src": [SELF],
+    "img-src": [SELF, "data:"],  # Bootstrap draws a checked radio's dot as a data: SVG
     "font-src": [SELF],
     "connect-src": [NONE],
     "form-action": [SELF],
@@ -64,7 +64,9 @@ def _render(request, template, context, *, status=200):
     response = render(
         request, f"questionnaires/patient_link/{template}.html", context, status=status
     )
-    response["Referrer-Policy"] = "no-referrer"
+    # Not "no-referrer": a browser then sends "Origin: null" with the page's own forms, and the
+    # CSRF check refuses them. "same-origin" gives the address (with the token) to this site only.
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

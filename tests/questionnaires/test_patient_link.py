@@ -360,7 +360,7 @@ def test_the_patient_page_loads_nothing_from_elsewhere_and_has_a_strict_csp(sent
         csp = response["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "script-src 'none'" in csp
         assert "connect-src 'none'" in csp and "frame-ancestors 'none'" in csp
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "same-origin"
         assert "no-store" in response["Cache-Control"]
         html = response.content.decode()
         assert "<script" not in html
