@@ -28,7 +28,7 @@ CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [  # noqa: F405
 """
 
 
-def environment(args, tmp: Path) -> dict[str, str]:
+def environment(args, tmp: Path, database: str = DB_NAME) -> dict[str, str]:
     settings_module = "regiozorg.settings"
     if args.no_socket_timeout:
         (tmp / "bench_live_settings.py").write_text(BENCH_SETTINGS)
@@ -36,7 +36,7 @@ def environment(args, tmp: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings_module,
-        "DATABASE_URL": f"{PG}/{DB_NAME}",
+        "DATABASE_URL": f"{PG}/{database}",
         "REDIS_URL": args.redis_url,
         "CHANNEL_LAYER": args.layer,
         # "queue" as in production: tasks go to Redis for a worker (none runs here, so the
@@ -61,14 +61,14 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def create_database(env: dict[str, str]) -> None:
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
+def create_database(env: dict[str, str], database: str = DB_NAME) -> None:
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    psql(f"CREATE DATABASE {database}")
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
     )
-    print(f"database {DB_NAME} created and migrated in {time.perf_counter() - t0:.1f}s")
+    print(f"database {database} created and migrated in {time.perf_counter() - t0:.1f}s")
 
 
 def start_daphne(env: dict[str, str], tmp: Path) -> tuple[subprocess.Popen, int, Path]:
@@ -88,14 +88,16 @@ def start_daphne(env: dict[str, str], tmp: Path) -> tuple[subprocess.Popen, int,
     return process, port, log
 
 
-def start_gunicorn(env: dict[str, str], tmp: Path, workers: int, threads: int):
-    """Pages and form posts through a WSGI server, websockets through Daphne."""
+def start_gunicorn(env: dict[str, str], tmp: Path, workers: int, threads: int, extra=()):
+    """Pages and form posts through a WSGI server, websockets through Daphne; ``extra``: more
+    gunicorn options (docker-compose's ``--access-logfile -`` …)."""
     port = free_port()
     log = tmp / "gunicorn.log"
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{port}"),
-            *("-w", str(workers), "--threads", str(threads), "regiozorg.wsgi:application"),
+            *("-w", str(workers), "--threads", str(threads), *extra),
+            "regiozorg.wsgi:application",
         ],
         cwd=ROOT,
         env=env,
