@@ -227,14 +227,14 @@ def alerts_evaluate(*, measurement: HomeMeasurement) -> MeasurementAlert | None:
         )
         if created:
             transaction.on_commit(lambda: alert_notify(alert_id=alert.pk))
-            _alerts_changed_on_commit(measurement.patient_id)
+            _alerts_changed_on_commit(measurement.patient.practice_id)
         return alert
 
 
-def _alerts_changed_on_commit(patient_id: int) -> None:
+def _alerts_changed_on_commit(practice_id: int) -> None:
     # robust: a live push that fails must not undo or fail the write that was committed.
     transaction.on_commit(
-        lambda: measurement_alerts_changed.send(sender=MeasurementAlert, patient_id=patient_id),
+        lambda: measurement_alerts_changed.send(sender=MeasurementAlert, practice_id=practice_id),
         robust=True,
     )
 
@@ -349,5 +349,5 @@ def alert_handle(*, actor: Actor, access: PatientAccess, alert_pk) -> Measuremen
             data=[DataCategory.MEASUREMENTS],
             object_ref=f"measurement-alert:{alert.pk}",
         )
-        _alerts_changed_on_commit(alert.patient_id)
+        _alerts_changed_on_commit(access.patient.practice_id)
     return alert

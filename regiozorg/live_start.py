@@ -14,7 +14,6 @@ from careplans.signals import actions_changed
 from conversations import realtime
 from his.delivery import delivery_failed
 from his.models import HisExport
-from network.models import Patient
 from questionnaires.signals import measurement_alerts_changed
 from referrals.models import ReferralDelivery
 
@@ -49,12 +48,11 @@ def health_plan_actions_changed(sender, user_ids, **kwargs) -> None:
     realtime.actions_changed(user_ids)
 
 
-def measurement_alerts_changed_for_practice(sender, patient_id, **kwargs) -> None:
+def measurement_alerts_changed_for_practice(sender, practice_id, **kwargs) -> None:
     # Those who may have the block; whether they still do is asked again when it is fetched.
-    practice_ids = Patient.objects.filter(pk=patient_id).values_list("practice_id", flat=True)
     user_ids = (
         Membership.objects.active()
-        .filter(organisation_id__in=practice_ids, has_patient_data_access=True)
+        .filter(organisation_id=practice_id, has_patient_data_access=True)
         .values_list("user_id", flat=True)
     )
     realtime.measurement_alerts_changed(list(user_ids))
