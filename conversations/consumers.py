@@ -8,8 +8,9 @@ Frames from the browser (JSON), each validated with a form:
                                                              -> store, then ack ("sent")
 Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
 "conversation" (state changed), "referrals" (a referral changed), "his" (an export to the
-practice's HIS failed), "actions" (my health-plan actions changed), "revoked", "error", "pong",
-"sent" (a send stored: its id, and a fresh client key for the composer's next message).
+practice's HIS failed), "actions" (my health-plan actions changed), "alerts" (the practice's
+home-measurement alerts changed), "revoked", "error", "pong", "sent" (a send stored: its id,
+and a fresh client key for the composer's next message).
 
 A ``send`` is the composer's form POST without the page request: the same ``MessageForm``
 rules, the same ``message_send`` (idempotent on the client key) and the same access rule. What
@@ -579,6 +580,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def actions_changed(self, event):
         if await self._granted():
             await self.send_json({"type": "actions"})
+
+    async def measurement_alerts_changed(self, event):
+        if await self._granted():
+            await self.send_json({"type": "alerts"})
 
     async def his_changed(self, event):
         if await self._granted():

@@ -210,6 +210,16 @@ def actions_changed(user_ids) -> None:
         _publish(pushes)
 
 
+def measurement_alerts_changed(user_ids) -> None:
+    """Tell these people's open pages that their practice's home-measurement alerts changed."""
+    pushes = [
+        (user_group(user_id), {"type": "measurement_alerts.changed"})
+        for user_id in sorted(set(user_ids))
+    ]
+    if pushes:
+        _publish(pushes)
+
+
 def his_changed(user_ids) -> None:
     """Tell these people's open pages that an export to their practice's HIS failed."""
     pushes = [(user_group(user_id), {"type": "his.changed"}) for user_id in sorted(set(user_ids))]

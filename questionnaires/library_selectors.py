@@ -9,16 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, QuerySet, Window
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.access import patient_access_for, patient_get_for
 from network.models import DataCategory
 from network.patient_sections import PatientHeaderItem
 from questionnaires.library_fhir import Parsed
-from questionnaires.models import AnswerOption, Condition, Item, Questionnaire, Response
+from questionnaires.models import (
+    AnswerOption,
+    Condition,
+    Cutoff,
+    Item,
+    Questionnaire,
+    Response,
+    ScoringRule,
+)
 from questionnaires.scoring import Condition as ConditionDef
 from questionnaires.scoring import Cutoff as CutoffDef
 from questionnaires.scoring import Definition, ItemDef, Option, Rule
@@ -139,14 +148,52 @@ class Trend:
         """Oldest first, with a score: what the trend line and its table show."""
         return [r for r in reversed(self.responses) if r.score is not None]
 
+    @property
+    def chart_id(self) -> str:
+        return f"score-chart-{self.questionnaire.pk}"
+
+    @property
+    def chart(self) -> dict | None:
+        """What ``static/js/score-chart.js`` draws (through ``json_script``), for two scores or
+        more: the scores oldest first, which were flagged, and the cut-off line (the lowest
+        flagged cut-off of the questionnaire's main score), if it has one. The same figures are
+        in the trend table beside it."""
+        points = self.points
+        if len(points) < 2:
+            return None
+        cutoff = getattr(self.latest, "flag_from", None)
+        return {
+            "label": self.questionnaire.title,
+            "dates": [timezone.localtime(r.submitted_at).date().isoformat() for r in points],
+            "scores": [float(r.score) for r in points],
+            "flagged": [r.flagged for r in points],
+            "cutoff": None if cutoff is None else float(cutoff),
+        }
+
 
 RESULTS_PER_QUESTIONNAIRE = 12
+
+
+def _flag_from() -> Subquery:
+    """The lowest flagged cut-off of the response's questionnaire's first rule (the one whose
+    result is ``Response.score``): where the chart draws its cut-off line. A subquery, so the
+    rows carry it in the same query."""
+    main_rule = (
+        ScoringRule.objects.filter(questionnaire_id=OuterRef(OuterRef("questionnaire_id")))
+        .order_by("order", "pk")
+        .values("pk")[:1]
+    )
+    return Subquery(
+        Cutoff.objects.filter(rule_id=Subquery(main_rule), flagged=True)
+        .order_by("minimum")
+        .values("minimum")[:1]
+    )
 
 
 def response_trends_for(*, patient) -> list[Trend]:
     """The patient's responses grouped by questionnaire, each with its latest twelve — one
     query whatever the number of responses (a window function keeps the latest per
-    questionnaire in the database)."""
+    questionnaire in the database; the chart's cut-off line rides along as a subquery)."""
     ranked = (
         Response.objects.filter(patient=patient)
         .annotate(
@@ -162,6 +209,7 @@ def response_trends_for(*, patient) -> list[Trend]:
         Response.objects.filter(
             pk__in=ranked.filter(rank__lte=RESULTS_PER_QUESTIONNAIRE).values("pk")
         )
+        .annotate(flag_from=_flag_from())
         .select_related("questionnaire", "author", "organisation")
         .order_by("questionnaire__title", "questionnaire_id", "-submitted_at", "-pk")
     )

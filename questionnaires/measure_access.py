@@ -10,6 +10,9 @@ Built on ``network.access``, which alone decides who sees the patient:
   district nursing) who may read them — the nurse in the patient's kitchen.
 - **Set limits and handle alerts**: the practice only (the *regiehouder*). A reader who tries
   gets 403.
+- **The practice's open alerts** (the start page and its list of every patient's alerts):
+  the practice's own staff with patient-data access — the people ``alert_notify`` mails —
+  for the practice they act for.
 
 Every look is logged (NEN 7513) with the relationship ``network.access`` names; refusals too.
 """
@@ -27,6 +30,7 @@ from network.access import (
     patient_access_for,
     patient_get_for,
     refusal_log,
+    sees_own_practice_patients,
 )
 from network.access_log import access_log_write
 from network.models import AccessAction, DataCategory
@@ -34,6 +38,7 @@ from network.models import AccessAction, DataCategory
 __all__ = [
     "Actor",
     "can_enter",
+    "can_see_practice_alerts",
     "can_set_thresholds",
     "measurements_access_for",
     "measurements_get_for",
@@ -56,6 +61,12 @@ def can_enter(actor: Actor, access: PatientAccess) -> bool:
 
 def can_set_thresholds(access: PatientAccess) -> bool:
     return access.is_own_practice
+
+
+def can_see_practice_alerts(actor: Actor) -> bool:
+    """Whether the actor keeps watch over the alerts of every patient of the practice they act
+    for: its own staff with patient-data access (who see every category of its patients)."""
+    return sees_own_practice_patients(actor)
 
 
 def _refuse(actor: Actor, access: PatientAccess, action: str, object_ref: str) -> None:

@@ -1,20 +1,25 @@
 """Reads for home measurements: the chart series (aggregated in SQL), the latest readings,
-the patient's limits and open alerts. Every function runs a fixed number of queries, however
-many readings the patient has: the chart reads at most one point per kind and day."""
+the patient's limits and open alerts, and the practice's open alerts over all its patients
+(the start page and the list behind it). Every function runs a fixed number of queries,
+however many readings or alerts there are: the chart reads at most one point per kind and
+day."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Max, Min
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, Max, Min, QuerySet, Window
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from network.access import Actor, PatientAccess
+from network.access import Actor, PatientAccess, patients_visible_to, relationship_of
+from network.access_log import LogLine, access_log_write_many
+from network.models import AccessAction, DataCategory
 from network.patient_sections import PatientHeaderItem
-from questionnaires.measure_access import can_read
+from questionnaires.measure_access import can_read, can_see_practice_alerts
 from questionnaires.models import (
     KINDS,
     HomeMeasurement,
@@ -166,3 +171,61 @@ def measurements_patient_header(*, actor: Actor, access: PatientAccess) -> Patie
     if not can_read(access):
         return None
     return PatientHeaderItem(tab=(_("Measurements"), "measurements:page", "measurements"))
+
+
+# --- the practice's open alerts, over all its patients ---------------------------------------
+
+ALERTS_PER_PAGE = 25
+
+
+def practice_open_alerts(actor: Actor) -> QuerySet[MeasurementAlert]:
+    """The open (unhandled) alerts of the patients of the practice the actor acts for, newest
+    first, with their patient and reading — none for anyone who does not keep watch over them
+    (``measure_access.can_see_practice_alerts``)."""
+    if not can_see_practice_alerts(actor):
+        return MeasurementAlert.objects.none()
+    return (
+        MeasurementAlert.objects.filter(
+            handled_at__isnull=True,
+            patient__practice_id=actor.membership.organisation_id,
+            patient__in=patients_visible_to(actor).values("pk"),
+        )
+        .select_related("patient", "measurement")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def practice_open_alerts_first(*, actor: Actor, limit: int) -> tuple[int, list[MeasurementAlert]]:
+    """(how many, the newest ``limit``) of the practice's open alerts — one query (the count
+    rides along as a window over the same rows)."""
+    rows = list(practice_open_alerts(actor).annotate(total=Window(Count("pk")))[:limit])
+    return (rows[0].total if rows else 0), rows
+
+
+def alerts_names_shown(*, actor: Actor, alerts) -> list[tuple[int, str]]:
+    """(patient id, relationship) for each alert row: what the access log records for a list
+    that names the patients, once per patient. Every one is the practice's own patient: no
+    query."""
+    patients = {}
+    for alert in alerts:
+        patients.setdefault(alert.patient_id, alert.patient)
+    return [(pk, relationship_of(actor, patient)) for pk, patient in patients.items()]
+
+
+def practice_alerts_page(*, actor: Actor, page) -> Page:
+    """One page of the practice's open alerts (two queries: the count and the rows); every
+    patient the page names is logged as read, in one write."""
+    shown = Paginator(practice_open_alerts(actor), ALERTS_PER_PAGE).get_page(page)
+    lines = [
+        LogLine(
+            action=AccessAction.READ,
+            relationship=relationship,
+            patient_id=patient_id,
+            data=(DataCategory.IDENTITY, DataCategory.MEASUREMENTS),
+            object_ref=f"measurement_alerts:page={shown.number}",
+        )
+        for patient_id, relationship in alerts_names_shown(actor=actor, alerts=shown)
+    ]
+    if lines:
+        access_log_write_many(actor=actor, lines=lines)
+    return shown

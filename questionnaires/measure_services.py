@@ -15,6 +15,8 @@ Invariants:
   alert): its collaborating staff with patient-data access who are not online and are working
   today (``accounts.presence.mail_worthy``; the *new message* preference decides, as a signal
   reaches them like a message). The e-mail names no patient and no value, only a link.
+- A new alert, and an alert handled, also sends ``measurement_alerts_changed`` after the commit:
+  the practice's open start pages fetch their list of open alerts again.
 - Every write logs itself (NEN 7513) in the same transaction.
 """
 
@@ -47,6 +49,7 @@ from questionnaires.models import (
     MeasurementKind,
     MeasurementThreshold,
 )
+from questionnaires.signals import measurement_alerts_changed
 
 # A reading may be dated a few minutes ahead (a phone's clock); no more.
 FUTURE_SLACK = datetime.timedelta(minutes=10)
@@ -224,7 +227,16 @@ def alerts_evaluate(*, measurement: HomeMeasurement) -> MeasurementAlert | None:
         )
         if created:
             transaction.on_commit(lambda: alert_notify(alert_id=alert.pk))
+            _alerts_changed_on_commit(measurement.patient.practice_id)
         return alert
+
+
+def _alerts_changed_on_commit(practice_id: int) -> None:
+    # robust: a live push that fails must not undo or fail the write that was committed.
+    transaction.on_commit(
+        lambda: measurement_alerts_changed.send(sender=MeasurementAlert, practice_id=practice_id),
+        robust=True,
+    )
 
 
 def _practice_staff(practice_id) -> set[int]:
@@ -337,4 +349,5 @@ def alert_handle(*, actor: Actor, access: PatientAccess, alert_pk) -> Measuremen
             data=[DataCategory.MEASUREMENTS],
             object_ref=f"measurement-alert:{alert.pk}",
         )
+        _alerts_changed_on_commit(access.patient.practice_id)
     return alert

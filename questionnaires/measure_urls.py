@@ -7,6 +7,8 @@ app_name = "measurements"
 BASE = "patienten/<int:pk>/metingen/"
 
 urlpatterns = [
+    # Every open alert of the practice's patients: the start page shows the newest five.
+    path("metingen/signalen/", views.practice_alerts, name="practice-alerts"),
     path(BASE, views.measurements_page, name="page"),
     path(f"{BASE}nieuw/", views.measurement_enter, name="enter"),
     path(f"{BASE}grenzen/", views.thresholds_edit, name="thresholds"),

@@ -7,7 +7,7 @@ again with Dutch errors and nothing is stored; a good one redirects to the measu
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.pagination import query_without_page
 from his.selectors import his_endpoint_for
 from network.access import Actor
 from network.models import AccessAction
@@ -24,6 +25,7 @@ from questionnaires.measure_access import (
     ENTER,
     THRESHOLDS,
     can_enter,
+    can_see_practice_alerts,
     can_set_thresholds,
     measurements_access_for,
     measurements_get_for,
@@ -40,6 +42,7 @@ from questionnaires.models import KINDS, MeasurementAlert, MeasurementKind
 PAGE = "questionnaires/measurements/page.html"
 ENTRY = "questionnaires/measurements/enter.html"
 LIMITS = "questionnaires/measurements/thresholds.html"
+PRACTICE_ALERTS = "questionnaires/measurements/practice_alerts.html"
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -180,6 +183,19 @@ def alert_handle(request, pk, alert_pk):
         raise Http404 from None
     messages.success(request, _("The alert is marked as handled."))
     return redirect(_page_url(pk))
+
+
+@secure_session_required
+@require_GET
+def practice_alerts(request):
+    """Every open alert of the practice's patients, newest first, a page at a time: the list
+    behind the start page's block. For the practice's staff with patient-data access (403 for
+    anyone else); the names shown are logged by the selector."""
+    actor = Actor.from_request(request)
+    if not can_see_practice_alerts(actor):
+        raise PermissionDenied
+    page = selectors.practice_alerts_page(actor=actor, page=request.GET.get("page"))
+    return render(request, PRACTICE_ALERTS, {"page": page, "keep": query_without_page(request)})
 
 
 @secure_session_required

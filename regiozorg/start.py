@@ -29,6 +29,8 @@ from his.selectors import his_exports_failed_for
 from network.access import Actor, collaborates, sees_own_practice_patients
 from network.access_log import LogLine, access_log_write_many
 from network.models import AccessAction, DataCategory
+from questionnaires import measure_selectors
+from questionnaires.measure_access import can_see_practice_alerts
 from referrals import selectors as referral_selectors
 
 # Rows per block; the rest is behind the block's "alle …" link.
@@ -278,6 +280,47 @@ def _my_actions(actor: Actor) -> Block | None:
     )
 
 
+def _measurement_alerts(actor: Actor) -> Block | None:
+    """The practice's open home-measurement alerts, newest first: whose, which reading, when;
+    the link opens the patient's measurements (where the alert is handled). For the people
+    ``alert_notify`` mails: the practice's own staff with patient-data access."""
+    if not can_see_practice_alerts(actor):
+        return None
+    count, rows = measure_selectors.practice_open_alerts_first(actor=actor, limit=ROWS_SHOWN)
+    result = []
+    for alert in rows:
+        reading = alert.measurement
+        when = date_format(timezone.localtime(reading.measured_at), "j F H:i")
+        note = (
+            _("%(count)s readings outside the limits · %(date)s")
+            % {"count": alert.readings, "date": when}
+            if alert.readings > 1
+            else when
+        )
+        result.append(
+            Row(
+                title=alert.patient.formal_name,
+                url=reverse("measurements:page", args=[alert.patient_id]),
+                line=f"{reading.get_kind_display()}: {reading.display_value}",
+                note=note,
+            )
+        )
+    return Block(
+        key="measurement-alerts",
+        title=_("Home measurement alerts"),
+        count=count,
+        rows=result,
+        empty=_("No open alerts on home measurements."),
+        more_url=reverse("measurements:practice-alerts"),
+        more_label=_("All open alerts"),
+        live_event="live-alerts",
+        shown=[
+            (pid, rel, DataCategory.MEASUREMENTS)
+            for pid, rel in measure_selectors.alerts_names_shown(actor=actor, alerts=rows)
+        ],
+    )
+
+
 _EXPORT_KINDS = {
     ("conversations", "conversation"): gettext_lazy("conversation"),
     ("referrals", "feedback"): gettext_lazy("feedback"),
@@ -364,6 +407,7 @@ BLOCKS: dict[str, Callable[[Actor], Block | None]] = {
     "consultations": _consultations,
     "referrals-new": _referrals_new,
     "referrals-attention": _referrals_attention,
+    "measurement-alerts": _measurement_alerts,
     "my-actions": _my_actions,
     "his-failed": _his_failed,
     "absent": _absent,

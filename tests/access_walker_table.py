@@ -829,6 +829,20 @@ TABLE: dict[str, Rule] = {
     # --- questionnaires: home measurements (read by whom the matrix allows measurements; ----
     # entered by the practice and district nurses; limits, alerts and the export: the practice)
     "measurements:page": Rule(kwargs=patient_pk, refused=PATIENT_REFUSED),
+    "measurements:practice-alerts": Rule(
+        refused={
+            "outsider": OWN_ONLY,  # another practice's gp: their own practice's alerts
+            "outsider-visible": OWN_ONLY,
+            "physio": FORBIDDEN,
+            "physio-visible": FORBIDDEN,
+            "nurse": FORBIDDEN,
+            "nurse-visible": FORBIDDEN,
+            "assistant": FORBIDDEN,  # De Linde's, without patient-data access
+            "manager": FORBIDDEN,
+            ANONYMOUS: LOGIN,
+        },
+        note="the practice's own staff with patient-data access: every open alert of its patients",
+    ),
     "measurements:enter": Rule(
         kwargs=patient_pk,
         methods=(GET, POST),

@@ -180,6 +180,7 @@ def test_each_person_gets_only_the_blocks_of_their_work(client, gp, nurse, assis
         "conversations",
         "consultations",
         "referrals-attention",
+        "measurement-alerts",
         "his-failed",
         "my-actions",
         "absent",
@@ -255,7 +256,8 @@ def test_another_practice_sees_nothing_of_de_lindes_work(
 # the gp, 14 for the nurse (empty blocks cost their count only), at 10 and at 100 items.
 # 1 slack for a session write. A query per row would add 5 per block. "Mijn acties" (health
 # plan): 1, rows and count in one query (tests/careplans/test_plan_query_budgets.py fills it).
-GP_HOME_BUDGET = 4 + 2 + 2 + 2 + 2 + 4 + 5 + 1 + 1
+# "Signalen thuismetingen": 1 the same way (tests/questionnaires/test_measure_alert_start.py).
+GP_HOME_BUDGET = 4 + 2 + 2 + 2 + 2 + 4 + 5 + 1 + 1 + 1
 # The nurse: conversations 1 and consultations 1 (none), new referrals 2, absent 1 (none), log 5,
 # my actions 1.
 NURSE_HOME_BUDGET = 4 + 1 + 1 + 2 + 1 + 5 + 1 + 1
@@ -292,7 +294,8 @@ def test_gp_start_page_costs_the_same_queries_for_10_and_100_items(
     assert blocks["his-failed"].count == 1  # one source, exported again and again
     assert blocks["absent"].count == n
     assert blocks["my-actions"].count == 0  # no health plans here: its one query, no rows
-    full = {key for key in blocks if key not in ("his-failed", "my-actions")}
+    assert blocks["measurement-alerts"].count == 0  # no alerts here: its one query, no rows
+    full = {key for key in blocks if key not in ("his-failed", "my-actions", "measurement-alerts")}
     assert all(len(blocks[key].rows) == 5 for key in full)
 
 

@@ -174,6 +174,7 @@
       else if (data.type === "referrals") { body.dispatchEvent(new CustomEvent("live-referrals")); }
       else if (data.type === "his") { body.dispatchEvent(new CustomEvent("live-his")); }
       else if (data.type === "actions") { body.dispatchEvent(new CustomEvent("live-actions")); }
+      else if (data.type === "alerts") { body.dispatchEvent(new CustomEvent("live-alerts")); }
       else if (data.type === "revoked" && data.conversation === conversation) { location.reload(); }
       else if (data.type === "sent") { sendAcked(data); }
       else if (data.type === "error" && data.client_key) { sendRefused(data); }

@@ -1,7 +1,9 @@
 """Home-measurement journey in a real Chromium: the GP sets Sjoerd's blood-pressure limit; the
 district nurse, on a 390 px phone in his kitchen, enters three blood pressures (one with a
 Dutch decimal comma, one over the limit) and an impossible one is refused; the GP opens the
-*Metingen* tab and sees the chart, its table and the alert, and marks the alert handled.
+*Metingen* tab and sees the chart, its table and the alert, and marks the alert handled. The
+alert shows up on the GP's open start page without a reload (*Signalen thuismetingen*: the
+block is fetched again on the live event), and leaves it once handled.
 No console errors (the strict CSP would report any), no horizontal scroll on the phone.
 """
 
@@ -48,6 +50,10 @@ def test_nurse_enters_three_blood_pressures_on_a_phone_and_the_gp_sees_chart_and
     form.get_by_label(dutch("Upper limit of the lower pressure"), exact=True).fill("95")
     form.get_by_role("button", name=dutch("Save limits")).click()
     expect(page.locator("#messages")).to_contain_text(dutch("The limits are saved."))
+    # The GP keeps the start page open: no alerts yet.
+    page.goto("/")
+    start_alerts = page.locator("#start-measurement-alerts")
+    expect(start_alerts).to_contain_text(dutch("No open alerts on home measurements."))
 
     # 2. The nurse, on her phone, enters three blood pressures.
     phone = phone_page
@@ -77,9 +83,16 @@ def test_nurse_enters_three_blood_pressures_on_a_phone_and_the_gp_sees_chart_and
     # The refused form came back as 422 (the browser logs that); nothing else, no CSP refusal.
     assert [e for e in phone.console_errors if "status of 422" not in e] == []
 
-    # 3. The GP sees the chart, its table and the alert, and handles it.
-    page.reload()
-    page.goto(f"{patient_url}metingen/")
+    # 3. Without a reload, the GP's start page lists the alert; one click opens Sjoerd's
+    # measurements: the chart, its table and the alert, handled there. pytest-django's
+    # live_server speaks WSGI only (no websocket), so the test fires the event live.js fires on
+    # the "alerts" push (the push itself: tests/questionnaires/test_measure_alert_start.py).
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('live-alerts'))")
+    expect(start_alerts).to_contain_text(shared_patient.formal_name)
+    expect(start_alerts).to_contain_text("172/98 mmHg")
+    assert_accessible(page)
+    start_alerts.get_by_role("link", name=shared_patient.formal_name).click()
+    expect(page).to_have_url(re.compile(rf"/patienten/{shared_patient.pk}/metingen/$"))
     alerts = page.locator("#measurement-alerts")
     expect(alerts).to_contain_text("172/98 mmHg")
     chart = page.locator("[data-measurement-chart=blood_pressure]")
@@ -91,4 +104,8 @@ def test_nurse_enters_three_blood_pressures_on_a_phone_and_the_gp_sees_chart_and
     expect(page.locator("#messages")).to_contain_text(dutch("The alert is marked as handled."))
     expect(page.locator("#measurement-alerts")).to_have_count(0)
     assert MeasurementAlert.objects.get().handled_by == gp
+    page.goto("/")
+    expect(page.locator("#start-measurement-alerts")).to_contain_text(
+        dutch("No open alerts on home measurements.")
+    )
     assert page.console_errors == []

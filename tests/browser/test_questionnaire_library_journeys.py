@@ -6,15 +6,18 @@ The GP, on the practice PC, sees it flagged over the cut-off and sends it to the
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from his.models import HisExport
 from questionnaires.library_services import instruments_load
-from questionnaires.models import Response
+from questionnaires.models import Questionnaire, Response
 from tests.browser.test_patient_journeys import dutch, log_in_with_totp, patient_tab
+from tests.questionnaires.conftest import responses_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,7 +69,16 @@ def test_nurse_fills_in_a_phq9_on_a_phone_and_the_gp_sees_the_flagged_score(
     expect(latest).to_contain_text("Matige depressieve klachten")
     no_horizontal_scroll(phone_page)
 
-    # 4. The GP sees it flagged, opens the answers and makes a note for the HIS.
+    # 4. The GP sees it flagged — with a score from last month (5, mild), a line of two points
+    # over the cut-off line beside the trend table — opens the answers and makes a note for
+    # the HIS.
+    responses_for(
+        shared_patient,
+        Questionnaire.objects.get(slug="phq-9"),
+        [5],
+        author=nurse,
+        start=timezone.now() - datetime.timedelta(days=30),
+    )
     log_in_with_totp(
         page,
         gp.email,
@@ -74,6 +86,8 @@ def test_nurse_fills_in_a_phq9_on_a_phone_and_the_gp_sees_the_flagged_score(
         start=f"/patienten/{shared_patient.pk}/vragenlijsten/",
     )
     expect(page.locator(".score-flag")).to_have_text(re.compile(dutch("Over the cut-off")))
+    expect(page.locator("[data-score-chart] canvas")).to_be_visible()
+    expect(page.locator("table.score-trend tbody tr")).to_have_count(2)
     assert_accessible(page)
     page.get_by_role("link", name=dutch("Answers")).first.click()
     expect(page.locator("#response-scores")).to_contain_text("Matige depressieve klachten")

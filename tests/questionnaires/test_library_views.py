@@ -4,6 +4,7 @@ a double submit stores one response; who may not see the patient gets 404; all i
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -205,3 +206,31 @@ def test_thoughts_of_death_are_flagged_on_the_results_page_even_with_a_low_total
     assert "Geen of minimale depressieve klachten" in page  # total 1
     assert "Let op: gedachten aan de dood of zelfbeschadiging (vraag 9)" in page
     assert "Boven de grens" in page
+
+
+def _chart_data(page: str, questionnaire) -> dict:
+    start = page.index(f'<script id="score-chart-{questionnaire.pk}" type="application/json">')
+    body = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    return json.loads(body)
+
+
+def test_two_scores_or_more_get_a_chart_with_the_cut_off_line_and_keep_the_table(
+    login, nurse, shared_patient, library
+):
+    """The chart's data (oldest first, flagged points marked, the line where flagging starts)
+    is a json_script the vendored Chart.js draws from a static file (strict CSP: no inline
+    script); the trend table stays for screen readers and print. One score: no chart."""
+    mrc, gfi = library["mrc-dyspnoe"], library["gfi"]
+    responses_for(shared_patient, mrc, [1, 2, 4], author=nurse)
+    responses_for(shared_patient, gfi, [3], author=nurse)
+    page = login(nurse).get(results_url(shared_patient)).content.decode()
+    data = _chart_data(page, mrc)
+    assert data["scores"] == [1.0, 2.0, 4.0]
+    assert data["flagged"] == [False, False, True]
+    assert len(data["dates"]) == 3 and data["dates"] == sorted(data["dates"])
+    assert data["cutoff"] == 3.0  # MRC grade 3 and up is flagged
+    assert f'data-score-chart="score-chart-{mrc.pk}"' in page
+    assert "score-chart-" + str(gfi.pk) not in page  # one score: nothing to draw
+    assert "js/score-chart" in page and "chartjs-4.6.2/chart.umd.min" in page
+    assert "Verloop van de scores" in page  # the table, as before
+    assert "<script>" not in page  # nothing inline
