@@ -102,6 +102,8 @@ def _page(request, actor, access: MeetingAccess, *, status=200, bound=None):
         "access": access,
         "view": view,
         "is_chair": access.is_chair,
+        # Shown on top too: the form they belong to may not be on the page (a closed meeting).
+        "bound_errors": bound_form.non_field_errors() if bound_form is not None else [],
     }
     if access.is_chair and access.meeting.is_open:
         candidates = participant_candidates_for(actor=actor, access=access)
