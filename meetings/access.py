@@ -70,13 +70,11 @@ def meetings_of(actor: Actor) -> QuerySet[Meeting]:
     )
 
 
-def meeting_get_for(*, actor: Actor, pk, chair: bool = False, lock: bool = False) -> MeetingAccess:
+def meeting_get_for(*, actor: Actor, pk, chair: bool = False) -> MeetingAccess:
     """The meeting if ``actor`` takes part (``chair``: chairs it, else 403), else 404."""
     if not collaborates(actor):
         raise Http404
     participants = Participant.objects.select_related("meeting", "membership__organisation")
-    if lock:
-        participants = participants.select_for_update(of=("self", "meeting"))
     try:
         participant = participants.get(meeting_id=pk, membership_id=actor.membership.pk)
     except (Participant.DoesNotExist, ValueError, TypeError):

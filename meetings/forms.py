@@ -37,10 +37,6 @@ class _MembershipChoice(forms.Form):
             (m.pk, f"{m.user.full_name} – {m.organisation.name}") for m in memberships
         ]
 
-    def _chosen(self):
-        value = self.cleaned_data.get(self.field_name)
-        return self._memberships.get(value) if value else None
-
 
 class ParticipantForm(_MembershipChoice):
     field_name = "membership"

@@ -217,7 +217,7 @@ def meeting_close(*, actor: Actor, access: MeetingAccess) -> Meeting:
         email_send(
             to=[user.email],
             template="meetings/email/report_ready",
-            context={"user": user, "url": url, "chair": actor.user.full_name},
+            context={"user": user, "url": url},
             language=getattr(user, "language", "") or None,
         )
     return meeting

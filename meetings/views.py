@@ -8,6 +8,8 @@ the form (422) and nothing is stored; a good one redirects to the changed part o
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -133,7 +135,7 @@ def meeting_create(request):
     form = MeetingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         held_at = timezone.make_aware(
-            timezone.datetime.combine(form.cleaned_data["held_on"], form.cleaned_data["held_time"])
+            datetime.datetime.combine(form.cleaned_data["held_on"], form.cleaned_data["held_time"])
         )
         meeting = services.meeting_create(
             actor=actor, title=form.cleaned_data["title"], held_at=held_at
