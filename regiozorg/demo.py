@@ -16,6 +16,7 @@ from accounts.models import Membership, Organisation, User
 from careplans.demo_acp import demo_acp
 from careplans.demo_plan import demo_health_plan
 from conversations.demo import demo_conversations
+from meetings.demo import demo_meetings
 from network.demo import demo_patients, gp_actor
 from questionnaires.demo_library import demo_questionnaires
 from questionnaires.demo_measurements import demo_measurements
@@ -36,6 +37,7 @@ def demo_seed() -> dict[str, int]:
     demo_health_plan(organisations=organisations, email=demo_email)
     demo_measurements(organisations=organisations, email=demo_email, actor_for=gp_actor)
     demo_questionnaires(organisations=organisations, email=demo_email)
+    demo_meetings(organisations=organisations, email=demo_email, actor_for=gp_actor)
 
     return {
         "organisations": Organisation.objects.count(),

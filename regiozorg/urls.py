@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("careplans.plan_urls")),
     path("", include("questionnaires.measure_urls")),
     path("", include("questionnaires.library_urls")),
+    path("", include("meetings.urls")),
 ]

@@ -94,6 +94,23 @@ class PlanParts:
 
 
 @dataclasses.dataclass(frozen=True)
+class MeetingParts:
+    """The MDOs of the world, chaired by the gp, with the nurse taking part: ``meeting`` is
+    open, ``closed`` is closed; both have an agenda item about each patient (by patient pk)."""
+
+    meeting: object
+    closed: object
+    items: Mapping[int, object]  # of ``meeting``, by patient pk
+    agreements: Mapping[int, object]  # one per item of ``meeting``, by patient pk
+    closed_items: Mapping[int, object]  # of ``closed``, by patient pk
+    exports: Mapping[int, object]  # the HIS note of each item of ``closed``, by patient pk
+    new_patient_his_id: str  # a patient of De Linde not on the agenda yet
+
+    def secrets(self, patient_pk: int) -> tuple[str, ...]:
+        return (self.items[patient_pk].question, self.agreements[patient_pk].text)
+
+
+@dataclasses.dataclass(frozen=True)
 class World:
     """What the walker requests; built by the ``world`` fixture of the walker."""
 
@@ -145,6 +162,8 @@ class World:
     # ... and by patient pk a questionnaire the gp sent them, open, and its link's token.
     patient_links: Mapping[int, object] = dataclasses.field(default_factory=dict)
     patient_link_tokens: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    # MDOs (meetings): see MeetingParts.
+    meetings: MeetingParts | None = None
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -183,6 +202,7 @@ class World:
                 if self.questionnaire_responses
                 else []
             ),
+            *(self.meetings.secrets(self.patient.pk) if self.meetings else ()),
         )
 
 
@@ -325,6 +345,18 @@ def measurement_form(w: World) -> dict:
     }
 
 
+def meeting_kwargs(w: World) -> dict:
+    return {"pk": w.meetings.meeting.pk}
+
+
+def meeting_item_kwargs(w: World) -> dict:
+    return {"pk": w.meetings.meeting.pk, "item_pk": w.meetings.items[w.patient.pk].pk}
+
+
+def closed_item_kwargs(w: World) -> dict:
+    return {"pk": w.meetings.closed.pk, "item_pk": w.meetings.closed_items[w.patient.pk].pk}
+
+
 def plan_kwargs(part: str = "", name: str = ""):
     """The kwargs of a health-plan URL: the patient, and ``name`` = the pk of one ``part`` of
     their plan."""
@@ -461,6 +493,30 @@ REFERRAL_LIST_REFUSED = {
     "manager": FORBIDDEN,
     ANONYMOUS: LOGIN,
 }
+
+# MDOs (meetings.access): participants only — the rest get 404 as for a meeting that does not
+# exist; within a meeting, an agenda item only for who sees its patient (network.access). The
+# nurse takes part in the world's MDOs: she sees the meeting, but nothing about the patient
+# she may not see. Level B+ has no collaboration screens at all (403).
+MEETING_REFUSED = {
+    "outsider": NOT_FOUND,
+    "outsider-visible": NOT_FOUND,
+    "physio": NOT_FOUND,
+    "physio-visible": NOT_FOUND,
+    "assistant": NOT_FOUND,  # De Linde's, but not taking part
+    "manager": FORBIDDEN,
+    ANONYMOUS: LOGIN,
+}
+# What the chair does with the meeting as a whole: a participant may see it, not do it.
+MEETING_CHAIR_REFUSED = {
+    **MEETING_REFUSED,
+    "nurse": MAY_SEE_NOT_DO,
+    "nurse-visible": MAY_SEE_NOT_DO,
+}
+# An agenda item: the nurse takes part, but may not see the not-visible patient.
+MEETING_ITEM_REFUSED = {**MEETING_REFUSED, "nurse": NOT_FOUND}
+# ... and what only the chair does with an item (minutes, agreements, health-plan actions).
+MEETING_ITEM_CHAIR_REFUSED = {**MEETING_ITEM_REFUSED, "nurse-visible": MAY_SEE_NOT_DO}
 
 
 TABLE: dict[str, Rule] = {
@@ -871,6 +927,83 @@ TABLE: dict[str, Rule] = {
             "export_pk": w.measurement_exports[w.patient.pk].pk,
         },
         refused=PRACTICE_ONLY_REFUSED,
+    ),
+    # --- meetings: the MDO (participants; per agenda item, who sees its patient) -------------
+    "meetings:list": Rule(
+        refused={"manager": FORBIDDEN, ANONYMOUS: LOGIN},
+        note="titles and dates of one's own MDOs only, no patient; tests/meetings checks whose",
+    ),
+    "meetings:create": Rule(
+        methods=(GET, POST),
+        body=lambda w: {"title": "Walker-MDO", "held_on": "2026-12-11", "held_time": "15:00"},
+        refused={"manager": FORBIDDEN, ANONYMOUS: LOGIN},
+        note="everyone who collaborates may chair an MDO of their own organisation",
+    ),
+    "meetings:detail": Rule(
+        kwargs=meeting_kwargs,
+        refused={**MEETING_REFUSED, "nurse": OWN_ONLY},
+        note="the nurse takes part: the page opens without the patient she may not see",
+    ),
+    "meetings:report": Rule(kwargs=meeting_kwargs, refused={**MEETING_REFUSED, "nurse": OWN_ONLY}),
+    "meetings:status": Rule(
+        kwargs=meeting_kwargs,
+        methods=(POST,),
+        body=lambda w: {"action": "close"},
+        refused=MEETING_CHAIR_REFUSED,
+    ),
+    "meetings:participant-add": Rule(
+        kwargs=meeting_kwargs,
+        methods=(POST,),
+        body=lambda w: {"membership": w.membership.pk},
+        refused=MEETING_CHAIR_REFUSED,
+    ),
+    "meetings:item-add": Rule(
+        kwargs=meeting_kwargs,
+        methods=(POST,),
+        body=lambda w: {
+            "patient_number": w.meetings.new_patient_his_id,
+            "question": "Walker: een vraag",
+        },
+        refused=MEETING_CHAIR_REFUSED,
+    ),
+    "meetings:note-save": Rule(
+        kwargs=meeting_item_kwargs,
+        methods=(POST,),
+        body=lambda w: {"text": "Walker: voorbereiding"},
+        refused=MEETING_ITEM_REFUSED,
+    ),
+    "meetings:minutes-save": Rule(
+        kwargs=meeting_item_kwargs,
+        methods=(POST,),
+        body=lambda w: {"text": "Walker: verslag"},
+        refused=MEETING_ITEM_CHAIR_REFUSED,
+    ),
+    "meetings:agreement-add": Rule(
+        kwargs=meeting_item_kwargs,
+        methods=(POST,),
+        body=lambda w: {"text": "Walker: afspraak"},
+        refused=MEETING_ITEM_CHAIR_REFUSED,
+    ),
+    "meetings:agreement-action": Rule(
+        kwargs=lambda w: {
+            "pk": w.meetings.meeting.pk,
+            "agreement_pk": w.meetings.agreements[w.patient.pk].pk,
+        },
+        methods=(POST,),
+        refused=MEETING_ITEM_CHAIR_REFUSED,
+    ),
+    "meetings:item-his-export": Rule(
+        kwargs=closed_item_kwargs,
+        methods=(POST,),
+        refused=MEETING_ITEM_CHAIR_REFUSED,
+        note="only the patient's own practice exports; the nurse who sees the patient: 403",
+    ),
+    "meetings:item-his-export-download": Rule(
+        kwargs=lambda w: {
+            **closed_item_kwargs(w),
+            "export_pk": w.meetings.exports[w.patient.pk].pk,
+        },
+        refused=MEETING_ITEM_CHAIR_REFUSED,
     ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),

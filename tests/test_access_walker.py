@@ -58,6 +58,8 @@ from conversations.models import (
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
 from his.models import HisExport
+from meetings.models import AgendaItem, Agreement, Meeting, Minutes, PreparationNote
+from meetings.models import Participant as MeetingParticipant
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
 from network.models.patients import PatientSource
@@ -102,6 +104,7 @@ from tests.access_walker_table import (
     TABLE,
     VIEWPOINTS,
     Family,
+    MeetingParts,
     PlanParts,
     Rule,
     Talk,
@@ -112,6 +115,7 @@ from tests.factories import (
     CareNetworkMemberFactory,
     MembershipFactory,
     OrganisationFactory,
+    PatientFactory,
     UserFactory,
 )
 from tests.staff.fixtures_requests import INVITATION_LINK, account_request, invitation_by
@@ -307,6 +311,69 @@ def health_plan_of(patient, gp, nurse) -> PlanParts:
     return PlanParts(problem=problem, goal=goal, action=action, export=export, owner_pk=owner.pk)
 
 
+def meetings_of(gp, nurse, patients, practice) -> MeetingParts:
+    """Two MDOs of the gp (one open, one closed) with an item about each patient and the nurse
+    taking part; an agreement per open item, a HIS note per closed item; and one more patient
+    of De Linde to put on the agenda."""
+    from meetings import services as mdo
+    from meetings.access import item_get_for, meeting_get_for
+    from meetings.his import item_his_export_create
+    from meetings.selectors import participant_candidates_for
+
+    actor = actor_of(gp)
+    held_at = timezone.now() + datetime.timedelta(days=3)
+
+    def build(title):
+        meeting = mdo.meeting_create(actor=actor, title=title, held_at=held_at)
+        access = meeting_get_for(actor=actor, pk=meeting.pk)
+        items = {
+            p.pk: mdo.item_add(
+                actor=actor,
+                access=access,
+                patient_access=patient_access_for(actor=actor, pk=p.pk),
+                question=f"Walker-MDO-vraag {p.his_id}",
+            )
+            for p in patients
+        }
+        mdo.participant_add(
+            actor=actor,
+            access=access,
+            membership=Membership.objects.get(user=nurse),
+            allowed=participant_candidates_for(actor=actor, access=access),
+        )
+        return meeting, access, items
+
+    meeting, access, items = build("MDO De Linde (walker)")
+    agreements = {
+        pk: mdo.agreement_add(
+            actor=actor,
+            access=item_get_for(actor=actor, meeting=access, pk=item.pk, log=False),
+            text=f"Walker-MDO-afspraak {item.patient.his_id}",
+        )
+        for pk, item in items.items()
+    }
+    closed, closed_access, closed_items = build("Gesloten MDO De Linde (walker)")
+    mdo.meeting_close(actor=actor, access=closed_access)
+    closed_access = meeting_get_for(actor=actor, pk=closed.pk)
+    exports = {
+        pk: item_his_export_create(
+            actor=actor,
+            access=item_get_for(actor=actor, meeting=closed_access, pk=item.pk, log=False),
+        )
+        for pk, item in closed_items.items()
+    }
+    extra = PatientFactory(practice=practice, his_id="linde-walker-mdo", first_name="Walker")
+    return MeetingParts(
+        meeting=meeting,
+        closed=closed,
+        items=items,
+        agreements=agreements,
+        closed_items=closed_items,
+        exports=exports,
+        new_patient_his_id=extra.his_id,
+    )
+
+
 def measurement_alert_of(patient, gp):
     """A blood-pressure limit the gp set for ``patient`` and a reading over it: its alert."""
     actor = Actor(user=gp, membership=gp.memberships.get())
@@ -407,6 +474,7 @@ def world(
     questionnaire, responses = questionnaire_responses_of((patient, shared_patient), nurse)
     links, tokens = patient_links_of((patient, shared_patient), gp, questionnaire)
     return World(
+        meetings=meetings_of(gp, nurse, (patient, shared_patient), practice),
         patient_links=links,
         patient_link_tokens=tokens,
         plans=plans,
@@ -526,6 +594,17 @@ def state(client: Client) -> dict:
         "home_measurements": [
             list(model.objects.order_by("pk").values())
             for model in (HomeMeasurement, MeasurementThreshold, MeasurementAlert)
+        ],
+        "meetings": [
+            list(model.objects.order_by("pk").values())
+            for model in (
+                Meeting,
+                MeetingParticipant,
+                AgendaItem,
+                PreparationNote,
+                Minutes,
+                Agreement,
+            )
         ],
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }

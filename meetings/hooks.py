@@ -1,0 +1,36 @@
+"""What the meetings app asks of the floors above it, without importing them.
+
+Turning an agreement into a health-plan action belongs to careplans, a sibling on the same
+floor that meetings may not import. So meetings offers one slot, and the top floor
+(``regiozorg.meetings_wiring``) fills it at start-up with a function that calls
+``careplans.plan_services.action_add``.
+
+The function is called inside the transaction of ``meetings.services.agreement_to_action``,
+with the agreement's row locked, as
+``maker(actor=…, access=…, agreement=…) -> uuid.UUID`` (the new action's UUID); it raises
+``django.core.exceptions.ValidationError`` with a Dutch message when the action cannot be made
+(an owner outside the care network), and then nothing is stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+
+ActionMaker = Callable[..., uuid.UUID]
+
+_action_maker: ActionMaker | None = None
+
+
+def agreement_action_register(maker: ActionMaker) -> None:
+    """Fill the slot (once at start-up; registering again replaces it, as a reload would)."""
+    global _action_maker
+    _action_maker = maker
+
+
+def agreement_action_maker() -> ActionMaker:
+    if _action_maker is None:
+        raise ImproperlyConfigured("No health-plan action maker registered (regiozorg wires it).")
+    return _action_maker
