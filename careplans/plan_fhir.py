@@ -47,7 +47,7 @@ from his.fhir import (
     role_uuid,
 )
 from his.models import HisExport
-from his.selectors import his_exports_of
+from his.selectors import his_export_unchanged, his_exports_of
 from his.services import his_export_store, his_note_file
 from network.access import Actor, PatientAccess
 from network.access_log import access_log_write
@@ -327,12 +327,8 @@ def plan_his_export_create(*, actor: Actor, access: PatientAccess) -> HisExport:
     plan, problems, goals, actions = plan_for_export(access=access)
     note = plan_note_build(plan, problems, goals, actions)
     bundle = plan_bundle(plan, problems, goals, actions)
-    latest = his_exports_of(model=HealthPlan, ids=[plan.pk]).order_by("-created_at", "-pk").first()
-    if (
-        latest is not None
-        and latest.status != HisExport.Status.FAILED
-        and latest.fhir_json.get("id") == bundle["id"]
-    ):
+    latest = his_export_unchanged(model=HealthPlan, pk=plan.pk, resource_id=bundle["id"])
+    if latest is not None:
         return latest
     coded = next((p.icpc_code for p in problems if p.icpc_code), "")
     return his_export_store(

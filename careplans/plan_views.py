@@ -44,20 +44,13 @@ from careplans.plan_forms import (
     ProblemEditForm,
     ProblemForm,
 )
+from core.forms import form_add_validation_error
 from his.selectors import his_endpoint_for
 from network.access import Actor, collaborating_actor, patient_get_for
 from network.models import AccessAction
 
 PAGE = "careplans/plan/detail.html"
 EDIT = "careplans/plan/edit.html"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _plan_url(patient_pk, anchor: str = "") -> str:
@@ -116,7 +109,7 @@ def problem_create(request, pk):
         try:
             problem = services.problem_add(actor=actor, access=access, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The problem has been added."))
             return redirect(_plan_url(pk, f"problem-{problem.pk}"))
@@ -150,7 +143,7 @@ def action_create(request, pk, goal_pk):
         try:
             action = services.action_add(actor=actor, access=access, goal=goal, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The action has been added."))
             return redirect(_plan_url(pk, f"action-{action.pk}"))
@@ -189,7 +182,7 @@ def _edit(request, pk, part_pk, kind: str):
         try:
             update(actor=actor, access=access, version=version, **{kind: obj}, **data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
             if getattr(exc, "code", "") == "stale":
                 # Show what is there now, keeping what they typed, with the new version.
                 obj.refresh_from_db()

@@ -59,3 +59,16 @@ def his_exports_failed_for(*, practice_id: int) -> QuerySet[HisExport]:
         .annotate(source_app=F("source_type__app_label"), source_model=F("source_type__model"))
         .order_by("-created_at", "-pk")
     )
+
+
+def his_export_unchanged(*, model: type[Model], pk, resource_id: str) -> HisExport | None:
+    """The newest export of one object when it is waiting or delivered and carries the same
+    FHIR id (an unchanged object): a double click sends that export again, not a second one."""
+    latest = his_exports_of(model=model, ids=[pk]).order_by("-created_at", "-pk").first()
+    if (
+        latest is not None
+        and latest.status != HisExport.Status.FAILED
+        and latest.fhir_json.get("id") == resource_id
+    ):
+        return latest
+    return None

@@ -27,7 +27,7 @@ from his.fhir import (
     practitioner_resource,
 )
 from his.models import HisExport
-from his.selectors import his_exports_of
+from his.selectors import his_export_unchanged, his_exports_of
 from his.services import his_export_store, his_note_file
 from meetings.access import MEETING_DATA, ItemAccess
 from meetings.models import AgendaItem, Agreement, Minutes
@@ -139,12 +139,8 @@ def item_his_export_create(*, actor: Actor, access: ItemAccess) -> HisExport:
     item = AgendaItem.objects.select_related("meeting__chair", "patient").get(pk=access.item.pk)
     minutes, agreements = _parts(item)
     bundle = item_bundle(item, minutes, agreements)
-    latest = his_exports_of(model=AgendaItem, ids=[item.pk]).order_by("-created_at", "-pk").first()
-    if (
-        latest is not None
-        and latest.status != HisExport.Status.FAILED
-        and latest.fhir_json.get("id") == bundle["id"]
-    ):
+    latest = his_export_unchanged(model=AgendaItem, pk=item.pk, resource_id=bundle["id"])
+    if latest is not None:
         return latest
     return his_export_store(
         actor=actor,

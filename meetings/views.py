@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.forms import form_add_validation_error
 from core.pagination import query_without_page
 from meetings import services
 from meetings.access import (
@@ -52,14 +53,6 @@ from network.access import collaborating_actor, patient_access_for, refusal_log
 from network.models import AccessAction
 
 PAGE = "meetings/detail.html"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _url(pk, anchor: str = "") -> str:
@@ -184,7 +177,7 @@ def participant_add(request, pk):
                 allowed=candidates,
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The participant has been added."))
             return redirect(_url(pk, "participants"))
@@ -216,7 +209,7 @@ def item_add(request, pk):
                 "patient_number", _("More than one patient has this HIS number: use the BSN.")
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The patient has been put on the agenda."))
             return redirect(_url(pk, f"item-{item.pk}"))
@@ -239,7 +232,7 @@ def _item_post(request, pk, item_pk, *, name, form_class, save, chair, done):
         try:
             save(actor=actor, access=item, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, done)
             return redirect(_url(pk, f"item-{item.item.pk}"))
@@ -295,7 +288,7 @@ def agreement_add(request, pk, item_pk):
         try:
             services.agreement_add(actor=actor, access=item, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The agreement has been added."))
             return redirect(_url(pk, f"item-{item.item.pk}"))

@@ -30,8 +30,7 @@ from his.fhir import (
     own_identifier,
     patient_resource,
 )
-from his.models import HisExport
-from his.selectors import his_exports_of
+from his.selectors import his_export_unchanged
 from his.services import his_export_store
 from network.access_log import access_log_write
 from network.models import AccessAction
@@ -324,12 +323,8 @@ def response_his_export_create(*, actor, access, response: Response, definition:
     (``his.services``: logged as an export). The caller checked the actor is the patient's own
     practice. Unchanged and waiting or delivered: that export again (a double click sends one)."""
     bundle = response_bundle(response=response, definition=definition)
-    latest = his_exports_of(model=Response, ids=[response.pk]).order_by("-created_at").first()
-    if (
-        latest is not None
-        and latest.status != HisExport.Status.FAILED
-        and latest.fhir_json.get("id") == bundle["id"]
-    ):
+    latest = his_export_unchanged(model=Response, pk=response.pk, resource_id=bundle["id"])
+    if latest is not None:
         return latest
     return his_export_store(
         actor=actor,

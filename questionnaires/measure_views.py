@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.forms import form_add_validation_error
 from core.pagination import query_without_page
 from his.selectors import his_endpoint_for
 from network.access import Actor
@@ -43,14 +44,6 @@ PAGE = "questionnaires/measurements/page.html"
 ENTRY = "questionnaires/measurements/enter.html"
 LIMITS = "questionnaires/measurements/thresholds.html"
 PRACTICE_ALERTS = "questionnaires/measurements/practice_alerts.html"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _page_url(pk) -> str:
@@ -108,7 +101,7 @@ def measurement_enter(request, pk):
                 client_key=data["client_key"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(
                 request,
@@ -152,7 +145,7 @@ def thresholds_edit(request, pk):
         try:
             services.threshold_set(actor=actor, access=access, **form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The limits are saved."))
             return redirect(_page_url(pk))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Membership
 from accounts.secure_session import secure_session_required
+from core.forms import form_add_validation_error
 from core.htmx import partial_or_page
 from core.pagination import query_without_page
 from network import selectors, services
@@ -71,19 +72,11 @@ def patient_create(request):
         try:
             patient = services.patient_create(actor=actor, data=form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The patient has been added."))
             return redirect("network:patient-detail", pk=patient.pk)
     return render(request, "network/patients/form.html", {"form": form, "patient": None})
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @secure_session_required
@@ -100,7 +93,7 @@ def patient_update(request, pk):
         try:
             services.patient_update(actor=actor, access=access, data=form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_validation_error(form, exc)
         else:
             messages.success(request, _("The patient's details have been saved."))
             return redirect("network:patient-detail", pk=pk)
