@@ -125,6 +125,9 @@ def patient_link(request, token):
         return _ended(request, link)
     if not _confirmed(request, link, digest):
         return _birth_date(request, link, digest)
+    if request.method == "POST" and request.POST.get("step") == "birth-date":
+        # Confirmed already (a second tab, or Back): the questions, the saved answers untouched.
+        return redirect(request.path)
     return _questions(request, link, digest)
 
 
