@@ -4,6 +4,7 @@ of the same form at once."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from unittest import mock
 
@@ -79,3 +80,28 @@ def test_two_sends_of_the_same_form_at_once_send_one_without_an_error(
         second = client.post(send_url(shared_patient), form)
     assert second.status_code == 302
     assert PatientLink.objects.count() == 1 and len(mail.outbox) == 1
+
+
+def test_answers_sent_after_the_confirmation_ran_out_are_kept_after_the_date_of_birth(sent):  # noqa: F811
+    """The patient took longer than ``PATIENT_LINK_SESSION_MINUTES`` (the phone rang) and then
+    pressed *Send*: the date of birth is asked again, with a Dutch word why, and the answers
+    they gave are not lost: after the date of birth they are there, not yet sent."""
+    link, token = sent
+    client = confirmed(token)
+    client.cookies.clear()  # the browser dropped the confirmation: it ran out
+    answers = {"q-1": "LA6570-1", "q-2": "LA6569-3", "action": "submit"}
+    again = client.post(link_url(token), answers | {"client_key": str(uuid.uuid4())})
+    text = again.content.decode()
+    assert "geboortedatum" in text and "nog niet verstuurd" in text
+    assert 'value="LA6570-1"' in text  # carried in the form, to this browser only
+    link.refresh_from_db()
+    assert link.draft == {}  # nothing stored before the date of birth
+    back = client.post(
+        link_url(token),
+        {"step": "birth-date", "day": "2", "month": "8", "year": "1956", **answers},
+    )
+    assert back.status_code == 302
+    link.refresh_from_db()
+    assert link.draft.get("1") == "LA6570-1" and link.response is None
+    page = client.get(link_url(token)).content.decode()
+    assert re.search(r'value="LA6570-1"\s+checked', page)
