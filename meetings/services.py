@@ -37,7 +37,16 @@ from network.models import AccessAction
 
 
 def _require_open(meeting: Meeting) -> None:
-    if not meeting.is_open:
+    """The meeting is open *now*: its status read again under its row lock, which
+    :func:`meeting_close` takes too, so a write checked a moment before the close committed
+    cannot land after it. Call inside the write's transaction."""
+    status = (
+        Meeting.objects.select_for_update()
+        .filter(pk=meeting.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status not in (Meeting.Status.PLANNED, Meeting.Status.HELD):  # closed (or gone)
         raise ValidationError(_("This MDO is closed: it can no longer be changed."), code="closed")
 
 
@@ -98,8 +107,7 @@ def item_add(
     *, actor: Actor, access: MeetingAccess, patient_access: PatientAccess, question: str
 ) -> AgendaItem:
     """Put a patient the chair may see on the agenda, with the question about them."""
-    _require_open(access.meeting)
-    Meeting.objects.select_for_update().filter(pk=access.meeting.pk).first()  # one order each
+    _require_open(access.meeting)  # and holds the meeting's lock: one order each
     if AgendaItem.objects.filter(meeting=access.meeting, patient=patient_access.patient).exists():
         raise ValidationError(
             {"patient": _("This patient is already on the agenda.")}, code="duplicate"

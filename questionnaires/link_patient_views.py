@@ -9,6 +9,8 @@ One address per message (``/vragenlijst/<token>/``); what it shows depends on th
   then ended) and per address (``ACCOUNT_RATE_LIMITS["patient_link_birth_date"]``). A right one
   sets a cookie for this link's address only (signed, HttpOnly, SameSite=Strict, valid
   ``PATIENT_LINK_SESSION_MINUTES`` after the last step), bound to this link and this token;
+- answers posted after that cookie ran out (a long pause) ask for the date of birth again and
+  are carried in that form, to the browser that sent them; kept as the draft once it is right;
 - then the questions, with what was saved before. *Save and continue later* keeps the answers;
   *Send* stores one response (the form's ``client_key``) and ends the link.
 
@@ -125,13 +127,38 @@ def patient_link(request, token):
         return _ended(request, link)
     if not _confirmed(request, link, digest):
         return _birth_date(request, link, digest)
+    if request.method == "POST" and request.POST.get("step") == "birth-date":
+        # Confirmed already (a second tab, or Back): the questions, the saved answers untouched.
+        return redirect(request.path)
     return _questions(request, link, digest)
+
+
+def _carried(request, link: PatientLink):
+    """Answers posted by a browser whose confirmation ran out (the patient took longer than
+    ``PATIENT_LINK_SESSION_MINUTES``): (definition, answers by question), else (None, {}).
+    The birth-date form carries them back to the browser that sent them; they are stored as
+    the draft only once the date of birth is right."""
+    if request.method != "POST" or not any(k.startswith("q-") for k in request.POST):
+        return None, {}
+    definition = selectors.definition_of(selectors.questionnaire_get_any(link.questionnaire_id))
+    given = {
+        i.link_id: request.POST.get(f"q-{i.link_id}", "")[:4000]
+        for i in definition.items
+        if request.POST.get(f"q-{i.link_id}")
+    }
+    return definition, given
 
 
 def _birth_date(request, link: PatientLink, digest: str):
     form = BirthDateForm(request.POST if request.POST.get("step") == "birth-date" else None)
+    definition, carried = _carried(request, link)
     problem = ""
     status = 200
+    if carried and not form.is_bound:
+        problem = _(
+            "For your safety, enter your date of birth again. Your answers have not been sent "
+            "yet; they are kept once you have done so."
+        )
     if form.is_bound:
         status = 422
         if not ratelimit.consume(request, action="patient_link_birth_date"):
@@ -142,6 +169,13 @@ def _birth_date(request, link: PatientLink, digest: str):
                 request=request, link=link, birth_date=form.cleaned_data["birth_date"]
             )
             if result.ok:
+                if carried:
+                    try:
+                        patient_link_draft_save(
+                            request=request, link=link, definition=definition, given=carried
+                        )
+                    except LinkClosed:
+                        return _ended(request, PatientLink.objects.get(pk=link.pk))
                 response = redirect(request.path)
                 _keep_confirmed(response, request, link, digest)
                 return response
@@ -158,7 +192,12 @@ def _birth_date(request, link: PatientLink, digest: str):
         problem = _("The date of birth was wrong too often. Try again after %(time)s.") % {
             "time": timezone.localtime(link.locked_until).strftime("%H:%M")
         }
-    return _render(request, "birth_date", {"form": form, "problem": problem}, status=status)
+    context = {
+        "form": form,
+        "problem": problem,
+        "carried": [(f"q-{key}", value) for key, value in carried.items()],
+    }
+    return _render(request, "birth_date", context, status=status)
 
 
 def _questions(request, link: PatientLink, digest: str):

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -116,18 +116,22 @@ def patient_link_send(
     existing = PatientLink.objects.filter(client_key=client_key).first()
     if existing is not None:
         return existing, False
-    link = PatientLink.objects.create(
-        questionnaire=questionnaire,
-        patient=access.patient,
-        sent_by=actor.user,
-        organisation=actor.organisation,
-        client_key=client_key,
-        channel=channel,
-        email=email if channel == PatientLink.Channel.EMAIL else "",
-        phone=phone if channel == PatientLink.Channel.SMS else "",
-        due_date=due_date,
-        expires_at=_expires_at(due_date),
-    )
+    try:
+        with transaction.atomic():
+            link = PatientLink.objects.create(
+                questionnaire=questionnaire,
+                patient=access.patient,
+                sent_by=actor.user,
+                organisation=actor.organisation,
+                client_key=client_key,
+                channel=channel,
+                email=email if channel == PatientLink.Channel.EMAIL else "",
+                phone=phone if channel == PatientLink.Channel.SMS else "",
+                due_date=due_date,
+                expires_at=_expires_at(due_date),
+            )
+    except IntegrityError:  # the same form (a double click), stored a moment ago: sent once
+        return PatientLink.objects.get(client_key=client_key), False
     token = _token_new(link)
     _message_send(link, token, reminder=False)
     access_log_write(

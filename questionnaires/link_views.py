@@ -67,6 +67,10 @@ def send(request, pk):
             )
             return redirect(reverse("questionnaires:results", args=[pk]) + "#sent-questionnaires")
         status = 422
+        # The form again shows the patient: logged, as the GET is.
+        access = selectors.questionnaire_patient_get_for(
+            actor=actor, pk=pk, object_ref="questionnaire-link:new"
+        )
     else:
         initial = {
             "client_key": uuid.uuid4(),
