@@ -10,9 +10,10 @@
   let such a participant be added all the same: a meeting usually has several patients, the
   district nurse may know only one of them, and visibility changes (the practice can make a
   patient visible later) — hiding per item keeps one rule instead of two.
-- **Changing** the meeting (participants, agenda, minutes, agreements, status, the HIS export):
-  the chair. A participant who tries gets 403. Preparation notes: each participant their own.
-- **The HIS export** of an item: only the patient's own practice (as every HIS export).
+- **Changing** the meeting (participants, agenda, minutes, agreements, status): the chair. A
+  participant who tries gets 403. Preparation notes: each participant their own.
+- **The HIS export** of a closed meeting's item: any participant acting for the patient's own
+  practice (as every HIS export), chair or not.
 
 Every look at an item's patient data is logged (NEN 7513) with the relationship
 ``network.access`` names; the meeting page logs the patients it names in one write.

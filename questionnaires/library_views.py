@@ -139,6 +139,8 @@ def fill(request, pk, questionnaire_pk):
                 url = reverse("questionnaires:results", args=[pk])
                 return redirect(f"{url}#questionnaire-{response.questionnaire_id}")
         status = 422
+        # The form again shows the patient: logged, as the GET is.
+        access = selectors.questionnaire_patient_get_for(actor=actor, pk=pk)
     context = {
         "access": access,
         "patient": access.patient,

@@ -77,6 +77,9 @@ def test_missing_answer_shows_dutch_error_and_stores_nothing(login, nurse, share
     assert "er is niets opgeslagen" in page
     assert 'value="LA6570-1" checked' in page  # what was given is kept
     assert not Response.objects.exists()
+    # The form shown again shows the patient: that look is in the access log.
+    entry = AccessLogEntry.objects.filter(user=nurse, patient=shared_patient).latest("id")
+    assert (entry.action, entry.object_ref) == ("read", "questionnaires")
 
 
 def test_hidden_question_is_not_required_and_not_scored(login, gp, patient, library):
