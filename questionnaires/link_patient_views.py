@@ -5,6 +5,8 @@ One address per message (``/vragenlijst/<token>/``); what it shows depends on th
 - a token nobody sent: "this link does not work" (404), the same for every wrong token;
 - a link that ended (filled in, withdrawn, blocked) or expired: a plain message (410), and
   nothing about the patient or the questionnaire;
+- a browser signed in to Regiozorg (a care provider's): "log out first", since what they did
+  would be logged as the patient; they fill it in on the patient's page under their own name;
 - otherwise first the date of birth. Wrong tries are counted on the link (locked for a while,
   then ended) and per address (``ACCOUNT_RATE_LIMITS["patient_link_birth_date"]``). A right one
   sets a cookie for this link's address only (signed, HttpOnly, SameSite=Strict, valid
@@ -125,6 +127,10 @@ def patient_link(request, token):
         ):  # the same answers sent again (a flaky connection): they arrived the first time
             return redirect(request.path)
         return _ended(request, link)
+    if getattr(request.user, "is_authenticated", False):
+        # A care provider's own browser: what they do here would be logged as the patient.
+        # They fill it in under their own name on the patient's page instead (or log out).
+        return _render(request, "ended", {"reason": "signed_in"}, status=200)
     if not _confirmed(request, link, digest):
         return _birth_date(request, link, digest)
     if request.method == "POST" and request.POST.get("step") == "birth-date":

@@ -45,8 +45,9 @@ LOGIN = "login"  # anonymous: 302 to the login page (/accounts/login/?next=...)
 ADMIN_LOGIN = "admin-login"  # 302 to the admin login, which sends non-staff away
 OWN_ONLY = "200-own-only"  # the page opens, and shows nothing of De Linde's
 INERT = "200-inert"  # the page opens (a token link), and doing anything there changes nothing
-# The patient's questionnaire link: it asks for the date of birth first, shows none of the
-# world's secrets, and a form posted without that step changes nothing.
+# The patient's questionnaire link: it asks for the date of birth first (a browser signed in to
+# Regiozorg is told to log out first), shows none of the world's secrets, and a form posted
+# without that step changes nothing.
 ASKS_BIRTH_DATE = "200-asks-birth-date"
 
 # --- Viewpoints: an actor (fixture of tests/conftest.py) and the patient they reach for ------
@@ -804,7 +805,8 @@ TABLE: dict[str, Rule] = {
         refused=PATIENT_REFUSED,
     ),
     # The patient's own page: no account, the token is the first secret and the date of birth
-    # the second. Everyone without that step gets the date-of-birth question and nothing else.
+    # the second. Everyone without that step gets the date-of-birth question (signed in: "log out
+    # first") and nothing else.
     "questionnaires:patient-link": Rule(
         kwargs=lambda w: {"token": w.patient_link_tokens[w.patient.pk]},
         methods=(GET, POST),

@@ -410,3 +410,21 @@ def test_the_sweep_ends_expired_links_and_forgets_the_address(sent):
     assert patient_link_sweep()["expired"] == 0
     link.refresh_from_db()
     assert (link.end_reason, link.email, link.draft) == ("expired", "", {})
+
+
+def test_a_care_providers_signed_in_browser_is_told_to_log_out_and_changes_nothing(sent, login, gp):
+    """What a professional did on the patient's page would be logged as the patient: their own
+    browser gets "log out first", for every step, and nothing is counted or stored."""
+    link, token = sent
+    client = login(gp)
+    page = client.get(link_url(token))
+    text = page.content.decode()
+    assert page.status_code == 200 and "Log eerst uit" in text
+    assert "geboortedatum" not in text.lower() and "Dijkstra" not in text
+    wrong = {"step": "birth-date", "day": "1", "month": "1", "year": "1950"}
+    client.post(link_url(token), wrong)
+    client.post(link_url(token), PHQ_NINE | {"client_key": str(uuid.uuid4())})
+    link.refresh_from_db()
+    assert (link.birth_date_failures, link.opened_at, link.draft) == (0, None, {})
+    assert not Response.objects.exists()
+    assert not AccessLogEntry.objects.filter(relationship="patient_self").exists()
