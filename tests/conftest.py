@@ -10,10 +10,12 @@ TOTP), ``assistant`` (level E, same practice, no patient data), ``manager`` (lev
 from __future__ import annotations
 
 import datetime
+import importlib
 import time
 
 import pyotp
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.urls import reverse
@@ -46,6 +48,28 @@ def _fast_and_isolated(settings):
     app.conf.task_always_eager = True
     yield
     cache.clear()
+
+
+def seed_matrix_defaults() -> None:
+    """Put back the authorisation matrix's default rows. They come from a data migration, which
+    the flush after an earlier transactional test removes, and a partner's tabs (measurements,
+    …) depend on them. get_or_create: a no-op when they are there."""
+    importlib.import_module(
+        "network.migrations.0004_matrix_defaults_and_append_only_log"
+    ).seed_matrix(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _matrix_defaults_in_transactional_tests(request):
+    """A transactional test (a real commit: websockets, the live server) starts with the matrix
+    the migrations give every other test, whatever an earlier one flushed."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        seed_matrix_defaults()
 
 
 @pytest.fixture(autouse=True)

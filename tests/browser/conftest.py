@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import importlib
 import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.apps import apps
 
 from tests.browser.chromium import CHROMIUM_ARGS, browser_tests_required, chromium_path
+from tests.conftest import seed_matrix_defaults  # noqa: F401  (the journeys import it from here)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -119,12 +118,3 @@ def assert_accessible():
         assert violations == [], f"{page.url}: " + "\n".join(violations)
 
     return _check
-
-
-def seed_matrix_defaults() -> None:
-    """Put back the authorisation matrix's default rows. They come from a data migration, which
-    the flush after an earlier transactional test removes, and a partner's tabs (measurements,
-    …) depend on them. get_or_create: a no-op when they are there."""
-    importlib.import_module(
-        "network.migrations.0004_matrix_defaults_and_append_only_log"
-    ).seed_matrix(apps, None)
