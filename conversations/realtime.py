@@ -180,6 +180,12 @@ def access_changed(user_id: int) -> None:
     _publish([(user_group(user_id), {"type": "access.changed"})])
 
 
+def publish(pairs: list[tuple[str, dict]]) -> None:
+    """Push events to groups, best effort (for apps that may not import this one: the top
+    floor hands it to them, as to ``meetings.hooks``)."""
+    _publish(pairs)
+
+
 def session_tag(session_key: str) -> str:
     """Names a session on the channel layer without handing its key to Redis."""
     return salted_hmac("conversations.realtime.session", session_key).hexdigest()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -96,3 +98,97 @@ class AgreementForm(_MembershipChoice):
 
 class StatusForm(forms.Form):
     action = forms.ChoiceField(choices=[("start", "start"), ("close", "close")])
+
+
+# --- video calls ------------------------------------------------------------------------------
+
+# A Dutch mobile number (06…) or an international one (+…); a text message needs a mobile.
+MOBILE = re.compile(r"^(\+|00)[1-9][0-9]{7,14}$|^06[0-9]{8}$")
+
+
+class GuestInviteForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of the guest"),
+        max_length=100,
+        help_text=_("As you will recognise them in the waiting room."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Who is it"),
+        choices=[
+            ("guest", _("a care provider without an account")),
+            ("patient", _("the patient or a carer")),
+        ],
+        widget=forms.RadioSelect,
+        initial="guest",
+    )
+    channel = forms.ChoiceField(
+        label=_("Send by"),
+        choices=[
+            ("link", _("I share the link myself (WhatsApp)")),
+            ("email", _("e-mail")),
+            ("sms", _("text message")),
+        ],
+        widget=forms.RadioSelect,
+        initial="link",
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    valid_hours = forms.TypedChoiceField(
+        label=_("The link works for"),
+        coerce=int,
+        choices=[
+            (2, _("2 hours")),
+            (24, _("1 day")),
+            (72, _("3 days")),
+            (168, _("1 week")),
+        ],
+        initial=24,
+    )
+    client_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def clean_phone(self):
+        phone = re.sub(r"[\s\-().]", "", self.cleaned_data.get("phone", ""))
+        if phone and not MOBILE.match(phone):
+            raise forms.ValidationError(
+                _("Enter a mobile number, for example 06 12345678 or +32 470 12 34 56.")
+            )
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        wanted = {
+            "email": ("email", _("Enter the e-mail address the link goes to.")),
+            "sms": ("phone", _("Enter the mobile number the link goes to.")),
+        }.get(data.get("channel"))
+        if wanted and not data.get(wanted[0]):
+            self.add_error(wanted[0], wanted[1])
+        return data
+
+
+class GuestNameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=60,
+        help_text=_("The care providers in the call see this name before they let you in."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if len(name) < 2:
+            raise forms.ValidationError(_("Enter your name."))
+        return name
+
+
+class CallFileForm(forms.Form):
+    file = forms.FileField(label=_("Photo or PDF"))
+    client_key = forms.UUIDField(widget=forms.HiddenInput)

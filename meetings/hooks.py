@@ -34,3 +34,23 @@ def agreement_action_maker() -> ActionMaker:
     if _action_maker is None:
         raise ImproperlyConfigured("No health-plan action maker registered (regiozorg wires it).")
     return _action_maker
+
+
+# --- live pushes of calls -----------------------------------------------------------------------
+# A call's sockets listen on the channel layer, whose publish helpers live in conversations (a
+# sibling). The top floor fills this slot with ``conversations.realtime.publish``, which takes
+# ``[(group, event), ...]`` and never raises (live delivery is best effort).
+
+Publisher = Callable[[list], None]
+
+_publisher: Publisher | None = None
+
+
+def call_publisher_register(publisher: Publisher) -> None:
+    global _publisher
+    _publisher = publisher
+
+
+def call_publish(pairs: list) -> None:
+    if _publisher is not None:
+        _publisher(pairs)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Organisation
+from files.models import PrivateFile, private_file_path, private_storage
 from network.models import Patient
 
 
@@ -185,3 +186,185 @@ class Agreement(models.Model):
 
     def __str__(self):
         return self.text
+
+
+# --- video calls ------------------------------------------------------------------------------
+
+
+class Call(models.Model):
+    """A video call: a room for at most ``CALL_MAX_PEERS`` browsers in a mesh. It belongs to an
+    MDO (its participants may join) or to a patient (everyone who may see the patient may join;
+    the patient or a carer joins by a guest link). The room's address is its UUID."""
+
+    class Kind(models.TextChoices):
+        MEETING = "meeting", _("MDO")
+        PATIENT = "patient", _("patient")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="calls"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("video call")
+        verbose_name_plural = _("video calls")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="meeting", meeting__isnull=False, patient__isnull=True)
+                    | models.Q(kind="patient", meeting__isnull=True, patient__isnull=False)
+                ),
+                name="call_subject_matches_kind",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["meeting", "ended_at"], name="call_meeting_idx"),
+            models.Index(fields=["patient", "ended_at"], name="call_patient_idx"),
+        ]
+
+    def __str__(self):
+        return str(self.uuid)
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class CallGuest(models.Model):
+    """A link by which someone without an account joins one call: a guest (a colleague from
+    outside, by e-mail or WhatsApp) or the patient or their carer (by e-mail or SMS). Only the
+    SHA-256 of the token is kept. It works until ``expires_at``, until it is revoked, and until
+    the call ends; its holder waits until someone with an account admits them."""
+
+    class Kind(models.TextChoices):
+        GUEST = "guest", _("guest")
+        PATIENT = "patient", _("patient or carer")
+
+    class Channel(models.TextChoices):
+        LINK = "link", _("copy the link (WhatsApp)")
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("text message")
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="guests")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.GUEST)
+    name = models.CharField(_("name"), max_length=100)
+    channel = models.CharField(_("send by"), max_length=10, choices=Channel.choices)
+    # Where it went, partly hidden (j…@example.nl, 06-…5678): enough to recognise, no address book.
+    sent_to = models.CharField(max_length=100, blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("valid until"))
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    client_key = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("guest link")
+        verbose_name_plural = _("guest links")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "client_key"], name="call_guest_client_key_once"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def works(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.expires_at > now and self.call.ended_at is None
+
+
+class CallAttendance(models.Model):
+    """One browser in a call: who (a user for an organisation, or a guest link's holder under the
+    name they gave), from when to when, and for a guest who admitted them. ``peer`` names the
+    browser in the signalling; ``channel_name`` is its socket's channel (where signals to it go).
+    A guest's row exists from the waiting room on (``admitted_at`` empty until admitted)."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="attendances")
+    peer = models.CharField(max_length=32, unique=True)
+    channel_name = models.CharField(max_length=200)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    guest = models.ForeignKey(
+        CallGuest, on_delete=models.PROTECT, null=True, blank=True, related_name="attendances"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    joined_at = models.DateTimeField(default=timezone.now)
+    admitted_at = models.DateTimeField(null=True, blank=True)
+    admitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("call attendance")
+        verbose_name_plural = _("call attendances")
+        ordering = ["joined_at", "pk"]
+        indexes = [models.Index(fields=["call", "left_at"], name="call_attendance_open_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_guest(self) -> bool:
+        return self.guest_id is not None
+
+
+class CallMessage(PrivateFile):
+    """A chat line or a shared file in a call, kept with the call (and so with its MDO or
+    patient), never only in a browser. ``file`` is empty for a chat line."""
+
+    file = models.FileField(
+        upload_to=private_file_path, storage=private_storage, max_length=200, blank=True
+    )
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="messages")
+    attendance = models.ForeignKey(
+        CallAttendance, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    author_name = models.CharField(max_length=100)
+    body = models.TextField(_("message"), max_length=2000, blank=True)
+    client_key = models.UUIDField()
+
+    class Meta:
+        verbose_name = _("call message")
+        verbose_name_plural = _("call messages")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "client_key"], name="call_message_once")
+        ]
+
+    def __str__(self):
+        return self.body[:40] or self.original_name
+
+    def storage_directory(self) -> str:
+        return f"calls/{self.call_id}"

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from meetings import views
+from meetings import call_views, views
 
 app_name = "meetings"
 
 MDO = "mdo/<int:pk>/"
+CALL = "gesprek/<uuid:room>/"
+GUEST = "gesprek/<str:token>/"
 ITEM = f"{MDO}agenda/<int:item_pk>/"
 
 urlpatterns = [
@@ -27,4 +29,23 @@ urlpatterns = [
     path(
         f"{MDO}afspraken/<int:agreement_pk>/actie/", views.agreement_action, name="agreement-action"
     ),
+    path(f"{MDO}gesprek/", call_views.call_meeting_start, name="call-meeting-start"),
+    path(
+        "patienten/<int:patient_pk>/gesprek/",
+        call_views.call_patient_start,
+        name="call-patient-start",
+    ),
+    path(f"mdo/{CALL}", call_views.call_room, name="call"),
+    path(f"mdo/{CALL}einde/", call_views.call_end, name="call-end"),
+    path(f"mdo/{CALL}gasten/", call_views.guest_invite, name="call-guest-invite"),
+    path(
+        f"mdo/{CALL}gasten/<int:guest_pk>/intrekken/",
+        call_views.guest_revoke,
+        name="call-guest-revoke",
+    ),
+    path(f"mdo/{CALL}bestanden/", call_views.call_file_upload, name="call-file-upload"),
+    path(f"mdo/{CALL}bestanden/<int:file_pk>/", call_views.call_file, name="call-file"),
+    path(GUEST, call_views.guest, name="guest"),
+    path(f"{GUEST}bestanden/", call_views.guest_file_upload, name="guest-file-upload"),
+    path(f"{GUEST}bestanden/<int:file_pk>/", call_views.guest_file, name="guest-file"),
 ]

@@ -29,6 +29,7 @@ from meetings.access import (
     item_get_for,
     meeting_get_for,
 )
+from meetings.call_selectors import calls_of_meeting, present_count
 from meetings.forms import (
     AgendaItemForm,
     AgreementForm,
@@ -92,8 +93,13 @@ def _page(request, actor, access: MeetingAccess, *, status=200, bound=None):
             item.pk,
             lambda item=item: AgreementForm(memberships=owners, auto_id=f"id_a{item.pk}_%s"),
         )
+    calls = calls_of_meeting(access.meeting.pk)
+    open_call = next((c for c in calls if c.ended_at is None), None)
     context = {
         "meeting": access.meeting,
+        "calls": calls,
+        "open_call": open_call,
+        "open_call_present": present_count(open_call) if open_call else 0,
         "access": access,
         "view": view,
         "is_chair": access.is_chair,

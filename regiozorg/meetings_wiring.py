@@ -15,7 +15,8 @@ import uuid
 
 from careplans.models import Goal, HealthPlan, Problem
 from careplans.plan_services import action_add, goal_add, problem_add
-from meetings.hooks import agreement_action_register
+from conversations.realtime import publish
+from meetings.hooks import agreement_action_register, call_publisher_register
 
 MDO_PROBLEM = "Afspraken uit het MDO"
 
@@ -50,3 +51,4 @@ def agreement_to_plan_action(*, actor, access, agreement) -> uuid.UUID:
 
 def connect() -> None:
     agreement_action_register(agreement_to_plan_action)
+    call_publisher_register(publish)

@@ -348,6 +348,20 @@ PATIENT_LINK_TRIES_MAX = 10
 # Confirmed once, the date of birth is asked again after this long without a step.
 PATIENT_LINK_SESSION_MINUTES = 30
 
+# Video calls (meetings): peer to peer in a mesh of at most CALL_MAX_PEERS browsers; the media
+# goes through a TURN server only where a direct path fails. STUN/TURN addresses, e.g.
+# "stun:turn.example.nl:3478" and "turn:turn.example.nl:3478?transport=udp,turns:…:5349";
+# CALL_TURN_SECRET is coturn's static-auth-secret; each browser gets a TURN password of its own
+# that works for CALL_TURN_TTL seconds. Nothing set: host candidates only (same network).
+CALL_MAX_PEERS = env.int("CALL_MAX_PEERS", 6, minimum=2)
+CALL_STUN_URLS = env.list("CALL_STUN_URLS", [])
+CALL_TURN_URLS = env.list("CALL_TURN_URLS", [])
+CALL_TURN_SECRET = env.str("CALL_TURN_SECRET", "")
+CALL_TURN_TTL = env.int("CALL_TURN_TTL", 3600, minimum=60)
+# A guest link works this many hours by default (at most CALL_GUEST_MAX_HOURS).
+CALL_GUEST_HOURS = 24
+CALL_GUEST_MAX_HOURS = 24 * 14
+
 # --- Authentication ---------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
