@@ -294,7 +294,7 @@ def _guest_or_gone(request, token):
 def _guest_page(request, template, context, status=200):
     response = render(request, template, context, status=status)
     response["X-Robots-Tag"] = "noindex"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # "no-referrer" would send Origin: null
     response["Permissions-Policy"] = "camera=(self), microphone=(self), display-capture=(self)"
     return response
 

@@ -468,7 +468,11 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         if self.joined:
             await self.channel_layer.group_send(
                 services.call_group(self.call_id),
-                {"type": "call.state", "peer": self.peer, **{k: content[k] for k in content}},
+                {
+                    "type": "call.state",
+                    "peer": self.peer,
+                    **{k: content[k] for k in ("audio", "video", "screen")},
+                },
             )
 
     async def on_chat(self, content):
