@@ -67,7 +67,7 @@ def attendances_of(call: Call) -> list[CallAttendance]:
 
 
 def guests_of(call: Call) -> list[CallGuest]:
-    return list(CallGuest.objects.filter(call=call).select_related("created_by"))
+    return list(CallGuest.objects.filter(call=call).select_related("created_by", "call"))
 
 
 def open_call_of_meeting(meeting_id: int) -> Call | None:

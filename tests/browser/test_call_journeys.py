@@ -14,6 +14,7 @@ Chromium runs with ``--use-fake-device-for-media-stream`` (a test pattern and a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -65,15 +66,15 @@ def browsers():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        media = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS + MEDIA_ARGS)
+        media = playwright.chromium.launch(executable_path=path, args=[*CHROMIUM_ARGS, *MEDIA_ARGS])
         no_devices = playwright.chromium.launch(
             executable_path=path,
-            args=CHROMIUM_ARGS + ["--use-fake-ui-for-media-stream"],
+            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream"],
         )
         # A fake camera, but the permission prompt is not answered "allow" (headless: refused).
         no_permission = playwright.chromium.launch(
             executable_path=path,
-            args=CHROMIUM_ARGS + ["--use-fake-device-for-media-stream"],
+            args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"],
         )
         yield {"media": media, "no_devices": no_devices, "no_permission": no_permission}
         for browser in (media, no_devices, no_permission):
@@ -197,7 +198,7 @@ def loopback_only(page) -> bool:
     )
 
 
-# --- two browsers --------------------------------------------------------------------------------
+# --- two browsers ------------------------------------------------------------------------------
 
 
 def test_two_browsers_connect_a_call_over_loopback_and_see_the_remote_video(server, cast, people):
@@ -231,7 +232,7 @@ def test_two_browsers_connect_a_call_over_loopback_and_see_the_remote_video(serv
     assert serious_violations(gp_page) == []
 
 
-# --- three browsers: joining, leaving, a dropped socket ------------------------------------------
+# --- three browsers: joining, leaving, a dropped socket ---------------------------------------
 
 
 class Proxy:
@@ -271,10 +272,8 @@ class Proxy:
             pass
         finally:
             for s in (source, target):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self):
         with self.lock:
@@ -350,7 +349,7 @@ def test_a_third_joins_both_a_dropped_socket_rejoins_and_leaving_ends_streams_fa
         proxy.close()
 
 
-# --- the guest: waiting room, admitted, revoked ----------------------------------------------------
+# --- the guest: waiting room, admitted, revoked -----------------------------------------------
 
 
 def test_a_guest_on_a_phone_waits_is_let_in_and_a_revoked_link_stops_at_once(server, cast, people):
@@ -419,7 +418,7 @@ def test_a_guest_on_a_phone_waits_is_let_in_and_a_revoked_link_stops_at_once(ser
     assert requests and all(u.startswith(server.url) for u in requests), requests
 
 
-# --- no permission, no camera -----------------------------------------------------------------------
+# --- no permission, no camera -----------------------------------------------------------------
 
 
 def test_refused_permission_and_a_missing_camera_are_explained_in_dutch(server, cast, people):
