@@ -49,6 +49,7 @@ INERT = "200-inert"  # the page opens (a token link), and doing anything there c
 # Regiozorg is told to log out first), shows none of the world's secrets, and a form posted
 # without that step changes nothing.
 ASKS_BIRTH_DATE = "200-asks-birth-date"
+GONE = "410"  # a token link that existed and no longer works (expired, revoked): it says so
 
 # --- Viewpoints: an actor (fixture of tests/conftest.py) and the patient they reach for ------
 ANONYMOUS = "anonymous"
@@ -112,6 +113,23 @@ class MeetingParts:
 
 
 @dataclasses.dataclass(frozen=True)
+class CallParts:
+    """Video calls of the world, by patient pk: the gp's open call about each patient, the gp
+    in it (admitted), with a chat line and a PDF the gp shared, and a working guest link. For
+    the not-visible patient's call also links that no longer work, and their tokens."""
+
+    calls: Mapping[int, object]
+    files: Mapping[int, object]  # the shared PDF (a CallMessage with a file)
+    chat: Mapping[int, object]  # the chat line (a CallMessage with a body)
+    guests: Mapping[int, object]  # a working guest link (its token is not needed)
+    # "working", "expired", "revoked": tokens of links of the not-visible patient's call.
+    tokens: Mapping[str, str]
+
+    def secrets(self, patient_pk: int) -> tuple[str, ...]:
+        return (self.files[patient_pk].original_name, self.chat[patient_pk].body)
+
+
+@dataclasses.dataclass(frozen=True)
 class World:
     """What the walker requests; built by the ``world`` fixture of the walker."""
 
@@ -165,6 +183,8 @@ class World:
     patient_link_tokens: Mapping[int, str] = dataclasses.field(default_factory=dict)
     # MDOs (meetings): see MeetingParts.
     meetings: MeetingParts | None = None
+    # Video calls: see CallParts.
+    calls: CallParts | None = None
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -204,6 +224,7 @@ class World:
                 else []
             ),
             *(self.meetings.secrets(self.patient.pk) if self.meetings else ()),
+            *(self.calls.secrets(self.patient.pk) if self.calls else ()),
         )
 
 
@@ -358,6 +379,27 @@ def closed_item_kwargs(w: World) -> dict:
     return {"pk": w.meetings.closed.pk, "item_pk": w.meetings.closed_items[w.patient.pk].pk}
 
 
+def call_kwargs(w: World) -> dict:
+    return {"room": w.calls.calls[w.patient.pk].uuid}
+
+
+# A minimal one-page PDF: what the walker tries to share in a call.
+CALL_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n"
+)
+
+
+def call_file_form(w: World) -> dict:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {
+        "file": SimpleUploadedFile("walker-in-gesprek.pdf", CALL_PDF),
+        "client_key": str(uuid.uuid4()),
+    }
+
+
 def plan_kwargs(part: str = "", name: str = ""):
     """The kwargs of a health-plan URL: the patient, and ``name`` = the pk of one ``part`` of
     their plan."""
@@ -382,6 +424,10 @@ def action_form(w: World) -> dict:
 
 
 # --- Who is refused, per kind of object -------------------------------------------------------
+
+# Everyone on a guest link whose link no longer works (the table's rows; the tokens that work
+# and made-up ones: test_guest_link_tokens in the walker).
+EVERYONE = ("gp", "assistant", "manager", "outsider", "physio", "nurse", "helpdesk", ANONYMOUS)
 
 PATIENT_REFUSED = {
     "outsider": NOT_FOUND,
@@ -1006,6 +1052,71 @@ TABLE: dict[str, Rule] = {
             "export_pk": w.meetings.exports[w.patient.pk].pk,
         },
         refused=MEETING_ITEM_CHAIR_REFUSED,
+    ),
+    # --- meetings: video calls. A patient's call: everyone who may see the patient (the gp of
+    # the world is in each, admitted); an MDO's call: its participants, as meetings:detail. ----
+    "meetings:call-meeting-start": Rule(
+        kwargs=meeting_kwargs,
+        methods=(POST,),
+        refused=MEETING_REFUSED,
+        note="the nurse takes part in the MDO, so she may start its call",
+    ),
+    "meetings:call-patient-start": Rule(
+        kwargs=lambda w: {"patient_pk": w.patient.pk}, methods=(POST,), refused=PATIENT_REFUSED
+    ),
+    "meetings:call": Rule(kwargs=call_kwargs, refused=PATIENT_REFUSED),
+    "meetings:call-end": Rule(kwargs=call_kwargs, methods=(POST,), refused=PATIENT_REFUSED),
+    "meetings:call-guest-invite": Rule(
+        kwargs=call_kwargs,
+        methods=(POST,),
+        body=lambda w: {
+            "name": "Walker-gast",
+            "kind": "guest",
+            "channel": "link",
+            "valid_hours": "2",
+            "client_key": str(uuid.uuid4()),
+        },
+        refused=PATIENT_REFUSED,
+    ),
+    "meetings:call-guest-revoke": Rule(
+        kwargs=lambda w: {**call_kwargs(w), "guest_pk": w.calls.guests[w.patient.pk].pk},
+        methods=(POST,),
+        refused=PATIENT_REFUSED,
+    ),
+    "meetings:call-file-upload": Rule(
+        kwargs=call_kwargs, methods=(POST,), body=call_file_form, refused=PATIENT_REFUSED
+    ),
+    "meetings:call-file": Rule(
+        kwargs=lambda w: {**call_kwargs(w), "file_pk": w.calls.files[w.patient.pk].pk},
+        refused=PATIENT_REFUSED,
+    ),
+    # The guest's pages: no account, the token is the key. A link that no longer works says so
+    # on its page (410) and opens no file (404), for everyone, signed in or not; a made-up token
+    # is a 404 (test_public_page). Working links: test_guest_link_tokens.
+    "meetings:guest": Rule(
+        kwargs=lambda w: {"token": w.calls.tokens["expired"]},
+        methods=(GET, POST),
+        body=lambda w: {"name": "Walker-gast"},
+        refused=dict.fromkeys(EVERYONE, GONE),
+        public=True,
+        control=None,
+    ),
+    "meetings:guest-file-upload": Rule(
+        kwargs=lambda w: {"token": w.calls.tokens["revoked"]},
+        methods=(POST,),
+        body=call_file_form,
+        refused=dict.fromkeys(EVERYONE, NOT_FOUND),
+        public=True,
+        control=None,
+    ),
+    "meetings:guest-file": Rule(
+        kwargs=lambda w: {
+            "token": w.calls.tokens["expired"],
+            "file_pk": w.calls.files[w.patient.pk].pk,
+        },
+        refused=dict.fromkeys(EVERYONE, NOT_FOUND),
+        public=True,
+        control=None,
     ),
     # --- conversations: inboxes, starting, one conversation ---------------------------------
     "conversations:inbox": Rule(refused=CONVERSATION_LIST_REFUSED),

@@ -58,7 +58,18 @@ from conversations.models import (
 from conversations.services.his import his_export_create
 from conversations.services.messages import conversation_start
 from his.models import HisExport
-from meetings.models import AgendaItem, Agreement, Meeting, Minutes, PreparationNote
+from meetings.call_access import token_hash as token_hash_of
+from meetings.models import (
+    AgendaItem,
+    Agreement,
+    Call,
+    CallAttendance,
+    CallGuest,
+    CallMessage,
+    Meeting,
+    Minutes,
+    PreparationNote,
+)
 from meetings.models import Participant as MeetingParticipant
 from network.access import Actor, patient_access_for
 from network.models import CareNetworkMember, Extraction, Patient
@@ -95,20 +106,24 @@ from tests.access_walker_table import (
     FAMILIES,
     FORBIDDEN,
     GET,
+    GONE,
     INERT,
     LOGIN,
     MAY_SEE_NOT_DO,
     NON_STAFF,
     NOT_FOUND,
     OWN_ONLY,
+    POST,
     TABLE,
     VIEWPOINTS,
+    CallParts,
     Family,
     MeetingParts,
     PlanParts,
     Rule,
     Talk,
     World,
+    call_file_form,
 )
 from tests.factories import (
     AbsenceFactory,
@@ -126,6 +141,7 @@ pytestmark = pytest.mark.django_db
 TABLE_FILE = "tests/access_walker_table.py"
 MISSING_INT = 987_654_321
 MISSING_STR = "walkerbogus"
+MISSING_UUID = uuid.UUID("00000000-0000-4000-8000-00000000dead")
 
 
 # --- Walking the resolver ---------------------------------------------------------------------
@@ -374,6 +390,61 @@ def meetings_of(gp, nurse, patients, practice) -> MeetingParts:
     )
 
 
+def calls_of(patients, gp) -> CallParts:
+    """The gp's video call about each patient, the gp in it, a chat line and a PDF shared, a
+    working guest link; for the first patient also an expired and a revoked link. Live pushes
+    wait for a commit that never comes."""
+    from meetings import call_services as calls
+    from meetings.call_access import call_get_for, token_hash
+
+    actor = actor_of(gp)
+    parts = {"calls": {}, "files": {}, "chat": {}, "guests": {}}
+    tokens = {}
+    for p in patients:
+        call = calls.call_open_for_patient(
+            actor=actor, access=patient_access_for(actor=actor, pk=p.pk)
+        )
+        access = call_get_for(actor=actor, uuid=call.uuid, log=False)
+        attendance = calls.attendance_join(
+            call_id=call.pk,
+            peer=calls.new_peer(),
+            channel_name="walker",
+            name="Walker-huisarts",
+            user=gp,
+            membership=actor.membership,
+        )
+        chat, _created = calls.message_post(
+            attendance=attendance, client_key=uuid.uuid4(), body=f"Walker-gesprek {p.his_id}"
+        )
+        shared, _created = calls.message_post(
+            attendance=attendance,
+            client_key=uuid.uuid4(),
+            upload=SimpleUploadedFile(f"walker-gesprek-{p.his_id}.pdf", PDF),
+        )
+        links = {}
+        for state in ("working", "expired", "revoked"):
+            links[state], _token = calls.guest_invite(
+                actor=actor,
+                access=access,
+                kind=CallGuest.Kind.GUEST,
+                name=f"Walker-gast ({state})",
+                channel=CallGuest.Channel.LINK,
+                valid_hours=24,
+            )
+        parts["calls"][p.pk], parts["files"][p.pk] = call, shared
+        parts["chat"][p.pk], parts["guests"][p.pk] = chat, links["working"]
+        if not tokens:
+            # The links' own tokens are shown once; give each a known one (only hashes are kept).
+            for state, link in links.items():
+                tokens[state] = f"walker-{state}-{uuid.uuid4().hex}"
+                CallGuest.objects.filter(pk=link.pk).update(token_hash=token_hash(tokens[state]))
+            CallGuest.objects.filter(pk=links["expired"].pk).update(
+                expires_at=timezone.now() - datetime.timedelta(minutes=1)
+            )
+            calls.guest_revoke(actor=actor, access=access, guest_pk=links["revoked"].pk)
+    return CallParts(**parts, tokens=tokens)
+
+
 def measurement_alert_of(patient, gp):
     """A blood-pressure limit the gp set for ``patient`` and a reading over it: its alert."""
     actor = Actor(user=gp, membership=gp.memberships.get())
@@ -475,6 +546,7 @@ def world(
     links, tokens = patient_links_of((patient, shared_patient), gp, questionnaire)
     return World(
         meetings=meetings_of(gp, nurse, (patient, shared_patient), practice),
+        calls=calls_of((patient, shared_patient), gp),
         patient_links=links,
         patient_link_tokens=tokens,
         plans=plans,
@@ -606,6 +678,10 @@ def state(client: Client) -> dict:
                 Agreement,
             )
         ],
+        "calls": [
+            list(model.objects.order_by("pk").values())
+            for model in (Call, CallGuest, CallAttendance, CallMessage)
+        ],
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }
 
@@ -625,7 +701,12 @@ def client_for(viewpoint: str, world: World, secure_client) -> tuple[Client, Wor
 
 
 def missing(kwargs: dict) -> dict:
-    return {k: MISSING_INT if isinstance(v, int) else MISSING_STR for k, v in kwargs.items()}
+    def bogus(value):
+        if isinstance(value, int):
+            return MISSING_INT
+        return MISSING_UUID if isinstance(value, uuid.UUID) else MISSING_STR
+
+    return {k: bogus(v) for k, v in kwargs.items()}
 
 
 def send(client: Client, method: str, url: str, data: dict):
@@ -808,3 +889,75 @@ def test_walker_sees_the_whole_project():
     } <= names
     assert ALLAUTH_WITH_KEYS and ALLAUTH_PAGES
     assert re.fullmatch(r"patienten/<int:pk>/", TABLE_PATTERNS["network:patient-detail"].route)
+
+
+# --- Guest links of video calls: every token state ------------------------------------------
+
+GUEST_URLS = {
+    "meetings:guest": (GET, POST),
+    "meetings:guest-file-upload": (POST,),
+    "meetings:guest-file": (GET,),
+}
+
+
+def _guest_url(name: str, token: str, world: World) -> str:
+    kwargs = {"token": token}
+    if name == "meetings:guest-file":
+        kwargs["file_pk"] = world.calls.files[world.patient.pk].pk
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.parametrize(
+    ("link", "page"),
+    [("expired", GONE), ("revoked", GONE), ("made-up", NOT_FOUND), ("working", "409")],
+)
+@pytest.mark.parametrize("viewpoint", ["nurse", ANONYMOUS])
+def test_guest_link_tokens(link, page, viewpoint, world, secure_client):
+    """A link that no longer works: its page says so (410), its files are not found (404); a
+    made-up token of the right length: 404 everywhere. The link's cookie (the name its holder
+    gave) opens nothing once the link is dead, and nobody signed in uses a guest link (409),
+    nor does a guest who is not admitted reach the call's files."""
+    from meetings.call_access import GUEST_COOKIE, guest_cookie_value
+
+    client, seen = client_for(viewpoint, world, secure_client)
+    if link == "made-up":
+        token = uuid.uuid4().hex
+    else:
+        token = world.calls.tokens[link]
+        guest = CallGuest.objects.get(token_hash=token_hash_of(token))
+        client.cookies[GUEST_COOKIE] = guest_cookie_value(guest.pk, "Walker-gast")
+    if viewpoint == ANONYMOUS and link == "working":
+        page = "200"  # the name form (the cookie's name: straight to the waiting room)
+    before = state(client)
+    for name, methods in GUEST_URLS.items():
+        for method in methods:
+            body = {"name": "Walker-gast"} if name == "meetings:guest" else call_file_form(seen)
+            response = send(client, method, _guest_url(name, token, seen), body)
+            what = f"{method} {name} with a {link} link as {viewpoint}"
+            expected = page if name == "meetings:guest" else NOT_FOUND
+            if name == "meetings:guest-file-upload" and link == "working":
+                expected = "409"  # a guest not in the call: "join the call first"
+            assert outcome_of(response) == expected, f"{what}: {answer(response)}"
+            assert_no_secrets(response, seen, what)
+    after = state(client)
+    assert after == before, f"a {link} guest link as {viewpoint} changed something"
+
+
+def test_an_admitted_guest_opens_the_calls_file(world):
+    """The positive control of the guest's file URLs: admitted and in the call, the working
+    link's holder opens a file shared in it."""
+    from meetings import call_services as calls
+    from meetings.call_access import GUEST_COOKIE, guest_cookie_value
+
+    token = world.calls.tokens["working"]
+    guest = CallGuest.objects.get(token_hash=token_hash_of(token))
+    peer = calls.new_peer()
+    calls.attendance_join(
+        call_id=guest.call_id, peer=peer, channel_name="walker", name="Walker-gast", guest=guest
+    )
+    calls.guest_admit(user=world.users["gp"], call_id=guest.call_id, peer=peer)
+    client = Client()
+    client.cookies[GUEST_COOKIE] = guest_cookie_value(guest.pk, "Walker-gast")
+    response = client.get(_guest_url("meetings:guest-file", token, world))
+    assert response.status_code == 200, answer(response)
+    assert client.get(_guest_url("meetings:guest", token, world)).status_code == 200

@@ -98,3 +98,37 @@ def test_the_access_log_key_is_required_and_the_seals_are_the_workers_alone():
     collectstatic = re.search(r"RUN (?:[^\n]*\\\n)*[^\n]*collectstatic", dockerfile).group(0)
     assert "ACCESS_LOG_HMAC_KEY=" in collectstatic
     assert "FHIR_IDENTIFIER_SYSTEM=" in collectstatic
+
+
+def test_coturn_relays_only_for_credentials_of_the_platform_and_only_to_public_addresses():
+    data = compose()
+    services = data["services"]
+    turn = services["coturn"]
+    assert turn["image"].startswith("coturn/coturn")
+    flags = turn["command"]
+    secret = "${CALL_TURN_SECRET:?"
+    assert "--use-auth-secret" in flags
+    assert any(f.startswith(f"--static-auth-secret={secret}") for f in flags)
+    assert {"--no-cli", "--fingerprint", "--listening-port=3478"} <= set(flags)
+    denied = {f.split("=", 1)[1] for f in flags if f.startswith("--denied-peer-ip=")}
+    assert {
+        "10.0.0.0-10.255.255.255",
+        "172.16.0.0-172.31.255.255",
+        "192.168.0.0-192.168.255.255",
+        "127.0.0.0-127.255.255.255",
+        "169.254.0.0-169.254.255.255",
+        "fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    } <= denied
+    assert not any(f.startswith("--allowed-peer-ip") for f in flags)  # documented, not set
+    assert {"3478:3478/udp", "3478:3478/tcp"} <= set(turn["ports"])
+    # Its own network: nothing of the application's is reachable from the relay.
+    assert turn["networks"] == ["turn"]
+    assert all("networks" not in service for name, service in services.items() if name != "coturn")
+
+    # The pages and the sockets hand out the credentials; the same secret, required.
+    for name in ("web", "live"):
+        environment = services[name]["environment"]
+        assert environment["CALL_TURN_SECRET"].startswith(secret), name
+        assert {"CALL_STUN_URLS", "CALL_TURN_URLS"} <= set(environment), name
+    for name in ("worker", "beat", "migrate"):
+        assert "CALL_TURN_SECRET" not in services[name]["environment"], name
