@@ -23,11 +23,13 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from playwright.sync_api import expect
 
 from meetings import call_services
 from meetings.access import meeting_get_for
 from meetings.call_access import call_get_for
+from meetings.call_views import call_texts
 from meetings.models import CallAttendance
 from tests.browser.chromium import CHROMIUM_ARGS, chromium_path
 from tests.browser.conftest import serious_violations
@@ -374,7 +376,10 @@ def test_a_guest_on_a_phone_waits_is_let_in_and_a_revoked_link_stops_at_once(ser
     guest_page.get_by_label(dutch("Your name")).fill("Roos de Boer")
     guest_page.get_by_role("button", name=dutch("Continue")).click()
     expect(guest_page.locator("#call-intro")).to_contain_text(
-        dutch("For the video call your browser asks permission")[:40]
+        dutch(
+            "For the video call your browser asks permission to use your camera and "
+            "microphone. Choose “Allow” in the message that appears."
+        )
     )
     assert serious_violations(guest_page) == []
     guest_page.get_by_role("button", name=dutch("Switch on camera and microphone")).click()
@@ -422,6 +427,9 @@ def test_a_guest_on_a_phone_waits_is_let_in_and_a_revoked_link_stops_at_once(ser
 
 
 def test_refused_permission_and_a_missing_camera_are_explained_in_dutch(server, cast, people):
+    with translation.override("nl"):
+        texts = call_texts()
+    assert texts["denied"].startswith("U heeft geen toestemming gegeven voor de camera")
     actor = actor_for(cast.gp)
     access = call_get_for(actor=actor, uuid=cast.call.uuid, log=False)
     tokens = [
@@ -435,9 +443,7 @@ def test_refused_permission_and_a_missing_camera_are_explained_in_dutch(server, 
     refused.get_by_label(dutch("Your name")).fill("Geertje van der Meer")
     refused.get_by_role("button", name=dutch("Continue")).click()
     refused.get_by_role("button", name=dutch("Switch on camera and microphone")).click()
-    expect(refused.locator("#call-media-error")).to_contain_text(
-        dutch("You have not allowed the camera and microphone.")
-    )
+    expect(refused.locator("#call-media-error")).to_have_text(texts["denied"])
     expect(refused.locator("#call-stage")).to_be_hidden()
 
     missing = people(phone=True, browser="no_devices")  # a computer without camera
@@ -445,9 +451,7 @@ def test_refused_permission_and_a_missing_camera_are_explained_in_dutch(server, 
     missing.get_by_label(dutch("Your name")).fill("Anneke van der Meer")
     missing.get_by_role("button", name=dutch("Continue")).click()
     missing.get_by_role("button", name=dutch("Switch on camera and microphone")).click()
-    expect(missing.locator("#call-media-error")).to_contain_text(
-        dutch("No camera or microphone was found.")
-    )
+    expect(missing.locator("#call-media-error")).to_have_text(texts["notfound"])
     # Joining without camera still works: into the waiting room.
     missing.get_by_role("button", name=dutch("Join without camera")).click()
     expect(missing.locator("#call-status")).to_have_text(
