@@ -31,7 +31,7 @@ from tests.meetings.conftest import actor_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = b"http://localhost"
-WAIT = 5
+WAIT = 10  # seconds a frame may take (Redis in CI, a busy machine)
 QUIET = 0.5
 db = database_sync_to_async
 
