@@ -4,6 +4,9 @@
 - **An MDO's call**: the meeting's participants (``meeting_get_for``: 404 for anyone else).
 - **A patient's call**: everyone who may see the patient now (``network.access``: 404 for
   anyone else, the refusal logged).
+- **A conversation's call**: everyone who may see the conversation now (``conversations``'
+  access rule, through ``meetings.hooks.conversation_find``; a look at a conversation about a
+  patient is logged there).
 - **A guest link's holder**: that one call only, while the link works (not expired, not
   revoked, the call not ended), and only after someone with an account admitted them. The token
   names the link; only its SHA-256 is stored, so a database copy opens no call.
@@ -23,6 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from meetings.access import MeetingAccess, meeting_get_for
+from meetings.hooks import ConversationRef, conversation_find
 from meetings.models import Call, CallGuest
 from network.access import Actor, PatientAccess, patient_access_for, patient_get_for
 from network.models import DataCategory
@@ -37,6 +41,15 @@ class CallAccess:
     call: Call
     meeting: MeetingAccess | None = None
     patient: PatientAccess | None = None
+    conversation: ConversationRef | None = None
+
+    @property
+    def about_patient(self) -> bool:
+        """A patient's call, or one from a conversation about a patient (needs a secure
+        session, as the pages do)."""
+        return self.patient is not None or (
+            self.conversation is not None and self.conversation.patient_id is not None
+        )
 
     @property
     def object_ref(self) -> str:
@@ -53,6 +66,10 @@ def call_get_for(*, actor: Actor, uuid, log: bool = True) -> CallAccess:
         raise Http404 from None
     if call.kind == Call.Kind.MEETING:
         return CallAccess(call=call, meeting=meeting_get_for(actor=actor, pk=call.meeting_id))
+    if call.kind == Call.Kind.CONVERSATION:
+        return CallAccess(
+            call=call, conversation=conversation_find(actor=actor, pk=call.conversation_id, log=log)
+        )
     if log:
         patient = patient_get_for(
             actor=actor,

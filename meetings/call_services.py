@@ -1,7 +1,8 @@
 """Writes of video calls (see ``meetings.models.Call``).
 
-- :func:`call_open_for_meeting`, :func:`call_open_for_patient`: the open call of an MDO (one
-  at a time), or of a patient for the actor's organisation (one at a time); made when none is.
+- :func:`call_open_for_meeting`, :func:`call_open_for_patient`,
+  :func:`call_open_for_conversation`: the open call of an MDO or a conversation (one at a
+  time), or of a patient for the actor's organisation (one at a time); made when none is.
 - :func:`call_end`: anyone with an account in the call ends it for everyone; its guest links
   stop working with it, and every open socket is told (``call.ended``).
 - :func:`guest_invite`, :func:`guest_revoke`: a guest link (the token is returned once; only
@@ -37,7 +38,7 @@ from files.services import private_file_save, uploads_prepare
 from meetings.access import MeetingAccess
 from meetings.call_access import CallAccess, token_hash
 from meetings.call_selectors import chat_payload
-from meetings.hooks import call_publish
+from meetings.hooks import ConversationRef, call_publish
 from meetings.models import Call, CallAttendance, CallGuest, CallMessage, Meeting
 from network.access import Actor, PatientAccess
 
@@ -97,6 +98,26 @@ def call_open_for_patient(*, actor: Actor, access: PatientAccess) -> Call:
             started_by=actor.user,
         )
     return call
+
+
+@transaction.atomic
+def call_open_for_conversation(*, actor: Actor, conversation: ConversationRef) -> Call:
+    """The open call of a conversation the actor may see (``meetings.hooks``), else a new one."""
+    call = Call.objects.filter(conversation_id=conversation.pk, ended_at__isnull=True).first()
+    if call is not None:
+        return call
+    try:
+        # At most one open call per conversation (a unique index): two people pressing the
+        # button at the same moment end up in the same call.
+        with transaction.atomic():
+            return Call.objects.create(
+                kind=Call.Kind.CONVERSATION,
+                organisation=actor.membership.organisation,
+                conversation_id=conversation.pk,
+                started_by=actor.user,
+            )
+    except IntegrityError:
+        return Call.objects.get(conversation_id=conversation.pk, ended_at__isnull=True)
 
 
 @transaction.atomic

@@ -39,6 +39,7 @@ from meetings.call_access import (
 )
 from meetings.call_selectors import attendances_of, chat_of, file_of, guests_of
 from meetings.forms import CallFileForm, GuestInviteForm, GuestNameForm
+from meetings.hooks import conversation_find
 from meetings.models import Call, CallAttendance, CallGuest
 from meetings.selectors import meeting_view_for
 from network.access import collaborating_actor, patient_get_for
@@ -136,6 +137,8 @@ def _room(request, actor, access: CallAccess, *, status=200, invite_form=None, n
         context["view"] = meeting_view_for(
             actor=actor, access=access.meeting, object_ref=access.object_ref
         )
+    elif access.conversation is not None:
+        context["conversation"] = access.conversation
     else:
         context["patient"] = access.patient.patient
     response = render(request, "meetings/call/room.html", context, status=status)
@@ -168,6 +171,15 @@ def call_patient_start(request, patient_pk):
 
 
 @secure_session_required
+@require_POST
+def call_conversation_start(request, conversation_pk):
+    actor = collaborating_actor(request)
+    conversation = conversation_find(actor=actor, pk=conversation_pk, log=False)
+    call = services.call_open_for_conversation(actor=actor, conversation=conversation)
+    return redirect(_room_url(call))
+
+
+@secure_session_required
 @require_GET
 def call_room(request, room):
     actor = collaborating_actor(request)
@@ -184,6 +196,8 @@ def call_end(request, room):
     messages.success(request, _("The call has ended for everyone."))
     if access.meeting is not None:
         return redirect("meetings:detail", pk=access.meeting.meeting.pk)
+    if access.conversation is not None:
+        return redirect(access.conversation.url)
     return redirect("network:patient-detail", pk=access.patient.patient.pk)
 
 

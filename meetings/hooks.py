@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -54,3 +55,34 @@ def call_publisher_register(publisher: Publisher) -> None:
 def call_publish(pairs: list) -> None:
     if _publisher is not None:
         _publisher(pairs)
+
+
+# --- calls from a conversation ------------------------------------------------------------------
+# A call can start from a conversation (a sibling app). Who may be in it is whoever may see the
+# conversation; the top floor fills this slot with a function on ``conversations.access``:
+# ``finder(actor=…, pk=…, log=bool) -> ConversationRef`` (raises Http404 when the actor may not
+# see it; ``log``: a look at a conversation about a patient is logged, NEN 7513).
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    pk: int
+    subject: str
+    patient_id: int | None
+    url: str
+
+
+ConversationFinder = Callable[..., ConversationRef]
+
+_conversation_finder: ConversationFinder | None = None
+
+
+def conversation_finder_register(finder: ConversationFinder) -> None:
+    global _conversation_finder
+    _conversation_finder = finder
+
+
+def conversation_find(*, actor, pk, log: bool = True) -> ConversationRef:
+    if _conversation_finder is None:
+        raise ImproperlyConfigured("No conversation finder registered (regiozorg wires it).")
+    return _conversation_finder(actor=actor, pk=pk, log=log)

@@ -193,15 +193,17 @@ class Agreement(models.Model):
 
 class Call(models.Model):
     """A video call: a room for at most ``CALL_MAX_PEERS`` browsers in a mesh. It belongs to an
-    MDO (its participants may join) or to a patient (everyone who may see the patient may join;
-    the patient or a carer joins by a guest link). The room's address is its UUID."""
+    MDO (its participants may join), to a patient (everyone who may see the patient may join;
+    the patient or a carer joins by a guest link) or to a conversation (everyone who may see
+    it may join). The room's address is its UUID."""
 
     class Kind(models.TextChoices):
         MEETING = "meeting", _("MDO")
         PATIENT = "patient", _("patient")
+        CONVERSATION = "conversation", _("conversation")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
     )
@@ -211,6 +213,8 @@ class Call(models.Model):
     patient = models.ForeignKey(
         Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A conversation's id (conversations is a sibling app: no foreign key, see meetings.hooks).
+    conversation_id = models.PositiveBigIntegerField(null=True, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -227,15 +231,37 @@ class Call(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    models.Q(kind="meeting", meeting__isnull=False, patient__isnull=True)
-                    | models.Q(kind="patient", meeting__isnull=True, patient__isnull=False)
+                    models.Q(
+                        kind="meeting",
+                        meeting__isnull=False,
+                        patient__isnull=True,
+                        conversation_id__isnull=True,
+                    )
+                    | models.Q(
+                        kind="patient",
+                        meeting__isnull=True,
+                        patient__isnull=False,
+                        conversation_id__isnull=True,
+                    )
+                    | models.Q(
+                        kind="conversation",
+                        meeting__isnull=True,
+                        patient__isnull=True,
+                        conversation_id__isnull=False,
+                    )
                 ),
-                name="call_subject_matches_kind",
-            )
+                name="call_subject_of_its_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["conversation_id"],
+                condition=models.Q(ended_at__isnull=True),
+                name="call_one_open_per_conversation",
+            ),
         ]
         indexes = [
             models.Index(fields=["meeting", "ended_at"], name="call_meeting_idx"),
             models.Index(fields=["patient", "ended_at"], name="call_patient_idx"),
+            models.Index(fields=["conversation_id", "ended_at"], name="call_conversation_idx"),
         ]
 
     def __str__(self):

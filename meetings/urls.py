@@ -35,6 +35,11 @@ urlpatterns = [
         call_views.call_patient_start,
         name="call-patient-start",
     ),
+    path(
+        "gesprekken/<int:conversation_pk>/videogesprek/",
+        call_views.call_conversation_start,
+        name="call-conversation-start",
+    ),
     path(f"mdo/{CALL}", call_views.call_room, name="call"),
     path(f"mdo/{CALL}einde/", call_views.call_end, name="call-end"),
     path(f"mdo/{CALL}gasten/", call_views.guest_invite, name="call-guest-invite"),

@@ -274,7 +274,7 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             return None
         if not access.call.is_open:
             return None
-        if access.call.kind == Call.Kind.PATIENT and not secure_grant(grant):
+        if access.about_patient and not secure_grant(grant):
             return None
         return access.call
 

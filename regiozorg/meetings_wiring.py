@@ -1,4 +1,7 @@
-"""The MDO's agreements become health-plan actions: meetings and careplans live on the same
+"""What meetings asks of its siblings, filled in at start-up (``meetings.hooks``): the live
+pushes of calls, the conversation a call starts from, and this:
+
+The MDO's agreements become health-plan actions: meetings and careplans live on the same
 floor and may not import each other, so the top floor fills the slot meetings offers
 (``meetings.hooks``) with a function that calls ``careplans.plan_services``.
 
@@ -13,10 +16,18 @@ from __future__ import annotations
 
 import uuid
 
+from django.urls import reverse
+
 from careplans.models import Goal, HealthPlan, Problem
 from careplans.plan_services import action_add, goal_add, problem_add
+from conversations.access import conversation_get_for
 from conversations.realtime import publish
-from meetings.hooks import agreement_action_register, call_publisher_register
+from meetings.hooks import (
+    ConversationRef,
+    agreement_action_register,
+    call_publisher_register,
+    conversation_finder_register,
+)
 
 MDO_PROBLEM = "Afspraken uit het MDO"
 
@@ -49,6 +60,19 @@ def agreement_to_plan_action(*, actor, access, agreement) -> uuid.UUID:
     return action.uuid
 
 
+def conversation_ref(*, actor, pk, log: bool = True) -> ConversationRef:
+    """A conversation the actor may see, for a video call from it (404 otherwise; the look
+    at one about a patient is logged by ``conversation_get_for``)."""
+    conversation = conversation_get_for(actor=actor, pk=pk, log=log)
+    return ConversationRef(
+        pk=conversation.pk,
+        subject=conversation.subject,
+        patient_id=conversation.patient_id,
+        url=reverse("conversations:detail", args=[conversation.pk]),
+    )
+
+
 def connect() -> None:
     agreement_action_register(agreement_to_plan_action)
     call_publisher_register(publish)
+    conversation_finder_register(conversation_ref)

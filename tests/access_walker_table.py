@@ -1064,6 +1064,12 @@ TABLE: dict[str, Rule] = {
     "meetings:call-patient-start": Rule(
         kwargs=lambda w: {"patient_pk": w.patient.pk}, methods=(POST,), refused=PATIENT_REFUSED
     ),
+    "meetings:call-conversation-start": Rule(
+        kwargs=lambda w: {"conversation_pk": w.talk.conversation.pk},
+        methods=(POST,),
+        refused=CONVERSATION_REFUSED,
+        note="a conversation's call: whoever may see the conversation",
+    ),
     "meetings:call": Rule(kwargs=call_kwargs, refused=PATIENT_REFUSED),
     "meetings:call-end": Rule(kwargs=call_kwargs, methods=(POST,), refused=PATIENT_REFUSED),
     "meetings:call-guest-invite": Rule(

@@ -289,3 +289,29 @@ def test_a_patient_calls_provider_must_still_see_the_patient(login, nurse, share
 
     CareNetworkMember.objects.filter(patient=shared_patient, user=nurse).delete()
     assert client.get(reverse("meetings:call", args=[call.uuid])).status_code == 404
+
+
+def test_a_call_from_a_conversation_is_for_who_may_see_the_conversation(
+    login, gp, nurse, physio, shared_patient
+):
+    from tests.conversations.conftest import start
+
+    conversation = start(gp, nurse, subject="Insuline thuis", patient=shared_patient)
+    page = login(nurse).get(reverse("conversations:detail", args=[conversation.pk]))
+    start_url = reverse("meetings:call-conversation-start", args=[conversation.pk])
+    assert start_url in page.content.decode()
+    first = login(nurse).post(start_url)
+    second = login(gp).post(start_url)  # the other one presses it too: the same call
+    call = Call.objects.get()
+    assert call.kind == "conversation" and call.conversation_id == conversation.pk
+    assert first["Location"] == second["Location"]
+    room = login(gp).get(first["Location"])
+    assert room.status_code == 200 and "Videogesprek: Insuline thuis" in room.content.decode()
+    # A look at a conversation about a patient is logged (by the conversation's access rule).
+    assert AccessLogEntry.objects.filter(user=gp, patient_id=shared_patient.pk).exists()
+    # Not in the conversation: 404 for the button's address and for the call.
+    assert login(physio).post(start_url).status_code == 404
+    assert login(physio).get(first["Location"]).status_code == 404
+    # Ending it sends everyone back to the conversation.
+    ended = login(gp).post(reverse("meetings:call-end", args=[call.uuid]))
+    assert ended["Location"] == reverse("conversations:detail", args=[conversation.pk])
