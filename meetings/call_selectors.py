@@ -78,10 +78,13 @@ def calls_of_meeting(meeting_id: int, *, limit: int = 10) -> list[Call]:
     return list(Call.objects.filter(meeting_id=meeting_id).order_by("-started_at")[:limit])
 
 
-def present_count(call: Call) -> int:
-    return CallAttendance.objects.filter(
-        call=call, left_at__isnull=True, admitted_at__isnull=False
-    ).count()
+def present_in_call(call: Call) -> list[str]:
+    """The names of who is in the call now (presence on the MDO page)."""
+    return list(
+        CallAttendance.objects.filter(call=call, left_at__isnull=True, admitted_at__isnull=False)
+        .order_by("joined_at", "pk")
+        .values_list("name", flat=True)
+    )
 
 
 def file_of(call: Call, pk) -> CallMessage | None:

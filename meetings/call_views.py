@@ -38,7 +38,7 @@ from meetings.call_access import (
     guest_get,
 )
 from meetings.call_selectors import attendances_of, chat_of, file_of, guests_of
-from meetings.forms import CallFileForm, GuestInviteForm, GuestNameForm
+from meetings.forms import MOBILE, CallFileForm, GuestInviteForm, GuestNameForm
 from meetings.hooks import conversation_find
 from meetings.models import Call, CallAttendance, CallGuest
 from meetings.selectors import meeting_view_for
@@ -116,6 +116,19 @@ def _room_url(call: Call) -> str:
     return reverse("meetings:call", args=[call.uuid])
 
 
+def _invite_initial(access: CallAccess) -> dict:
+    """A patient's call invites the patient: their name, and their mobile number when the
+    record has one (a text message reaches a phone in the kitchen)."""
+    initial = {"client_key": uuid.uuid4()}
+    if access.patient is not None:
+        patient = access.patient.patient
+        initial.update(kind="patient", name=patient.formal_name[:100])
+        phone = "".join(ch for ch in patient.phone if ch.isdigit() or ch == "+")
+        if MOBILE.match(phone):
+            initial.update(channel="sms", phone=phone)
+    return initial
+
+
 def _room(request, actor, access: CallAccess, *, status=200, invite_form=None, new_link=None):
     call = access.call
     context = {
@@ -126,7 +139,7 @@ def _room(request, actor, access: CallAccess, *, status=200, invite_form=None, n
         "chat": chat_of(call),
         "guests": guests_of(call),
         "attendances": attendances_of(call),
-        "invite_form": invite_form or GuestInviteForm(initial={"client_key": uuid.uuid4()}),
+        "invite_form": invite_form or GuestInviteForm(initial=_invite_initial(access)),
         "new_link": new_link,
         "file_form": CallFileForm(initial={"client_key": uuid.uuid4()}),
         "max_peers": settings.CALL_MAX_PEERS,

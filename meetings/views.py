@@ -29,7 +29,7 @@ from meetings.access import (
     item_get_for,
     meeting_get_for,
 )
-from meetings.call_selectors import calls_of_meeting, present_count
+from meetings.call_selectors import calls_of_meeting, present_in_call
 from meetings.forms import (
     AgendaItemForm,
     AgreementForm,
@@ -99,7 +99,7 @@ def _page(request, actor, access: MeetingAccess, *, status=200, bound=None):
         "meeting": access.meeting,
         "calls": calls,
         "open_call": open_call,
-        "open_call_present": present_count(open_call) if open_call else 0,
+        "open_call_present": present_in_call(open_call) if open_call else [],
         "access": access,
         "view": view,
         "is_chair": access.is_chair,

@@ -315,3 +315,27 @@ def test_a_call_from_a_conversation_is_for_who_may_see_the_conversation(
     # Ending it sends everyone back to the conversation.
     ended = login(gp).post(reverse("meetings:call-end", args=[call.uuid]))
     assert ended["Location"] == reverse("conversations:detail", args=[conversation.pk])
+
+
+def test_a_patient_call_invites_the_patient_by_text_and_the_mdo_shows_who_is_in_its_call(
+    login, gp, nurse, shared_patient, mdo_call, mdo
+):
+    shared_patient.phone = "06-12345678"
+    shared_patient.save()
+    client = login(nurse)
+    client.post(reverse("meetings:call-patient-start", args=[shared_patient.pk]))
+    call = Call.objects.get(kind="patient")
+    page = client.get(reverse("meetings:call", args=[call.uuid])).content.decode()
+    assert 'value="0612345678"' in page
+    assert f'value="{shared_patient.formal_name}"' in page
+    # Presence: the MDO page names who is in its call now.
+    CallAttendance.objects.create(
+        call=mdo_call,
+        peer="c" * 24,
+        channel_name="z",
+        user=nurse,
+        name="Nynke Wiersma (Thuiszorg Friesland)",
+        admitted_at=timezone.now(),
+    )
+    detail = login(gp).get(reverse("meetings:detail", args=[mdo[0].pk])).content.decode()
+    assert "Nu in het gesprek: Nynke Wiersma (Thuiszorg Friesland)" in detail

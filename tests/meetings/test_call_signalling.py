@@ -412,3 +412,38 @@ def test_chat_in_the_call_is_kept_with_the_call(mdo_call, gp, nurse, cookie_of):
 
     async_to_sync(scenario)()
     assert [m.body for m in mdo_call.messages.all()] == ["Ik deel zo de wondfoto"]
+
+
+def test_losing_the_patient_closes_a_patient_call_socket_at_once(
+    gp, nurse, shared_patient, cookie_of
+):
+    """The nurse leaves the patient's care network: her open call socket closes (4403)."""
+    from network.access import patient_access_for
+    from network.services.patients import care_network_end
+
+    actor = actor_for(nurse)
+    call = call_services.call_open_for_patient(
+        actor=actor, access=patient_access_for(actor=actor, pk=shared_patient.pk)
+    )
+    nurse_cookie = cookie_of(nurse)
+
+    def end_membership():
+        from network.models import CareNetworkMember
+
+        member = CareNetworkMember.objects.get(patient=shared_patient, user=nurse)
+        gp_actor = actor_for(gp)
+        care_network_end(
+            actor=gp_actor,
+            access=patient_access_for(actor=gp_actor, pk=shared_patient.pk),
+            member=member,
+            reason="Zorg overgedragen",
+        )
+
+    async def scenario():
+        async with connected(user_path(call), nurse_cookie) as socket:
+            await socket.send(type="join")
+            await socket.next("welcome")
+            await db(end_membership)()
+            assert await socket.closed_with() == 4403
+
+    async_to_sync(scenario)()
