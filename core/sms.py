@@ -13,13 +13,36 @@ e-mail console backend) and :class:`LocmemSmsBackend` (tests: ``core.sms.outbox`
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+# A Dutch mobile number (06…) or an international one (+…, 00…); a text message needs a mobile.
+MOBILE = re.compile(r"^(\+|00)[1-9][0-9]{7,14}$|^06[0-9]{8}$")
+
+
+def mobile_clean(value: str) -> str:
+    """A mobile number as typed (spaces, dashes, brackets allowed) → digits, or a Dutch
+    ``ValidationError``; empty stays empty."""
+    phone = re.sub(r"[\s\-().]", "", value or "")
+    if phone and not MOBILE.match(phone):
+        raise ValidationError(
+            _("Enter a mobile number, for example 06 12345678 or +32 470 12 34 56.")
+        )
+    return phone
+
+
+def mobile_of_record(phone: str) -> str:
+    """The record's phone number if it is a Dutch mobile (to prefill a text message), else ''."""
+    digits = "".join(c for c in phone or "" if c.isdigit() or c == "+")
+    return digits if digits.startswith(("06", "+316", "00316")) and MOBILE.match(digits) else ""
 
 
 class SmsError(Exception):

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.sms import mobile_of_record
 from files.downloads import private_file_response
 from meetings import call_services as services
 from meetings.access import meeting_get_for
@@ -38,7 +39,7 @@ from meetings.call_access import (
     guest_get,
 )
 from meetings.call_selectors import attendances_of, chat_of, file_of, guests_of
-from meetings.forms import MOBILE, CallFileForm, GuestInviteForm, GuestNameForm
+from meetings.forms import CallFileForm, GuestInviteForm, GuestNameForm
 from meetings.hooks import conversation_find
 from meetings.models import Call, CallAttendance, CallGuest
 from meetings.selectors import meeting_view_for
@@ -123,8 +124,8 @@ def _invite_initial(access: CallAccess) -> dict:
     if access.patient is not None:
         patient = access.patient.patient
         initial.update(kind="patient", name=patient.formal_name[:100])
-        phone = "".join(ch for ch in patient.phone if ch.isdigit() or ch == "+")
-        if MOBILE.match(phone):
+        phone = mobile_of_record(patient.phone)
+        if phone:
             initial.update(channel="sms", phone=phone)
     return initial
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from core.sms import mobile_clean
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -102,9 +102,6 @@ class StatusForm(forms.Form):
 
 # --- video calls ------------------------------------------------------------------------------
 
-# A Dutch mobile number (06…) or an international one (+…); a text message needs a mobile.
-MOBILE = re.compile(r"^(\+|00)[1-9][0-9]{7,14}$|^06[0-9]{8}$")
-
 
 class GuestInviteForm(forms.Form):
     name = forms.CharField(
@@ -156,12 +153,7 @@ class GuestInviteForm(forms.Form):
     client_key = forms.UUIDField(widget=forms.HiddenInput)
 
     def clean_phone(self):
-        phone = re.sub(r"[\s\-().]", "", self.cleaned_data.get("phone", ""))
-        if phone and not MOBILE.match(phone):
-            raise forms.ValidationError(
-                _("Enter a mobile number, for example 06 12345678 or +32 470 12 34 56.")
-            )
-        return phone
+        return mobile_clean(self.cleaned_data.get("phone", ""))
 
     def clean(self):
         data = super().clean()

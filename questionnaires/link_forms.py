@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.sms import mobile_clean
 from questionnaires.models import PatientLink, Questionnaire
-
-# A Dutch mobile number (06…) or an international one (+…); a text message needs a mobile.
-MOBILE = re.compile(r"^(\+|00)[1-9][0-9]{7,14}$|^06[0-9]{8}$")
 
 
 class PatientLinkForm(forms.Form):
@@ -51,12 +48,7 @@ class PatientLinkForm(forms.Form):
         self.fields["questionnaire"].queryset = questionnaires
 
     def clean_phone(self):
-        phone = re.sub(r"[\s\-().]", "", self.cleaned_data.get("phone", ""))
-        if phone and not MOBILE.match(phone):
-            raise forms.ValidationError(
-                _("Enter a mobile number, for example 06 12345678 or +32 470 12 34 56.")
-            )
-        return phone
+        return mobile_clean(self.cleaned_data.get("phone", ""))
 
     def clean_due_date(self):
         due = self.cleaned_data["due_date"]

@@ -18,16 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.secure_session import secure_session_required
+from core.sms import mobile_of_record
 from network.access import collaborating_actor
 from questionnaires import library_selectors as selectors
 from questionnaires.link_forms import PatientLinkForm
 from questionnaires.link_services import patient_link_revoke, patient_link_send
 from questionnaires.models import PatientLink
-
-
-def _mobile_of(patient) -> str:
-    phone = "".join(c for c in patient.phone if c.isdigit() or c == "+")
-    return phone if phone.startswith(("06", "+316", "00316")) else ""
 
 
 @secure_session_required
@@ -76,7 +72,7 @@ def send(request, pk):
             "client_key": uuid.uuid4(),
             "due_date": timezone.localdate()
             + datetime.timedelta(days=settings.PATIENT_LINK_DUE_DAYS),
-            "phone": _mobile_of(access.patient),
+            "phone": mobile_of_record(access.patient.phone),
             "questionnaire": request.GET.get("vragenlijst") or None,
         }
         form = PatientLinkForm(initial=initial, questionnaires=questionnaires)

@@ -49,6 +49,14 @@ def invite(user, call, **fields):
     )
 
 
+def attend(call, *, peer: str, user=None, guest=None, name="Gerrit Postma", **fields):
+    """A browser in the call (as the signalling socket records it), admitted now."""
+    fields.setdefault("admitted_at", timezone.now())
+    return CallAttendance.objects.create(
+        call=call, peer=peer, channel_name="test", user=user, guest=guest, name=name, **fields
+    )
+
+
 def jpeg() -> io.BytesIO:
     data = io.BytesIO()
     Image.new("RGB", (40, 30), "red").save(data, "JPEG")
@@ -186,14 +194,7 @@ def test_files_shared_in_the_call_are_checked_and_a_guest_sees_them_only_while_i
     upload = reverse("meetings:call-file-upload", args=[mdo_call.uuid])
     # Not in the call (no open attendance): nothing to share into.
     assert gp_client.post(upload, {"file": jpeg(), "client_key": uuid.uuid4()}).status_code == 409
-    CallAttendance.objects.create(
-        call=mdo_call,
-        peer="a" * 24,
-        channel_name="x",
-        user=gp,
-        name="Gerrit Postma",
-        admitted_at=timezone.now(),
-    )
+    attend(mdo_call, peer="a" * 24, user=gp)
     fake = io.BytesIO(b"<html><script>alert(1)</script></html>")
     fake.name = "foto.jpg"
     refused = gp_client.post(upload, {"file": fake, "client_key": uuid.uuid4()})
@@ -210,14 +211,8 @@ def test_files_shared_in_the_call_are_checked_and_a_guest_sees_them_only_while_i
     guest.post(reverse("meetings:guest", args=[token]), {"name": "Roos de Boer"})
     file_url = reverse("meetings:guest-file", args=[token, stored.pk])
     assert guest.get(file_url).status_code == 404  # waiting, not admitted
-    attendance = CallAttendance.objects.create(
-        call=mdo_call,
-        peer="b" * 24,
-        channel_name="y",
-        guest=guest_link,
-        name="Roos de Boer",
-        admitted_at=timezone.now(),
-        admitted_by=gp,
+    attendance = attend(
+        mdo_call, peer="b" * 24, guest=guest_link, name="Roos de Boer", admitted_by=gp
     )
     assert guest.get(file_url).status_code == 200
     assert Client().get(file_url).status_code == 404  # the link alone, without the cookie
@@ -255,15 +250,7 @@ def test_the_call_page_runs_a_constant_number_of_queries(
 
     def grow(n):
         for i in range(n):
-            CallAttendance.objects.create(
-                call=mdo_call,
-                peer=uuid.uuid4().hex[:24],
-                channel_name="x",
-                user=gp,
-                name="Gerrit Postma",
-                left_at=timezone.now(),
-                admitted_at=timezone.now(),
-            )
+            attend(mdo_call, peer=uuid.uuid4().hex[:24], user=gp, left_at=timezone.now())
             CallMessage.objects.create(
                 call=mdo_call, author_name="Gerrit", body=f"bericht {i}", client_key=uuid.uuid4()
             )
@@ -329,13 +316,6 @@ def test_a_patient_call_invites_the_patient_by_text_and_the_mdo_shows_who_is_in_
     assert 'value="0612345678"' in page
     assert f'value="{shared_patient.formal_name}"' in page
     # Presence: the MDO page names who is in its call now.
-    CallAttendance.objects.create(
-        call=mdo_call,
-        peer="c" * 24,
-        channel_name="z",
-        user=nurse,
-        name="Nynke Wiersma (Thuiszorg Friesland)",
-        admitted_at=timezone.now(),
-    )
+    attend(mdo_call, peer="c" * 24, user=nurse, name="Nynke Wiersma (Thuiszorg Friesland)")
     detail = login(gp).get(reverse("meetings:detail", args=[mdo[0].pk])).content.decode()
     assert "Nu in het gesprek: Nynke Wiersma (Thuiszorg Friesland)" in detail

@@ -16,7 +16,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +25,10 @@ from meetings.access import meeting_get_for
 from meetings.call_access import GUEST_COOKIE, call_get_for
 from meetings.models import CallAttendance, CallGuest
 from regiozorg.asgi import application
+from tests.conversations.test_consumers import cookie_header, cookie_of
 from tests.meetings.conftest import actor_for
+
+__all__ = ["cookie_of"]  # the fixture: a session cookie after a login with the second factor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,16 +44,6 @@ CANDIDATE = {
     "sdpMLineIndex": 0,
     "usernameFragment": "abcd",
 }
-
-
-def session_cookie(client: Client) -> bytes:
-    name = settings.SESSION_COOKIE_NAME
-    return f"{name}={client.cookies[name].value}".encode()
-
-
-@pytest.fixture
-def cookie_of(secure_client):
-    return lambda user: session_cookie(secure_client(user, client=Client()))
 
 
 def communicator(path: str, cookie: bytes | None = None) -> WebsocketCommunicator:
@@ -346,7 +338,7 @@ def test_a_guest_link_expires_and_opens_only_its_own_call(
 
 def test_logging_out_closes_the_call_socket(mdo_call, gp, secure_client):
     client = secure_client(gp, client=Client())
-    cookie = session_cookie(client)
+    cookie = cookie_header(client)
 
     async def scenario():
         async with connected(user_path(mdo_call), cookie) as chair:
