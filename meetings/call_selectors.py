@@ -81,7 +81,8 @@ def calls_of_meeting(meeting_id: int, *, limit: int = 10) -> list[Call]:
 def present_in_call(call: Call) -> list[str]:
     """The names of who is in the call now (presence on the MDO page)."""
     return list(
-        CallAttendance.objects.filter(call=call, left_at__isnull=True, admitted_at__isnull=False)
+        CallAttendance.objects.filter(call=call)
+        .present()
         .order_by("joined_at", "pk")
         .values_list("name", flat=True)
     )

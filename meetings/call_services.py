@@ -26,7 +26,6 @@ import uuid as uuid_module
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -236,6 +235,14 @@ class CallFull(Exception):
     pass
 
 
+class LinkInUse(Exception):
+    pass
+
+
+# A guest link opened in this many browsers at once is enough (a phone and a laptop, a reload).
+GUEST_SOCKETS_MAX = 3
+
+
 def new_peer() -> str:
     return secrets.token_hex(12)
 
@@ -255,11 +262,11 @@ def attendance_join(
     room. Raises ``CallFull`` when ``CALL_MAX_PEERS`` are in it already, and
     ``Call.DoesNotExist`` when the call has ended."""
     call = Call.objects.select_for_update().get(pk=call_id, ended_at__isnull=True)
-    present = CallAttendance.objects.filter(
-        call=call, left_at__isnull=True, admitted_at__isnull=False
-    ).count()
-    if guest is None and present >= settings.CALL_MAX_PEERS:
-        raise CallFull
+    if guest is None:
+        if CallAttendance.objects.filter(call=call).present().count() >= settings.CALL_MAX_PEERS:
+            raise CallFull
+    elif CallAttendance.objects.filter(guest=guest).open().count() >= GUEST_SOCKETS_MAX:
+        raise LinkInUse  # one link, one person: not a crowd in the waiting room
     now = timezone.now()
     return CallAttendance.objects.create(
         call=call,
@@ -292,21 +299,13 @@ def guest_admit(*, user, call_id: int, peer: str) -> CallAttendance | None:
         return None
     attendance = (
         CallAttendance.objects.select_related("guest", "guest__call")
-        .filter(
-            call=call,
-            peer=peer,
-            guest__isnull=False,
-            left_at__isnull=True,
-            admitted_at__isnull=True,
-        )
+        .filter(call=call, peer=peer)
+        .waiting()
         .first()
     )
     if attendance is None or not attendance.guest.works():
         return None
-    present = CallAttendance.objects.filter(
-        call=call, left_at__isnull=True, admitted_at__isnull=False
-    ).count()
-    if present >= settings.CALL_MAX_PEERS:
+    if CallAttendance.objects.filter(call=call).present().count() >= settings.CALL_MAX_PEERS:
         raise CallFull
     attendance.admitted_at, attendance.admitted_by = timezone.now(), user
     attendance.save(update_fields=["admitted_at", "admitted_by"])
@@ -314,31 +313,30 @@ def guest_admit(*, user, call_id: int, peer: str) -> CallAttendance | None:
 
 
 def guest_deny(*, call_id: int, peer: str) -> CallAttendance | None:
-    attendance = CallAttendance.objects.filter(
-        call_id=call_id, peer=peer, guest__isnull=False, left_at__isnull=True, admitted_at=None
-    ).first()
+    attendance = CallAttendance.objects.filter(call_id=call_id, peer=peer).waiting().first()
     if attendance is None:
         return None
     attendance_leave(peer=peer)
     return attendance
 
 
+def attendance_seen(*, peer: str) -> None:
+    """The browser's socket is still open (its heartbeat): it counts as there."""
+    CallAttendance.objects.filter(peer=peer, left_at__isnull=True).update(seen_at=timezone.now())
+
+
 def present_in(call_id: int) -> list[CallAttendance]:
     return list(
-        CallAttendance.objects.filter(
-            call_id=call_id, left_at__isnull=True, admitted_at__isnull=False
-        ).order_by("joined_at", "pk")
+        CallAttendance.objects.filter(call_id=call_id).present().order_by("joined_at", "pk")
     )
 
 
 def waiting_in(call_id: int) -> list[CallAttendance]:
     return list(
-        CallAttendance.objects.filter(
-            Q(guest__revoked_at__isnull=True),
-            call_id=call_id,
-            left_at__isnull=True,
-            admitted_at__isnull=True,
-        ).order_by("joined_at", "pk")
+        CallAttendance.objects.filter(call_id=call_id, guest__revoked_at__isnull=True)
+        .waiting()
+        .select_related("guest")
+        .order_by("joined_at", "pk")
     )
 
 

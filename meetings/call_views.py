@@ -280,7 +280,7 @@ def _file_post(request, attendance: CallAttendance | None):
 
 
 def _own_attendance(call: Call, *, user=None, guest=None) -> CallAttendance | None:
-    rows = CallAttendance.objects.filter(call=call, left_at__isnull=True, admitted_at__isnull=False)
+    rows = CallAttendance.objects.filter(call=call).present()
     rows = rows.filter(user=user) if user is not None else rows.filter(guest=guest)
     return rows.order_by("-joined_at").first()
 

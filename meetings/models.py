@@ -19,6 +19,7 @@ Who sees what is decided in ``meetings.access`` on top of ``network.access``.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -323,6 +324,28 @@ class CallGuest(models.Model):
         return self.revoked_at is None and self.expires_at > now and self.call.ended_at is None
 
 
+# A browser in a call tells the server it is still there every ``CALL_HEARTBEAT_SECONDS``
+# (its socket's watch); a row not heard of for ``CALL_STALE_SECONDS`` counts as gone (a server
+# process that died cannot mark its sockets as left).
+CALL_HEARTBEAT_SECONDS = 30
+CALL_STALE_SECONDS = 90
+
+
+class AttendanceQuerySet(models.QuerySet):
+    def open(self):
+        """Browsers still there: not left, and heard of lately."""
+        cutoff = timezone.now() - datetime.timedelta(seconds=CALL_STALE_SECONDS)
+        return self.filter(left_at__isnull=True, seen_at__gte=cutoff)
+
+    def present(self):
+        """In the call (admitted)."""
+        return self.open().filter(admitted_at__isnull=False)
+
+    def waiting(self):
+        """Guests in the waiting room."""
+        return self.open().filter(admitted_at__isnull=True, guest__isnull=False)
+
+
 class CallAttendance(models.Model):
     """One browser in a call: who (a user for an organisation, or a guest link's holder under the
     name they gave), from when to when, and for a guest who admitted them. ``peer`` names the
@@ -348,6 +371,9 @@ class CallAttendance(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     left_at = models.DateTimeField(null=True, blank=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    objects = AttendanceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("call attendance")
@@ -361,6 +387,12 @@ class CallAttendance(models.Model):
     @property
     def is_guest(self) -> bool:
         return self.guest_id is not None
+
+    @property
+    def is_stale(self) -> bool:
+        """Never marked as left, but not heard of for a while (its server process stopped)."""
+        cutoff = timezone.now() - datetime.timedelta(seconds=CALL_STALE_SECONDS)
+        return self.left_at is None and self.seen_at < cutoff
 
 
 class CallMessage(PrivateFile):

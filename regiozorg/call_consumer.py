@@ -62,7 +62,7 @@ from meetings.call_access import (
     guest_still_works,
 )
 from meetings.call_selectors import ice_servers_for
-from meetings.models import Call, CallAttendance
+from meetings.models import CALL_HEARTBEAT_SECONDS, Call, CallAttendance
 
 RECHECK_SECONDS = 3.0
 MAX_FRAME_BYTES = 64 * 1024  # an SDP with several tracks is a few kB
@@ -322,12 +322,18 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
         await self._leave()
 
     async def _watch(self) -> None:
-        """Without frames, the session's and the link's clocks still run out."""
+        """Without frames, the session's and the link's clocks still run out; and every
+        ``CALL_HEARTBEAT_SECONDS`` the attendance row hears that this browser is still here."""
+        beats = max(1, round(CALL_HEARTBEAT_SECONDS / RECHECK_SECONDS))
         try:
+            tick = 0
             while not self.ended:
                 await asyncio.sleep(RECHECK_SECONDS)
                 if not await self._allowed(force=True):
                     return
+                tick += 1
+                if self.peer is not None and tick % beats == 0:
+                    await database_sync_to_async(services.attendance_seen)(peer=self.peer)
         except asyncio.CancelledError:
             pass
 
@@ -404,6 +410,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
             )
         except services.CallFull:
             await self._error(_("This call is full (at most six people)."))
+            return
+        except services.LinkInUse:
+            await self._error(_("This link is already open in other browsers."))
             return
         except Call.DoesNotExist:
             await self._close(CLOSE_GONE, {"type": "ended"})

@@ -7,6 +7,7 @@ credentials, and a constant number of queries however long the call's history.""
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import io
@@ -319,3 +320,27 @@ def test_a_patient_call_invites_the_patient_by_text_and_the_mdo_shows_who_is_in_
     attend(mdo_call, peer="c" * 24, user=nurse, name="Nynke Wiersma (Thuiszorg Friesland)")
     detail = login(gp).get(reverse("meetings:detail", args=[mdo[0].pk])).content.decode()
     assert "Nu in het gesprek: Nynke Wiersma (Thuiszorg Friesland)" in detail
+
+
+def test_a_browser_not_heard_of_for_a_while_no_longer_counts_as_in_the_call(
+    gp, nurse, login, mdo_call, mdo
+):
+    """A server process that died cannot mark its sockets as left: without a heartbeat for
+    CALL_STALE_SECONDS a row is no longer "in the call" (presence, the call's roster, full)."""
+    from meetings.call_services import present_in
+
+    fresh = attend(mdo_call, peer="d" * 24, user=gp)
+    ghost = attend(
+        mdo_call,
+        peer="e" * 24,
+        user=nurse,
+        name="Nynke Wiersma (Thuiszorg Friesland)",
+        seen_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    assert [a.pk for a in present_in(mdo_call.pk)] == [fresh.pk]
+    detail = login(gp).get(reverse("meetings:detail", args=[mdo[0].pk])).content.decode()
+    assert (
+        "Nu in het gesprek: Gerrit Postma" in detail
+        and "Nynke" not in detail.split("Nu in het gesprek:")[1].split("</p>")[0]
+    )
+    assert ghost.is_stale and not fresh.is_stale
