@@ -52,6 +52,7 @@ MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
     "--allow-loopback-in-peer-connection",
+    "--auto-select-desktop-capture-source=Entire screen",  # "Share screen" picks the screen
 ]
 CONNECT_TIMEOUT = 20_000  # ms; ICE over loopback takes well under a second
 
@@ -225,6 +226,16 @@ def test_two_browsers_connect_a_call_over_loopback_and_see_the_remote_video(serv
     gp_page.locator("#call-mute").click()
     expect(nurse_page.locator("#call-people")).to_contain_text(dutch("muted"))
     assert gp_page.evaluate("() => window.rzCall.local.getAudioTracks().every((t) => !t.enabled)")
+    # Screen sharing: the nurse's video of the gp becomes the screen (1280×720, the fake
+    # camera is 640×480) without a new connection, and the camera comes back after.
+    remote_width = "() => document.querySelector('#call-videos [data-peer] video').videoWidth"
+    assert nurse_page.evaluate(remote_width) == 640
+    gp_page.locator("#call-screen").click()
+    expect(nurse_page.locator("#call-people")).to_contain_text(dutch("sharing the screen"))
+    nurse_page.wait_for_function(f"() => ({remote_width})() === 1280", timeout=CONNECT_TIMEOUT)
+    gp_page.locator("#call-screen").click()
+    nurse_page.wait_for_function(f"() => ({remote_width})() === 640", timeout=CONNECT_TIMEOUT)
+    expect(nurse_page.locator("#call-people")).not_to_contain_text(dutch("sharing the screen"))
     # Chat in the call: arrives at the other and is kept with the call.
     nurse_page.locator("#call-chat-body").fill("Ik zie je goed, Gerrit.")
     nurse_page.locator("#call-chat-send").click()
