@@ -101,9 +101,13 @@ def test_without_vapid_keys_push_is_off_and_the_profile_says_so(client, gp, sett
 
 
 def test_the_profile_offers_push_with_the_public_key_and_dutch_texts(client, gp, vapid):  # noqa: F811
+    PushSubscription.objects.create(
+        user=gp, endpoint=ENDPOINT, p256dh=P256DH, auth=AUTH, user_agent="Chrome · Android"
+    )
     client.force_login(gp)
     page = client.get(reverse("accounts:profile")).content.decode()
 
+    assert "Apparaten met meldingen" in page and "Chrome · Android · sinds" in page
     assert f'data-push-key="{b64url(vapid)}"' in page
     assert "Aanzetten op dit apparaat" in page and "Uitzetten op dit apparaat" in page
     assert 'data-text-denied="' in page
@@ -235,8 +239,8 @@ def test_a_failing_push_service_is_tried_again_and_sends_once(committing, gp, pu
 
 
 def test_retries_are_bounded_with_backoff():
-    """A push service that keeps failing is tried for about an hour and a half, then given up
-    (the delivery stays unsent, visible in the admin)."""
+    """A push service that keeps failing is tried six more times, up to 15 minutes apart
+    (about half an hour in all), then given up: the delivery stays unsent."""
     assert PushTemporaryError in push_deliver_task.autoretry_for
     assert push_deliver_task.max_retries == 6
     assert push_deliver_task.retry_backoff == 30
