@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import base64
+import binascii
+import re
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives.asymmetric import ec
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -95,6 +101,88 @@ class SupportRequestForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Do not include patient data: the helpdesk does not need it."),
     )
+
+
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+
+
+def _base64url_bytes(value: str) -> bytes | None:
+    if not _BASE64URL.fullmatch(value):
+        return None
+    try:
+        return base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _push_host_allowed(host: str) -> bool:
+    for allowed in settings.WEBPUSH_ALLOWED_HOSTS:
+        if allowed.startswith("."):
+            if host.endswith(allowed) and len(host) > len(allowed):
+                return True
+        elif host == allowed:
+            return True
+    return False
+
+
+class PushSubscriptionForm(forms.Form):
+    """What the browser's ``PushSubscription.toJSON()`` gives: the push service's address for
+    this device and the device's keys. Checked strictly: our worker posts to that address."""
+
+    endpoint = forms.CharField(max_length=1024)
+    p256dh = forms.CharField(max_length=100)
+    auth = forms.CharField(max_length=40)
+
+    def clean_endpoint(self) -> str:
+        endpoint = self.cleaned_data["endpoint"].strip()
+        invalid = forms.ValidationError(
+            _("This browser gave an address for notifications that Regiozorg does not accept."),
+            code="endpoint",
+        )
+        try:
+            parts = urlsplit(endpoint)
+            port = parts.port
+        except ValueError:
+            raise invalid from None
+        if (
+            parts.username
+            or parts.password
+            or not parts.hostname
+            or any(c.isspace() for c in endpoint)
+        ):
+            raise invalid
+        host = parts.hostname.lower()
+        loopback_ok = settings.WEBPUSH_ALLOW_LOOPBACK_HTTP and host == "127.0.0.1"
+        if parts.scheme == "https" and (port in (None, 443) or loopback_ok):
+            if _push_host_allowed(host) or loopback_ok:
+                return endpoint
+        elif parts.scheme == "http" and loopback_ok:
+            return endpoint
+        raise invalid
+
+    def clean_p256dh(self) -> str:
+        value = self.cleaned_data["p256dh"].strip()
+        raw = _base64url_bytes(value)
+        try:
+            if raw is None or len(raw) != 65 or raw[0] != 4:
+                raise ValueError
+            ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError:
+            raise forms.ValidationError(
+                _("The key of this device is not valid (P-256, 65 bytes, base64url)."),
+                code="p256dh",
+            ) from None
+        return value
+
+    def clean_auth(self) -> str:
+        value = self.cleaned_data["auth"].strip()
+        raw = _base64url_bytes(value)
+        if raw is None or len(raw) != 16:
+            raise forms.ValidationError(
+                _("The authentication secret of this device is not valid (16 bytes, base64url)."),
+                code="auth",
+            )
+        return value
 
 
 class AccountRequestForm(forms.ModelForm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import Membership, PushSubscription, User
 from accounts.presence import with_presence
 
 MAX_SEARCH_TERMS = 5
@@ -81,3 +81,8 @@ def colleagues_absent_today(*, organisation, exclude_user=None) -> QuerySet[User
     if exclude_user is not None:
         users = users.exclude(pk=exclude_user.pk)
     return users.distinct()
+
+
+def push_subscriptions_for(*, user) -> list[PushSubscription]:
+    """The devices on which ``user`` switched notifications on, newest first."""
+    return list(PushSubscription.objects.filter(user=user).order_by("-created_at"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.views import profile, staff
+from accounts.views import profile, push, staff
 
 app_name = "accounts"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path(
         "profiel/afwezigheid/<int:pk>/verwijderen/", profile.absence_delete, name="absence-delete"
     ),
+    path("profiel/meldingen/", push.push_subscribe, name="push-subscribe"),
+    path("profiel/meldingen/uitzetten/", push.push_unsubscribe, name="push-unsubscribe"),
     path("collegas/", profile.colleague_search, name="colleague-search"),
     path("taal/", profile.language_set, name="language"),
     path("contact/", profile.support_request, name="support"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.email import email_send
 from accounts.models import Membership
 from accounts.presence import mail_worthy
+from accounts.services.push import push_send
 from core.site import site_url
 from network.access import Actor
 from referrals.access import referrals_visible_to
@@ -75,4 +76,10 @@ def referral_event_notify(*, event_id: int) -> list[int]:
             language=person.language,
         )
         notified.append(person.pk)
+    if event.action == "send":
+        # A new referral also goes to the devices of those mailed, as "Nieuwe verwijzing" with
+        # a link to the list: nothing about the patient or the question.
+        push_send(
+            user_ids=notified, event_key=f"referral:{event.pk}", url=reverse("referrals:list")
+        )
     return notified

@@ -22,7 +22,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
-from regiozorg.env import Env
+from regiozorg.env import PUSH_SERVICE_HOSTS, Env
 
 env = Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -309,6 +309,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "questionnaires.tasks.patient_link_reminders_task",
         "schedule": 60 * 60,
     },
+    # Web Push delivery records older than a month (accounts.services.push).
+    "prune-push-deliveries": {
+        "task": "accounts.tasks.push_deliveries_prune_task",
+        "schedule": 86400,
+    },
     "seal-access-log-daily": {
         "task": "network.tasks.access_log_seal_task",
         "schedule": crontab(hour=6, minute=0),
@@ -573,6 +578,13 @@ if SITE_URL and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", SITE_URL):
 SUPPORT_PHONE = env.str("SUPPORT_PHONE", "058 - 123 45 67")
 SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", "helpdesk@ketenzorgfriesland.nl")
 SUPPORT_ORGANISATION = env.str("SUPPORT_ORGANISATION", "Ketenzorg Friesland")
+# Web Push (accounts.services.push; README "Web Push"): the VAPID key pair that
+# `manage.py vapid_keys` prints, or none (push off); endpoints only on known push services.
+WEBPUSH_VAPID_PRIVATE_KEY, WEBPUSH_VAPID_PUBLIC_KEY = env.vapid_keys()
+WEBPUSH_SUBJECT = env.push_subject("WEBPUSH_SUBJECT", f"mailto:{SUPPORT_EMAIL}")
+WEBPUSH_TTL = env.int("WEBPUSH_TTL", 24 * 60 * 60, minimum=0)  # kept this long for a device
+WEBPUSH_ALLOWED_HOSTS = env.list("WEBPUSH_ALLOWED_HOSTS", PUSH_SERVICE_HOSTS)
+WEBPUSH_ALLOW_LOOPBACK_HTTP = DEBUG  # http://127.0.0.1 endpoints: development and tests
 # Demo data is for development and the embedded mode only; production refuses it.
 DEMO_DATA_ALLOWED = LOCAL_DEFAULTS
 DEMO_ACCOUNTS_REQUIRE_MFA = env.bool("DEMO_ACCOUNTS_REQUIRE_MFA", not LOCAL_DEFAULTS)

@@ -593,6 +593,24 @@ TABLE: dict[str, Rule] = {
     "accounts:absence-delete": Rule(
         kwargs=lambda w: {"pk": w.absence.pk}, methods=(POST,), refused=OWN_THINGS_REFUSED
     ),
+    "accounts:push-subscribe": Rule(
+        methods=(POST,),
+        body=lambda w: {
+            "endpoint": "https://fcm.googleapis.com/fcm/send/walker",
+            "p256dh": "B" + "A" * 86,
+            "auth": "A" * 22,
+        },
+        refused=ANONYMOUS_ONLY,
+        control=None,
+        note="one's own device only; needs VAPID keys, so tests/accounts/test_push.py is the "
+        "positive control",
+    ),
+    "accounts:push-unsubscribe": Rule(
+        methods=(POST,),
+        body=lambda w: {"endpoint": "https://fcm.googleapis.com/fcm/send/walker"},
+        refused=ANONYMOUS_ONLY,
+        note="removes only the signed-in person's own device (another's: the same answer)",
+    ),
     "accounts:colleague-search": Rule(body=lambda w: {"q": "Postma"}, refused=ANONYMOUS_ONLY),
     "accounts:language": Rule(
         methods=(POST,),

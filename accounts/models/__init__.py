@@ -8,6 +8,7 @@ from accounts.models.organisations import (
     PartnerImport,
     Team,
 )
+from accounts.models.push import PushDelivery, PushSubscription
 from accounts.models.staff import (
     AccountRequest,
     AccountRequestQuerySet,
@@ -40,6 +41,8 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "PartnerImport",
+    "PushDelivery",
+    "PushSubscription",
     "StaffChange",
     "Team",
     "User",

@@ -26,6 +26,12 @@ from accounts.services.profile import (
     profile_update,
     support_request_send,
 )
+from accounts.services.push import (
+    push_deliver,
+    push_send,
+    push_subscription_remove,
+    push_subscription_save,
+)
 from accounts.services.staff import (
     account_request_approve,
     account_request_create,
@@ -65,6 +71,10 @@ __all__ = [
     "password_reset_link_send",
     "patient_data_access_set",
     "profile_update",
+    "push_deliver",
+    "push_send",
+    "push_subscription_remove",
+    "push_subscription_save",
     "second_factor_reset",
     "staff_change_record",
     "support_request_send",

@@ -38,6 +38,8 @@ def _profile_context(request, *, form=None, absence_form=None):
         "membership": request.membership,
         "has_second_factor": has_second_factor(request.user),
         "secure_session_until": secure_session_expires_at(request),
+        "push_public_key": settings.WEBPUSH_VAPID_PUBLIC_KEY,
+        "push_devices": selectors.push_subscriptions_for(user=request.user),
     }
 
 

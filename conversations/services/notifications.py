@@ -1,4 +1,4 @@
-"""E-mail about new messages, for people who are not looking.
+"""E-mail (and Web Push) about new messages, for people who are not looking.
 
 Never the message text or the patient's name: only that there is a new message, with a link.
 At most one mail per conversation per ``NOTIFY_INTERVAL_MINUTES`` per person; none to someone
@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.email import email_send
 from accounts.models import Membership
 from accounts.presence import mail_worthy
+from accounts.services.push import push_enabled, push_send
 from conversations.access import conversations_visible_to
 from conversations.models import Message, ReadState
 from conversations.selectors import recipient_user_ids
@@ -71,6 +72,21 @@ def message_notify(*, message_id: int) -> list[int]:
             language=person.language,
         )
         notified.append(person.pk)
+    # The same people get a push on the devices where they switched it on: it says only "new
+    # consultation" (its first message) or "new message" and links to the list, never to the
+    # conversation or its patient.
+    if notified and push_enabled():
+        first = not Message.objects.filter(conversation=conversation, pk__lt=message.pk).exists()
+        kind = "consultation" if conversation.is_consultation and first else "message"
+        push_send(
+            user_ids=notified,
+            event_key=f"{kind}:{message.pk}",
+            url=reverse(
+                "conversations:consultations"
+                if conversation.is_consultation
+                else "conversations:inbox"
+            ),
+        )
     return notified
 
 
