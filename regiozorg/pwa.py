@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -93,7 +94,14 @@ def service_worker(request):
         code = source.read()
     shell = shell_urls()
     version = hashlib.sha256((json.dumps(shell) + code).encode()).hexdigest()[:12]
-    config = {"cache": f"regiozorg-shell-{version}", "shell": shell, "offline": shell[-1]}
+    config = {
+        "cache": f"regiozorg-shell-{version}",
+        "shell": shell,
+        "offline": shell[-1],
+        # While developing, static files keep their names when they change: ask the network
+        # first (the kept copy only without one). In production their names carry a hash.
+        "staticFromNetwork": settings.DEBUG,
+    }
     body = f"self.REGIOZORG = {json.dumps(config)};\n{code}"
     return _no_cache(HttpResponse(body, content_type="text/javascript; charset=utf-8"))
 

@@ -95,3 +95,13 @@ def test_every_page_links_the_manifest_and_registers_the_worker(client):
     assert f'rel="manifest" href="{reverse("pwa-manifest")}"' in page
     assert f'data-worker="{reverse("pwa-service-worker")}"' in page
     assert 'rel="apple-touch-icon"' in page
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_static_files_come_from_the_network_first_only_while_developing(client, settings, debug):
+    """In production a changed static file has a new (hashed) name; while developing it has not."""
+    settings.DEBUG = debug
+    first_line = client.get(reverse("pwa-service-worker")).content.decode().split("\n", 1)[0]
+    config = json.loads(first_line.removeprefix("self.REGIOZORG = ").removesuffix(";"))
+
+    assert config["staticFromNetwork"] is debug

@@ -147,6 +147,7 @@
     line(status.dataset.sent, sentLabels || []);
     line(status.dataset.refused, refusedLabels || []);
     status.hidden = !status.firstChild;
+    status.className = status.hidden ? "" : "alert alert-warning";  // only then an alert
   }
 
   function labelOf(form) {

@@ -1,5 +1,6 @@
 // The service worker of the installable web app, served at /sw.js by regiozorg/pwa.py, which
-// puts self.REGIOZORG before this code: {cache: versioned name, shell: [urls], offline: url}.
+// puts self.REGIOZORG before this code: {cache: versioned name, shell: [urls], offline: url,
+// staticFromNetwork: true while developing (DEBUG), where static files change under one name}.
 //
 // What it keeps: ONLY the static shell (the CSS, scripts and icons every page loads) and the
 // offline page. Pages carry patient data and are never kept: a navigation goes to the network
@@ -49,6 +50,17 @@ function staticFirst(request) {
   });
 }
 
+function staticFromNetwork(request) {
+  return caches.open(CONFIG.cache).then(function (cache) {
+    return fetch(request).then(function (response) {
+      if (storable(response)) { cache.put(request, response.clone()); }
+      return response;
+    }).catch(function () {
+      return cache.match(request).then(function (kept) { return kept || Response.error(); });
+    });
+  });
+}
+
 function pageOrOffline(request) {
   return fetch(request).catch(function () {
     return caches.match(CONFIG.offline).then(function (page) {
@@ -65,7 +77,7 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(pageOrOffline(request));
   } else if (url.pathname.indexOf(STATIC_PREFIX) === 0) {
-    event.respondWith(staticFirst(request));
+    event.respondWith(CONFIG.staticFromNetwork ? staticFromNetwork(request) : staticFirst(request));
   }
   // Everything else: not handled here, never kept.
 });

@@ -54,7 +54,7 @@ def worker_in_charge(page) -> None:
 @pytest.fixture
 def own_profile_page(chromium, live_server, tmp_path):
     """A page in a browser profile of its own on disk: Chromium offers no installing in the
-    throwaway (incognito) contexts of ``page``."""
+    throwaway (incognito) contexts of ``page``. Phone-sized, as the app is used."""
     context = chromium.browser_type.launch_persistent_context(
         tmp_path / "profile",
         executable_path=chromium_path(),
