@@ -111,7 +111,18 @@ class RequireSecondFactorMiddleware:
     the helpdesk) redirects to the TOTP set-up page.
     """
 
-    EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/taal/", "/contact/", "/uitnodiging/")
+    EXEMPT_PREFIXES = (
+        "/accounts/",
+        "/static/",
+        "/healthz",
+        "/taal/",
+        "/contact/",
+        "/uitnodiging/",
+        # The web app's shell (no patient data): a redirect would break the service worker.
+        "/manifest.webmanifest",
+        "/sw.js",
+        "/offline/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response

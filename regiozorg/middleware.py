@@ -31,13 +31,20 @@ class NoStoreMiddleware:
     next one. Nothing dynamic here is worth caching.
 
     Static files keep their long caching: WhiteNoise, placed before this middleware, answers
-    them without ever reaching it.
+    them without ever reaching it. The web app's shell keeps its own header too
+    (``SHELL_PATHS``, ``regiozorg/pwa.py``): the manifest, the service worker script and the
+    offline page name no user and no patient, and the worker must be able to keep the offline
+    page. Only their 200 answers; an error there is no-store like everything else.
     """
+
+    SHELL_PATHS = frozenset({"/manifest.webmanifest", "/sw.js", "/offline/"})
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if request.path in self.SHELL_PATHS and response.status_code == 200:
+            return response
         patch_cache_control(response, no_store=True)
         return response

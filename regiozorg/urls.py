@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.views.profile import admin_login
-from regiozorg import views
+from regiozorg import pwa, views
 
 admin.site.site_header = _("Regiozorg helpdesk")
 admin.site.site_title = _("Regiozorg helpdesk")
@@ -15,6 +15,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("vandaag/<slug:key>/", views.start_block, name="start-block"),
     path("healthz", views.healthz, name="healthz"),
+    # The installable web app (regiozorg/pwa.py): no patient data, so not no-store.
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-service-worker"),
+    path("offline/", pwa.offline, name="pwa-offline"),
     path(
         "accounts/email/", views.not_offered, name="email-not-offered"
     ),  # before allauth's own (see not_offered)

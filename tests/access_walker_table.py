@@ -576,6 +576,10 @@ TABLE: dict[str, Rule] = {
         "that an outsider's blocks show nothing of another's patients",
     ),
     "healthz": Rule(public=True, control=None, note="load balancer; 200 or 503"),
+    # The installable web app's shell (regiozorg/pwa.py): no user, no patient, so not no-store.
+    "pwa-manifest": Rule(public=True, control=None, note="the web app manifest"),
+    "pwa-service-worker": Rule(public=True, control=None, note="static/js/sw.js at the root"),
+    "pwa-offline": Rule(public=True, control=None, note="the page the worker shows offline"),
     "email-not-offered": Rule(
         methods=(GET, POST),
         body=lambda w: {"action_add": "", "email": "aanvaller@example.org"},

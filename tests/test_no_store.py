@@ -3,7 +3,11 @@
 ``regiozorg.middleware.NoStoreMiddleware`` sets it on every response that is not a static file.
 The test walks the same URL table as the access walker (``tests/access_walker_table.py``) and
 requests every URL of the project — as the one who may see it and as everyone who must not — so
-a new page cannot forget the header.
+a new page cannot forget the header. Public pages are asked anonymously too.
+
+The one exception is the installable web app's shell (``regiozorg/pwa.py``): the manifest, the
+service worker script and the offline page name no user and no patient, and the worker must be
+able to keep the offline page. They answer ``no-cache`` instead, for everyone.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.access_walker_table import TABLE, VIEWPOINTS
+from regiozorg.middleware import NoStoreMiddleware
+from tests.access_walker_table import ANONYMOUS, TABLE, VIEWPOINTS
 from tests.test_access_walker import (  # noqa: F401 (world is a fixture)
     ALLAUTH_PAGES,
     TABLE_PATTERNS,
@@ -33,7 +38,14 @@ PATIENT_DATA = (
     "conversations:attachment",
     "conversations:his-export-download",
     "conversations:detail",
+    "measurements:page",
 )
+# The web app's shell: no patient data, kept by the service worker (regiozorg/pwa.py).
+SHELL = ("pwa-manifest", "pwa-service-worker", "pwa-offline")
+
+
+def test_the_shell_paths_the_middleware_spares_are_the_shell_urls():
+    assert {reverse(name) for name in SHELL} == NoStoreMiddleware.SHELL_PATHS
 
 
 def test_every_url_answers_with_no_store(world, secure_client):  # noqa: F811
@@ -52,7 +64,8 @@ def test_every_url_answers_with_no_store(world, secure_client):  # noqa: F811
     missing, answered = [], {}
     for name in TABLE_PATTERNS:
         rule = TABLE[name]
-        for viewpoint in dict.fromkeys([rule.control, *rule.refused]):
+        viewpoints = [rule.control, *rule.refused, ANONYMOUS if rule.public else None]
+        for viewpoint in dict.fromkeys(viewpoints):
             if viewpoint is None:
                 continue
             client, seen = as_viewpoint(viewpoint)
@@ -60,7 +73,10 @@ def test_every_url_answers_with_no_store(world, secure_client):  # noqa: F811
             response = client.get(url)  # GET only: nothing changes, every answer counts
             answered[name, viewpoint] = response.status_code
             cache_control = response.get("Cache-Control", "")
-            if "no-store" not in cache_control:
+            if name in SHELL:
+                if response.status_code != 200 or "no-store" in cache_control:
+                    missing.append(f"shell {url} as {viewpoint}: {response.status_code}")
+            elif "no-store" not in cache_control:
                 missing.append(
                     f"GET {url} as {viewpoint}: {response.status_code} {cache_control!r}"
                 )

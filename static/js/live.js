@@ -240,6 +240,7 @@
     var textarea = form.querySelector("textarea");
     textarea.value = "";
     textarea.focus();
+    form.dispatchEvent(new CustomEvent("composer-sent", { bubbles: true }));  // offline-queue.js
   }
 
   function sendRefused(data) {
