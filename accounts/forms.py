@@ -87,16 +87,6 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False, max_length=500)
 
 
-class SupportRequestForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=150)
-    message = forms.CharField(
-        label=_("Your question"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Do not include patient data: the helpdesk does not need it."),
-    )
-
-
 class AccountRequestForm(forms.ModelForm):
     """The seed's form: initials*, infix, surname*, personal AGB code, e-mail*, mobile, level*."""
 

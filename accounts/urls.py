@@ -12,7 +12,6 @@ urlpatterns = [
     ),
     path("collegas/", profile.colleague_search, name="colleague-search"),
     path("taal/", profile.language_set, name="language"),
-    path("contact/", profile.support_request, name="support"),
 ]
 
 urlpatterns += [

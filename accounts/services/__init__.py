@@ -24,7 +24,6 @@ from accounts.services.profile import (
     absence_remove,
     language_set,
     profile_update,
-    support_request_send,
 )
 from accounts.services.staff import (
     account_request_approve,
@@ -67,7 +66,6 @@ __all__ = [
     "profile_update",
     "second_factor_reset",
     "staff_change_record",
-    "support_request_send",
     "user_deactivate",
     "user_reactivate",
 ]
