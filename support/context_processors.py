@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.urls import reverse
 
 from support.help_map import help_key_for
@@ -24,5 +26,6 @@ def support(request):
     ):
         from support.selectors import release_note_unseen_for
 
-        context["release_note_unseen"] = lambda: release_note_unseen_for(user=user)
+        # Asked only when base.html renders it, and then once (the template resolves it twice).
+        context["release_note_unseen"] = functools.cache(lambda: release_note_unseen_for(user=user))
     return context
