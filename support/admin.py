@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from files.downloads import private_file_response
 from support import services
 from support.models import HelpArticle, ReleaseNote, Ticket
 
@@ -52,12 +58,37 @@ class TicketAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/screenshot/",
+                self.admin_site.admin_view(self.screenshot_view),
+                name="support_ticket_screenshot",
+            ),
+            *super().get_urls(),
+        ]
+
+    def screenshot_view(self, request, pk):
+        """The ticket's screenshot, for whoever may view tickets in the admin."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        ticket = get_object_or_404(Ticket.objects.select_related("screenshot"), pk=pk)
+        shot = getattr(ticket, "screenshot", None)
+        if shot is None:
+            raise Http404
+        return private_file_response(request, shot)
+
     @admin.display(description=_("screenshot"))
     def screenshot_info(self, obj):
         shot = getattr(obj, "screenshot", None) if obj else None
         if shot is None:
             return "—"
-        return f"{shot.original_name} ({filesizeformat(shot.size)})"
+        return format_html(
+            '<a href="{}">{}</a> ({})',
+            reverse("admin:support_ticket_screenshot", args=[obj.pk]),
+            shot.original_name,
+            filesizeformat(shot.size),
+        )
 
     def save_model(self, request, obj, form, change):
         # The answer goes through the service: it records who answered and mails it once.

@@ -1247,6 +1247,12 @@ TABLE: dict[str, Rule] = {
         kwargs=lambda w: {"pk": w.webauthn.pk}, methods=(GET, POST), refused=OWN_THINGS_REFUSED
     ),
     # --- admin: our own views inside the admin site ----------------------------------------
+    "admin:support_ticket_screenshot": Rule(
+        kwargs=lambda w: {"pk": w.ticket.pk},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+        note="the screenshot of a question, for the helpdesk who answers it",
+    ),
     "admin:login": Rule(
         refused={**dict.fromkeys(NON_STAFF, FORBIDDEN), **ANONYMOUS_ONLY},
         control="helpdesk",

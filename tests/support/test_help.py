@@ -25,7 +25,9 @@ def _articles():
         HelpArticle.objects.get_or_create(key=key, defaults={"title": title, "body": body})
 
 
-HELP_LINK = re.compile(r'<a class="btn btn-icon help-link" href="([^"]+)"')
+HELP_LINK = re.compile(r'<a class="btn btn-icon help-link[^"]*" href="([^"]+)"')
+# On a phone the same link sits in the help menu (the header stays one row).
+HELP_MENU_LINK = re.compile(r'<a class="help-link-menu" href="([^"]+)"')
 
 
 @pytest.mark.parametrize(
@@ -82,8 +84,11 @@ def test_unknown_article_is_a_404(client, gp):
 def _help_link_works(client, path) -> str:
     response = client.get(path)
     assert response.status_code == 200, path
-    found = HELP_LINK.search(response.content.decode())
+    html = response.content.decode()
+    found = HELP_LINK.search(html)
     assert found, f"{path} has no '?' link"
+    in_menu = HELP_MENU_LINK.search(html)
+    assert in_menu and in_menu.group(1) == found.group(1), f"{path}: no help in the phone menu"
     article = client.get(found.group(1))
     assert article.status_code == 200, f"{path}: {found.group(1)} gives {article.status_code}"
     return found.group(1)

@@ -255,3 +255,22 @@ def test_my_questions_takes_the_same_queries_for_10_and_100_tickets(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("support:ticket-list"))
     assert response.status_code == 200
+
+
+def test_helpdesk_opens_the_screenshot_from_the_admin_and_the_asker_cannot(
+    client, assistant, helpdesk, committing, private_files
+):
+    client.force_login(assistant)
+    _ask(client, committing, {**QUESTION, "screenshot": png()})
+    ticket = Ticket.objects.get()
+    url = reverse("admin:support_ticket_screenshot", args=[ticket.pk])
+    assert client.get(url).status_code == 302  # to the admin login, which refuses non-staff
+
+    client.force_login(helpdesk)
+    change = client.get(reverse("admin:support_ticket_change", args=[ticket.pk]))
+    assert url in change.content.decode()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content)[:4] == b"\x89PNG"
