@@ -93,16 +93,6 @@ class LanguageForm(forms.Form):
     next = forms.CharField(required=False, max_length=500)
 
 
-class SupportRequestForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=150)
-    message = forms.CharField(
-        label=_("Your question"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Do not include patient data: the helpdesk does not need it."),
-    )
-
-
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 

@@ -14,7 +14,6 @@ urlpatterns = [
     path("profiel/meldingen/uitzetten/", push.push_unsubscribe, name="push-unsubscribe"),
     path("collegas/", profile.colleague_search, name="colleague-search"),
     path("taal/", profile.language_set, name="language"),
-    path("contact/", profile.support_request, name="support"),
 ]
 
 urlpatterns += [

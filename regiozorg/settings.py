@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "careplans",
     "questionnaires",
     "meetings",
+    "support",
     # The top floor: its management commands run every app's demo data and the dev tools.
     "regiozorg",
 ]
@@ -136,6 +137,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "regiozorg.context_processors.site",
                 "accounts.context_processors.active_membership",
+                "support.context_processors.support",
             ],
         },
     },

@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("questionnaires.measure_urls")),
     path("", include("questionnaires.library_urls")),
     path("", include("meetings.urls")),
+    path("", include("support.urls")),
 ]

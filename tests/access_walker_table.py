@@ -185,6 +185,11 @@ class World:
     meetings: MeetingParts | None = None
     # Video calls: see CallParts.
     calls: CallParts | None = None
+    # Support: the gp's question to the helpdesk (per user: everyone else gets a 404), a release
+    # note, and the signed link in the gp's release-note e-mail that stops those e-mails.
+    ticket: object = None
+    release_note: object = None
+    unsubscribe_token: str = ""
 
     def aimed_at(self, target: str) -> World:
         """The world as seen from a viewpoint: ``shared`` swaps in the visible patient."""
@@ -225,6 +230,7 @@ class World:
             ),
             *(self.meetings.secrets(self.patient.pk) if self.meetings else ()),
             *(self.calls.secrets(self.patient.pk) if self.calls else ()),
+            *((self.ticket.subject, self.ticket.question) if self.ticket else ()),
         )
 
 
@@ -475,6 +481,16 @@ OWN_THINGS_REFUSED = {
     "assistant": NOT_FOUND,
     ANONYMOUS: LOGIN,
 }
+# A user's own questions to the helpdesk: everyone else (the helpdesk too, who answers them in
+# the admin) gets a 404 for the gp's ticket, and their own list shows none of them.
+OWN_TICKET_REFUSED = {
+    **dict.fromkeys((v for v in VIEWPOINTS if v not in ("gp", ANONYMOUS)), NOT_FOUND),
+    ANONYMOUS: LOGIN,
+}
+OWN_TICKETS_LIST_REFUSED = {
+    **dict.fromkeys((v for v in VIEWPOINTS if v not in ("gp", ANONYMOUS)), OWN_ONLY),
+    ANONYMOUS: LOGIN,
+}
 # Custom admin views: admin_view sends everyone without helpdesk rights to the admin login.
 ADMIN_REFUSED = dict.fromkeys((*NON_STAFF, ANONYMOUS), ADMIN_LOGIN)
 ANONYMOUS_ONLY = {ANONYMOUS: LOGIN}
@@ -622,11 +638,32 @@ TABLE: dict[str, Rule] = {
         public=True,
         note="the language switch works before logging in",
     ),
-    "accounts:support": Rule(
+    # --- support: the helpdesk's contact form, My questions, help, release notes ----------
+    "support:ticket-create": Rule(
         methods=(GET, POST),
-        body=lambda w: {"subject": "Vraag", "message": "Werkt het?"},
+        body=lambda w: {"subject": "Vraag", "question": "Werkt het?"},
         refused=ANONYMOUS_ONLY,
-        note="signed-in users only (exempt from the second-factor set-up)",
+        note="signed-in users only (exempt from the second-factor set-up, under /contact/)",
+    ),
+    "support:ticket-list": Rule(refused=OWN_TICKETS_LIST_REFUSED),
+    "support:ticket-detail": Rule(
+        kwargs=lambda w: {"pk": w.ticket.pk}, refused=OWN_TICKET_REFUSED, note="per user"
+    ),
+    "support:help-index": Rule(refused=ANONYMOUS_ONLY),
+    "support:help-article": Rule(kwargs=lambda w: {"key": "mdo_video"}, refused=ANONYMOUS_ONLY),
+    "support:release-notes": Rule(refused=ANONYMOUS_ONLY),
+    "support:release-notes-follow": Rule(
+        methods=(POST,), body=lambda w: {"follows": "on"}, refused=ANONYMOUS_ONLY
+    ),
+    "support:release-note-dismiss": Rule(
+        kwargs=lambda w: {"pk": w.release_note.pk}, methods=(POST,), refused=ANONYMOUS_ONLY
+    ),
+    "support:unsubscribe": Rule(
+        kwargs=lambda w: {"token": w.unsubscribe_token},
+        methods=(GET, POST),
+        public=True,
+        control=ANONYMOUS,
+        note="the signed link from the e-mail is the secret; a tampered one is a 400",
     ),
     # --- accounts: staff management and invitations (accounts.staff_access) ----------------
     "accounts:staff-list": Rule(refused=STAFF_LIST_REFUSED),
@@ -1232,6 +1269,12 @@ TABLE: dict[str, Rule] = {
         kwargs=lambda w: {"pk": w.webauthn.pk}, methods=(GET, POST), refused=OWN_THINGS_REFUSED
     ),
     # --- admin: our own views inside the admin site ----------------------------------------
+    "admin:support_ticket_screenshot": Rule(
+        kwargs=lambda w: {"pk": w.ticket.pk},
+        refused=ADMIN_REFUSED,
+        control="helpdesk",
+        note="the screenshot of a question, for the helpdesk who answers it",
+    ),
     "admin:login": Rule(
         refused={**dict.fromkeys(NON_STAFF, FORBIDDEN), **ANONYMOUS_ONLY},
         control="helpdesk",

@@ -370,6 +370,7 @@ def private_files(tmp_path, settings):
 
     from conversations.models import Attachment
     from referrals.models import ReferralAttachment
+    from support.models import TicketScreenshot
 
     location = tmp_path / "private"
     location.mkdir()
@@ -381,7 +382,10 @@ def private_files(tmp_path, settings):
             "OPTIONS": {"location": location, "base_url": None},
         },
     }
-    fields = [model._meta.get_field("file") for model in (Attachment, ReferralAttachment)]
+    fields = [
+        model._meta.get_field("file")
+        for model in (Attachment, ReferralAttachment, TicketScreenshot)
+    ]
     originals = [field.storage for field in fields]
     for field in fields:
         field.storage = FileSystemStorage(location=location, base_url=None)

@@ -97,6 +97,8 @@ from referrals.models import (
     ReferralEvent,
 )
 from referrals.services import feedback_add, referral_create, referral_transition
+from support.models import ReleaseNote, ReleaseNoteMailing, ReleaseNoteReader, Ticket
+from support.services import ticket_create, unsubscribe_token
 from tests.access_walker_table import (
     ADMIN,
     ADMIN_LOGIN,
@@ -624,6 +626,28 @@ def world(
         access_request=access_request,
         acp_export=acp_exports[0],
         shared_acp_export=acp_exports[1],
+        ticket=ticket_with_screenshot(gp, practice),
+        release_note=ReleaseNote.objects.create(
+            version="9.9", date=datetime.date(2026, 12, 1), title="Walker", body="Nieuw."
+        ),
+        unsubscribe_token=unsubscribe_token(user=gp),
+    )
+
+
+def ticket_with_screenshot(gp, practice) -> Ticket:
+    """The gp's question to the helpdesk, with a screenshot (a small PNG)."""
+    import io
+
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 120, 200)).save(image, format="PNG")
+    return ticket_create(
+        user=gp,
+        organisation=practice,
+        subject="Walker: geheime vraag van Gerrit",
+        question="Waarom ziet mijn assistente de agenda niet?",
+        screenshot=SimpleUploadedFile("scherm.png", image.getvalue()),
     )
 
 
@@ -681,6 +705,10 @@ def state(client: Client) -> dict:
         "calls": [
             list(model.objects.order_by("pk").values())
             for model in (Call, CallGuest, CallAttendance, CallMessage)
+        ],
+        "support": [
+            list(model.objects.order_by("pk").values())
+            for model in (Ticket, ReleaseNote, ReleaseNoteReader, ReleaseNoteMailing)
         ],
         "active_organisation": client.session.get(ACTIVE_ORGANISATION_SESSION_KEY),
     }

@@ -15,9 +15,13 @@ from django.urls import reverse
 from accounts.helpdesk import HELPDESK_GROUP, HELPDESK_PERMISSIONS, ensure_helpdesk_group
 from accounts.levels import Level
 from accounts.models import Membership, Organisation, OrganisationKind, StaffChange, Team, User
+from support.helpdesk import SUPPORT_HELPDESK_PERMISSIONS, helpdesk_support_permissions_grant
 from tests.factories import PASSWORD, MembershipFactory, OrganisationFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
+
+# The support app adds its own rights to the group (support.helpdesk), after accounts' handler.
+ALL_HELPDESK_PERMISSIONS = set(HELPDESK_PERMISSIONS) | set(SUPPORT_HELPDESK_PERMISSIONS)
 
 
 def _group_permissions() -> set[str]:
@@ -41,7 +45,7 @@ def _rows(response) -> list:
 
 
 def test_helpdesk_group_holds_exactly_the_helpdesk_permissions_after_migrate():
-    assert _group_permissions() == set(HELPDESK_PERMISSIONS)
+    assert _group_permissions() == ALL_HELPDESK_PERMISSIONS
 
 
 def test_ensure_helpdesk_group_is_idempotent_and_repairs_drift():
@@ -52,11 +56,15 @@ def test_ensure_helpdesk_group_is_idempotent_and_repairs_drift():
     ensure_helpdesk_group()
     assert Group.objects.filter(name=HELPDESK_GROUP).count() == 1
     assert _group_permissions() == set(HELPDESK_PERMISSIONS)
+    # ... and post_migrate then runs the support app's handler, which adds its own.
+    helpdesk_support_permissions_grant()
+    helpdesk_support_permissions_grant()
+    assert _group_permissions() == ALL_HELPDESK_PERMISSIONS
 
 
 def test_helpdesk_user_has_the_group_permissions_and_no_more(helpdesk):
     assert not helpdesk.is_superuser
-    assert helpdesk.get_all_permissions() == set(HELPDESK_PERMISSIONS)
+    assert helpdesk.get_all_permissions() == ALL_HELPDESK_PERMISSIONS
 
 
 # --- What the helpdesk can do -------------------------------------------------------------

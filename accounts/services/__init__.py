@@ -24,7 +24,6 @@ from accounts.services.profile import (
     absence_remove,
     language_set,
     profile_update,
-    support_request_send,
 )
 from accounts.services.push import (
     push_deliver,
@@ -77,7 +76,6 @@ __all__ = [
     "push_subscription_save",
     "second_factor_reset",
     "staff_change_record",
-    "support_request_send",
     "user_deactivate",
     "user_reactivate",
 ]

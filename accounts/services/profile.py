@@ -10,7 +10,6 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.email import email_send
 from accounts.models import PROFILE_FIELDS, Absence, User
 
 
@@ -53,19 +52,3 @@ def language_set(*, user: User, language: str) -> None:
     if user.is_authenticated and user.language != language:
         user.language = language
         user.save(update_fields=["language"])
-
-
-def support_request_send(*, user: User, organisation, subject: str, message: str) -> str:
-    """E-mail a question to the care group's helpdesk, with who asks and from where."""
-    # The helpdesk reads Dutch, whatever language the sender uses.
-    return email_send(
-        to=[settings.SUPPORT_EMAIL],
-        reply_to=[user.email],
-        template="accounts/email/support_request",
-        context={
-            "user": user,
-            "organisation": organisation,
-            "subject": subject,
-            "message": message,
-        },
-    )

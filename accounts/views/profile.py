@@ -20,7 +20,6 @@ from accounts.forms import (
     ColleagueSearchForm,
     LanguageForm,
     ProfileForm,
-    SupportRequestForm,
 )
 from accounts.mfa_policy import has_second_factor
 from accounts.secure_session import secure_session_expires_at
@@ -137,25 +136,6 @@ def language_set(request):
         httponly=True,
     )
     return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def support_request(request):
-    # Not ``request.POST or None``: an empty POST must be a bound form that shows its errors.
-    form = SupportRequestForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        services.support_request_send(
-            user=request.user,
-            organisation=request.membership.organisation if request.membership else None,
-            **form.cleaned_data,
-        )
-        messages.success(
-            request, _("Your question has been sent to the helpdesk. They reply by e-mail.")
-        )
-        return redirect("home")
-    status = 422 if request.method == "POST" else 200
-    return render(request, "accounts/support_request.html", {"form": form}, status=status)
 
 
 def admin_login(request, extra_context=None):

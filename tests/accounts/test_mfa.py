@@ -182,7 +182,7 @@ def test_totp_setup_page_itself_opens_for_a_forced_user(client, gp_without_totp)
 def test_forced_user_can_still_log_out_and_reach_the_helpdesk(client, gp_without_totp):
     _log_in_with_password(client, gp_without_totp)
 
-    assert client.get(reverse("accounts:support")).status_code == 200
+    assert client.get(reverse("support:ticket-create")).status_code == 200
     response = client.post(reverse("account_logout"))
 
     assert response.status_code == 302

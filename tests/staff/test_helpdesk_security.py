@@ -14,6 +14,7 @@ each of those again:
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
@@ -39,6 +40,7 @@ from network.models import AuthorisationRule, DataCategory, Extraction
 from network.services.matrix import authorisation_rule_update
 from questionnaires.library_services import instruments_load
 from referrals.models import CarePathway, ReferralEndpoint
+from support.models import ReleaseNote, Ticket
 from tests.factories import PASSWORD, MembershipFactory, UserFactory, totp_enable
 from tests.staff.fixtures_requests import (
     INVITATION_LINK,
@@ -126,6 +128,11 @@ def secrets(
         organisation=physio_practice, url="https://fysio.example.nl/fhir", token=REFERRAL_TOKEN
     )
     CarePathway.objects.create(name="Diabetes", required_icpc=["T90"])
+    # Support: a question to the helpdesk and a release note (help articles: the migration's).
+    Ticket.objects.create(user=gp, subject="Agenda", question="Waar staat de agenda?")
+    ReleaseNote.objects.create(
+        version="2.4", date=datetime.date(2026, 12, 1), title="Hulp", body="Nieuw."
+    )
     instruments_load()  # the questionnaire library: questionnaires, items, scoring rules
     rule = AuthorisationRule.objects.order_by("pk").first()
     authorisation_rule_update(
