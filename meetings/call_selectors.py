@@ -78,14 +78,33 @@ def calls_of_meeting(meeting_id: int, *, limit: int = 10) -> list[Call]:
     return list(Call.objects.filter(meeting_id=meeting_id).order_by("-started_at")[:limit])
 
 
+def present_in(call_id: int) -> list[CallAttendance]:
+    """Who is in the call now (admitted, and heard of lately), in order of joining."""
+    return list(
+        CallAttendance.objects.filter(call_id=call_id).present().order_by("joined_at", "pk")
+    )
+
+
 def present_in_call(call: Call) -> list[str]:
     """The names of who is in the call now (presence on the MDO page)."""
+    return [attendance.name for attendance in present_in(call.pk)]
+
+
+def waiting_in(call_id: int) -> list[CallAttendance]:
+    """The guests in the waiting room (their link not revoked), in order of arrival."""
     return list(
-        CallAttendance.objects.filter(call=call)
-        .present()
+        CallAttendance.objects.filter(call_id=call_id, guest__revoked_at__isnull=True)
+        .waiting()
+        .select_related("guest")
         .order_by("joined_at", "pk")
-        .values_list("name", flat=True)
     )
+
+
+def own_attendance(call: Call, *, user=None, guest=None) -> CallAttendance | None:
+    """The browser of this user (or guest link) that is in the call now, the newest."""
+    rows = CallAttendance.objects.filter(call=call).present()
+    rows = rows.filter(user=user) if user is not None else rows.filter(guest=guest)
+    return rows.order_by("-joined_at").first()
 
 
 def file_of(call: Call, pk) -> CallMessage | None:

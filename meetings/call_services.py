@@ -325,21 +325,6 @@ def attendance_seen(*, peer: str) -> None:
     CallAttendance.objects.filter(peer=peer, left_at__isnull=True).update(seen_at=timezone.now())
 
 
-def present_in(call_id: int) -> list[CallAttendance]:
-    return list(
-        CallAttendance.objects.filter(call_id=call_id).present().order_by("joined_at", "pk")
-    )
-
-
-def waiting_in(call_id: int) -> list[CallAttendance]:
-    return list(
-        CallAttendance.objects.filter(call_id=call_id, guest__revoked_at__isnull=True)
-        .waiting()
-        .select_related("guest")
-        .order_by("joined_at", "pk")
-    )
-
-
 # --- chat and files --------------------------------------------------------------------------
 
 

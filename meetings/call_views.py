@@ -14,7 +14,6 @@ import uuid
 
 from csp.constants import NONE, SELF
 from csp.decorators import csp
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -38,7 +37,7 @@ from meetings.call_access import (
     guest_cookie_value,
     guest_get,
 )
-from meetings.call_selectors import attendances_of, chat_of, file_of, guests_of
+from meetings.call_selectors import attendances_of, chat_of, file_of, guests_of, own_attendance
 from meetings.forms import CallFileForm, GuestInviteForm, GuestNameForm
 from meetings.hooks import conversation_find
 from meetings.models import Call, CallAttendance, CallGuest
@@ -143,7 +142,6 @@ def _room(request, actor, access: CallAccess, *, status=200, invite_form=None, n
         "invite_form": invite_form or GuestInviteForm(initial=_invite_initial(access)),
         "new_link": new_link,
         "file_form": CallFileForm(initial={"client_key": uuid.uuid4()}),
-        "max_peers": settings.CALL_MAX_PEERS,
         "call_text": call_texts(),
     }
     if access.meeting is not None:
@@ -279,12 +277,6 @@ def _file_post(request, attendance: CallAttendance | None):
     return JsonResponse({"error": errors}, status=422)
 
 
-def _own_attendance(call: Call, *, user=None, guest=None) -> CallAttendance | None:
-    rows = CallAttendance.objects.filter(call=call).present()
-    rows = rows.filter(user=user) if user is not None else rows.filter(guest=guest)
-    return rows.order_by("-joined_at").first()
-
-
 @secure_session_required
 @require_POST
 def call_file_upload(request, room):
@@ -292,7 +284,7 @@ def call_file_upload(request, room):
     access = call_get_for(actor=actor, uuid=room, log=False)
     if not access.call.is_open:
         raise Http404
-    return _file_post(request, _own_attendance(access.call, user=actor.user))
+    return _file_post(request, own_attendance(access.call, user=actor.user))
 
 
 @secure_session_required
@@ -373,7 +365,7 @@ def _admitted_guest(request, token) -> tuple[CallGuest, CallAttendance | None]:
         raise Http404 from None
     if guest_cookie_read(request.COOKIES.get(GUEST_COOKIE), guest_link.pk) is None:
         raise Http404
-    return guest_link, _own_attendance(guest_link.call, guest=guest_link)
+    return guest_link, own_attendance(guest_link.call, guest=guest_link)
 
 
 @never_cache

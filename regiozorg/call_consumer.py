@@ -42,6 +42,7 @@ import time
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
@@ -61,7 +62,7 @@ from meetings.call_access import (
     guest_still_works,
 )
 from meetings.call_frames import HOST_ONLY, MAX_FRAME_BYTES, BadFrame, frame_check
-from meetings.call_selectors import ice_servers_for
+from meetings.call_selectors import ice_servers_for, present_in, waiting_in
 from meetings.models import CALL_HEARTBEAT_SECONDS, Call, CallAttendance
 
 RECHECK_SECONDS = 3.0
@@ -77,7 +78,7 @@ CLOSE_ABUSE = 4429
 def _lobby(call_id: int) -> list[dict]:
     return [
         {"peer": a.peer, "name": a.name, "kind": a.guest.kind}
-        for a in services.waiting_in(call_id)
+        for a in waiting_in(call_id)
         if a.guest is not None
     ]
 
@@ -85,7 +86,7 @@ def _lobby(call_id: int) -> list[dict]:
 def _roster(call_id: int) -> list[dict]:
     return [
         {"peer": a.peer, "name": a.name, "guest": a.is_guest, "channel": a.channel_name}
-        for a in services.present_in(call_id)
+        for a in present_in(call_id)
     ]
 
 
@@ -312,7 +313,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 guest=None if self.is_host else self.guest,
             )
         except services.CallFull:
-            await self._error(_("This call is full (at most six people)."))
+            await self._error(
+                _("This call is full (at most %(n)s people).") % {"n": settings.CALL_MAX_PEERS}
+            )
             return
         except services.LinkInUse:
             await self._error(_("This link is already open in other browsers."))
@@ -410,7 +413,9 @@ class CallConsumer(AsyncJsonWebsocketConsumer):
                 user=self.grant.actor.user, call_id=self.call_id, peer=content["peer"]
             )
         except services.CallFull:
-            await self._error(_("This call is full (at most six people)."))
+            await self._error(
+                _("This call is full (at most %(n)s people).") % {"n": settings.CALL_MAX_PEERS}
+            )
             return
         if attendance is not None:
             await self.channel_layer.send(

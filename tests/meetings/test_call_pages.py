@@ -327,7 +327,7 @@ def test_a_browser_not_heard_of_for_a_while_no_longer_counts_as_in_the_call(
 ):
     """A server process that died cannot mark its sockets as left: without a heartbeat for
     CALL_STALE_SECONDS a row is no longer "in the call" (presence, the call's roster, full)."""
-    from meetings.call_services import present_in
+    from meetings.call_selectors import present_in
 
     fresh = attend(mdo_call, peer="d" * 24, user=gp)
     ghost = attend(
