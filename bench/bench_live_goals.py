@@ -371,6 +371,8 @@ def main() -> None:
             if args.only and name != args.only:
                 continue
             stack = Stack(name, tree, tmp, redis_url, redis.pid)
+            # The clients read as that tree's live.js did: a read frame per message before.
+            ClientState.read_every = 1.0 if name == "after" else 0.0
             stack.daphnes = args.daphnes if name == "after" else 1
             # Before: Daphne's default protocol ping (every 20 s), as it was deployed then.
             stack.ping_interval = 60 if name == "after" else 20

@@ -49,7 +49,6 @@ import uuid
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
@@ -60,6 +59,7 @@ from accounts.presence import online_atouch
 from conversations import realtime, selectors
 from conversations.access import conversation_get_for
 from conversations.forms import MessageForm
+from conversations.live_frames import SendRefused, frame_parse, send_form
 from conversations.live_grant import Grant, fingerprints, grant_again, secure_grant
 from conversations.live_process import (
     Presence,
@@ -96,30 +96,6 @@ READ_MARKS = ReadMarks(READ_EVERY_SECONDS)
 # Pings that change nobody's state are written together, once a second.
 PRESENCE = Presence(1.0)
 
-MAX_ID = 2**62  # ids are bigint: anything larger is not an id
-
-
-class FrameForm(forms.Form):
-    type = forms.ChoiceField(choices=[(t, t) for t in ("subscribe", "read", "ping", "send")])
-    conversation = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    after = forms.IntegerField(required=False, min_value=0, max_value=MAX_ID)
-    message = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    away = forms.BooleanField(required=False)
-
-    def clean(self):
-        data = super().clean()
-        kind = data.get("type")
-        if kind in ("subscribe", "read", "send") and not data.get("conversation"):
-            raise forms.ValidationError("conversation required")
-        if kind == "read" and not data.get("message"):
-            raise forms.ValidationError("message required")
-        return data
-
-
-# A send carries exactly these; anything else is refused rather than ignored, so a frame never
-# means more (or other) than the form POST it stands for.
-SEND_FIELDS = frozenset({"type", "conversation", "body", "client_key"})
-
 
 def _authorise(grant: Grant, conversation_id: int, *, log: bool = True) -> bool:
     """404 unless the actor may see it; patient conversations need a secure session too.
@@ -147,28 +123,6 @@ def _read(actor: Actor, conversation_id: int, message_id: int, *, authorised: bo
         else conversation_get_for(actor=actor, pk=conversation_id, log=False)
     )
     read_up_to(user=actor.user, conversation=conversation, message_id=message_id)
-
-
-class SendRefused(Exception):
-    """A send the composer's form POST would refuse too; the message is the form's."""
-
-
-def _send_form(content: dict) -> MessageForm:
-    """The composer's own form, so a send over the socket follows the rules (and gets the
-    messages) of the form POST. Raises ``SendRefused`` for what the form refuses."""
-    unknown = sorted(set(content) - SEND_FIELDS)
-    if unknown:
-        raise SendRefused(
-            _("This message has fields that are not allowed: %(fields)s.")
-            % {"fields": ", ".join(unknown)[:200]}
-        )
-    body = content.get("body")
-    form = MessageForm(
-        {"body": body if isinstance(body, str) else "", "client_key": content.get("client_key")}
-    )
-    if not form.is_valid():
-        raise SendRefused(" ".join(str(e) for errors in form.errors.values() for e in errors))
-    return form
 
 
 def _send(grant: Grant, conversation_id: int, form: MessageForm, *, authorised: bool) -> int:
@@ -424,31 +378,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.receive_json(content, **kwargs)
 
     async def receive_json(self, content, **kwargs):
-        ping = isinstance(content, dict) and content.get("type") == "ping"
+        frame = frame_parse(content)
+        ping = frame is not None and frame["type"] == "ping"
         if not (await self._alive() if ping else await self._granted()):
             return
-        if (
-            ping
-            and content.keys() <= {"type", "away"}
-            and content.get("away", False)
-            in (
-                True,
-                False,
-            )
-        ):
-            # The page's own ping, every 30 s from every open page: no form to build for it.
-            await self._ping(content.get("away", False))
-            return
-        form = FrameForm(content if isinstance(content, dict) else {})
-        if not form.is_valid():
+        if frame is None:
             await self.send_json({"type": "error", "error": "invalid frame"})
             await self.close(code=4400)
             return
-        frame = form.cleaned_data
-        if frame["type"] == "ping":
+        if ping:
             await self._ping(frame["away"])
         elif frame["type"] == "subscribe":
-            await self._subscribe(frame["conversation"], frame.get("after") or 0)
+            await self._subscribe(frame["conversation"], frame["after"])
         elif frame["type"] == "read":
             if frame["conversation"] in self.subscribed:
                 READ_MARKS.add(self.actor.user.pk, frame["conversation"], frame["message"])
@@ -474,7 +415,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         }
         with translation.override(language_for(self.actor.user, self.scope.get("cookies"))):
             try:
-                form = _send_form(content)
+                form = send_form(content)
                 message_id = await database_sync_to_async(_send)(
                     self.grant,
                     conversation_id,
@@ -570,6 +511,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "conversation"})
 
     async def inbox_changed(self, event):
+        if event["conversation"] in self.subscribed:
+            # A conversation this page follows: its new messages come as message frames (which
+            # refresh the list beside it, live.js), and it is read on this page, where its own
+            # unread count is not shown. The reader's other pages still get the frame.
+            return
         if await self._granted():
             await self.send_json({"type": "inbox", "conversation": event["conversation"]})
 

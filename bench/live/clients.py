@@ -11,6 +11,11 @@ PING_SECONDS = 30
 
 
 class ClientState:
+    # As static/js/live.js: no read frame for one's own message (the send marked it read), and
+    # at most one a second per page with the latest id. 0: a read frame per message, as live.js
+    # did before (bench_live_goals.py sets it for the tree before the change).
+    read_every = 1.0
+
     def __init__(self, user_id: int, cookie: str, conversation: int | None = None):
         self.user_id = user_id
         self.cookie = cookie
@@ -24,6 +29,10 @@ class ClientState:
         self.errors: list = []
         self.closed: tuple | None = None
         self.read_frames = True
+        self.last_id = 0
+        self.read_sent = 0
+        self.read_at = 0.0
+        self.read_timer = None
         self.badge = None  # callable, when --badge
         # --send socket: client key -> future for the answer ("sent" or "error") and the moment
         # it arrived; the composer's next key, as the "sent" frame hands it out.
@@ -57,9 +66,10 @@ def client_protocol():
                     if state.waiter is not None and not state.waiter.done():
                         state.waiter.set_result((now, data["id"]))
                 if state.read_frames and data["conversation"] == state.conversation:
-                    self.send_json(
-                        {"type": "read", "conversation": state.conversation, "message": data["id"]}
-                    )
+                    state.last_id = max(state.last_id, data["id"])
+                    if state.read_every and data.get("author") == state.user_id:
+                        state.read_sent = max(state.read_sent, data["id"])
+                    self.mark_read()
             elif kind == "messages":
                 if state.subscribed and not state.subscribed.done():
                     state.subscribed.set_result(True)
@@ -83,6 +93,25 @@ def client_protocol():
             state.closed = (code, reason)
             if state.opened and not state.opened.done():
                 state.opened.set_exception(ConnectionError(f"closed {code} {reason}"))
+
+        def marked_later(self) -> None:
+            self.factory.state.read_timer = None
+            self.mark_read()
+
+        def mark_read(self) -> None:
+            state: ClientState = self.factory.state
+            if state.last_id <= state.read_sent:
+                return
+            wait = state.read_at + state.read_every - time.monotonic()
+            if wait > 0:
+                if state.read_timer is None:
+                    loop = asyncio.get_running_loop()
+                    state.read_timer = loop.call_later(wait, self.marked_later)
+                return
+            self.send_json(
+                {"type": "read", "conversation": state.conversation, "message": state.last_id}
+            )
+            state.read_at, state.read_sent = time.monotonic(), state.last_id
 
         def send_json(self, frame: dict) -> None:
             self.sendMessage(json.dumps(frame).encode())

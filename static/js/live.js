@@ -101,13 +101,33 @@
     return scheme + location.host + body.dataset.live;
   }
 
+  var me = list ? list.dataset.me : null;
+  var readSent = 0;  // the highest id this socket marked read (or our own send did)
+  var readAt = 0;
+  var readTimer = null;
+  var READ_EVERY = 1000;
+
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); }
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
   }
 
+  // Read as the messages arrive on a visible page: at once, then at most once a second with
+  // the latest id (the server merges marks the same way), so a busy conversation does not
+  // cost a frame per message.
   function markRead() {
-    if (conversation && lastId && !document.hidden) {
-      send({ type: "read", conversation: conversation, message: lastId });
+    if (!conversation || !lastId || document.hidden || lastId <= readSent) { return; }
+    var wait = readAt + READ_EVERY - Date.now();
+    if (wait > 0) {
+      if (!readTimer) { readTimer = setTimeout(function () { readTimer = null; markRead(); }, wait); }
+      return;
+    }
+    if (send({ type: "read", conversation: conversation, message: lastId })) {
+      readAt = Date.now();
+      readSent = lastId;
     }
   }
 
@@ -159,7 +179,15 @@
         if (data.previous && data.previous > lastId) {
           // A push went missing (Redis hiccup): fetch everything after what is on screen.
           send({ type: "subscribe", conversation: conversation, after: lastId });
-        } else { append(data); markRead(); }
+        } else {
+          append(data);
+          // Our own message is read already (the send marked it); others' are read as they
+          // arrive on a visible page. The counts beside it follow the message frame: the
+          // server sends no separate "inbox" frame for a conversation this page follows.
+          if (me && String(data.author) === me) { readSent = Math.max(readSent, data.id); }
+          markRead();
+          body.dispatchEvent(new CustomEvent(document.hidden ? "live-inbox" : "live-inbox-open"));
+        }
       }
       else if (data.type === "inbox") {
         // The conversation on screen is read as it arrives: no need to refetch the counts

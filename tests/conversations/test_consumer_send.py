@@ -324,10 +324,11 @@ def test_a_send_without_a_valid_client_key_is_refused_in_dutch(gp, nurse, conver
 # Why N: a subscribed send is one write transaction (BEGIN, COMMIT: 2) — the conversation
 # locked (1), the key looked up (1), the message stored (1), the conversation's last message
 # set (1), the sender's read mark (one forward-only upsert: 1) — with
-# the push prepared before commit: who must hear of it (2). The push is rendered from the
+# the push prepared before commit: who must hear of it (1: people and shared-inbox members in
+# one statement). The push is rendered from the
 # message in hand, not read back. No access query (the subscription was authorised), no
 # session or user load (the socket has them; re-checked every RECHECK_SECONDS, not per send).
-SEND_QUERIES = 9
+SEND_QUERIES = 8
 
 
 def test_one_send_over_the_socket_costs_a_fixed_number_of_sql_statements(

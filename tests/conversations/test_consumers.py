@@ -283,6 +283,11 @@ def test_disconnect_mid_stream_leaves_no_gap_and_no_duplicate(gp, nurse, convers
         {"type": "subscribe", "conversation": "CONVERSATION", "after": -1},
         ["subscribe", "CONVERSATION"],
         "subscribe",
+        {"type": "read", "conversation": "CONVERSATION", "message": True},
+        {"type": "read", "conversation": "CONVERSATION", "message": 2.5},
+        {"type": "read", "conversation": "CONVERSATION", "message": "1e3"},
+        {"type": "ping", "away": "yes"},
+        {"type": None},
     ],
     ids=[
         "id-not-a-number",
@@ -291,6 +296,11 @@ def test_disconnect_mid_stream_leaves_no_gap_and_no_duplicate(gp, nurse, convers
         "negative-after",
         "list",
         "string",
+        "id-a-boolean",
+        "id-a-fraction",
+        "id-in-exponent-notation",
+        "away-not-a-boolean",
+        "no-type",
     ],
 )
 def test_invalid_frame_gets_an_error_and_close_4400_and_changes_nothing(
@@ -626,14 +636,17 @@ def test_a_burst_of_read_marks_is_stored_at_most_twice_and_ends_at_the_highest(
     monkeypatch.setattr(live_process, "_read_many", counted)
 
     async def scenario():
-        async with connected(cookie) as socket:
+        # The nurse's other tab hears of each store that moved her mark.
+        async with connected(cookie) as socket, connected(cookie) as other_tab:
             await socket.subscribe(conversation.pk, after=sent[-1])
             for message_id in sent:
                 await socket.send(type="read", conversation=conversation.pk, message=message_id)
             # A lower mark after the burst (another tab) changes nothing.
             await socket.send(type="read", conversation=conversation.pk, message=sent[10])
-            await socket.next("inbox")  # the first store
-            await socket.next("inbox")  # the merged one, a second later
+            await other_tab.next("inbox")  # the first store
+            await other_tab.next("inbox")  # the merged one, a second later
+            # The page that follows the conversation reads it: no inbox frame for it there.
+            assert [f for f in await socket.rest() if f["type"] == "inbox"] == []
 
     async_to_sync(scenario)()
     assert len(stores) == 2
@@ -663,14 +676,18 @@ def test_read_marks_of_many_pages_in_one_second_are_stored_together(
     gp_cookie, nurse_cookie = cookie_of(gp), cookie_of(nurse)
 
     async def scenario():
-        async with connected(gp_cookie) as gp_page, connected(nurse_cookie) as nurse_page:
+        async with (
+            connected(gp_cookie) as gp_page,
+            connected(nurse_cookie) as nurse_page,
+            connected(nurse_cookie) as nurse_inbox,
+        ):
             for page in (gp_page, nurse_page):
                 await page.subscribe(conversation.pk, after=sent[-1])
             await nurse_page.send(type="read", conversation=conversation.pk, message=sent[0])
-            await nurse_page.next("inbox")  # the first store, at once
+            await nurse_inbox.next("inbox")  # the first store, at once
             await nurse_page.send(type="read", conversation=conversation.pk, message=sent[2])
             await gp_page.send(type="read", conversation=conversation.pk, message=sent[2])
-            await nurse_page.next("inbox")  # the merged store, within the second
+            await nurse_inbox.next("inbox")  # the merged store, within the second
             await gp_page.rest()
 
     async_to_sync(scenario)()
@@ -684,6 +701,27 @@ def test_read_marks_of_many_pages_in_one_second_are_stored_together(
     )
 
 
+def test_a_page_following_the_conversation_gets_the_message_and_no_inbox_frame_for_it(
+    gp, nurse, conversation, cookie_of
+):
+    """One frame per new message for the page that shows the conversation (the message moves
+    its list too, live.js); the reader's other tab, on the inbox, gets the inbox frame."""
+    nurse_cookie = cookie_of(nurse)
+
+    async def scenario():
+        async with connected(nurse_cookie) as page, connected(nurse_cookie) as inbox_tab:
+            await page.subscribe(conversation.pk, after=conversation.last_message_id or 0)
+            sent = (await db(send)(gp, conversation, "Wond ziet er rustig uit")).pk
+            assert (await page.next("message"))["id"] == sent
+            assert await inbox_tab.next("inbox") == {
+                "type": "inbox",
+                "conversation": conversation.pk,
+            }
+            return [f["type"] for f in await page.rest()]
+
+    assert "inbox" not in async_to_sync(scenario)()
+
+
 def test_a_read_mark_still_waiting_is_stored_when_the_page_closes(
     gp, nurse, conversation, cookie_of
 ):
@@ -691,10 +729,10 @@ def test_a_read_mark_still_waiting_is_stored_when_the_page_closes(
     cookie = cookie_of(nurse)
 
     async def scenario():
-        async with connected(cookie) as socket:
+        async with connected(cookie) as socket, connected(cookie) as other_tab:
             await socket.subscribe(conversation.pk, after=sent[-1])
             await socket.send(type="read", conversation=conversation.pk, message=sent[0])
-            await socket.next("inbox")
+            await other_tab.next("inbox")
             await socket.send(type="read", conversation=conversation.pk, message=sent[1])
         # closed before the second mark's second was up
 

@@ -217,7 +217,10 @@ def test_a_burst_of_messages_schedules_one_check_for_the_conversation(
         for n in range(5):
             send(gp, conversation, f"Bericht {n}")
 
-    assert scheduled == [([conversation.pk], settings.NOTIFY_DELAY_SECONDS)]
+    assert [args for args, _countdown in scheduled] == [[conversation.pk]]
+    # Within half the delay again after it: checks of conversations busy at once are spread.
+    delay = settings.NOTIFY_DELAY_SECONDS
+    assert delay <= scheduled[0][1] <= delay * 1.5
     assert mail.outbox == []
 
     # The check mails once for the newest message, and a message after it schedules a new one.
@@ -228,6 +231,68 @@ def test_a_burst_of_messages_schedules_one_check_for_the_conversation(
     with committing():
         send(gp, conversation, "Na de controle")
     assert len(mails_to(nurse)) == 1  # the throttle holds: checked again, no second mail
+
+
+def test_a_worker_asks_redis_once_per_burst_and_again_once_the_check_may_have_run(
+    committing, gp, nurse, monkeypatch
+):
+    """With a real worker (not eager) a process that scheduled the check knows it is pending
+    until its countdown can have passed: the burst's other sends do not ask the cache. After
+    that it asks again, and once the check ran (its key gone) the next message schedules one."""
+    from django.core.cache import cache
+
+    from conversations import tasks_notify
+
+    monkeypatch.setitem(tasks_notify.notify_conversation_task.app.conf, "task_always_eager", False)
+    now = [1000.0]
+    monkeypatch.setattr(tasks_notify, "clock", lambda: now[0])
+    monkeypatch.setattr(tasks_notify, "wall_clock", lambda: now[0] + 1.8e9)
+    monkeypatch.setattr(tasks_notify, "_pending_here", {})
+    scheduled, asked = [], []
+    monkeypatch.setattr(
+        tasks_notify.notify_conversation_task,
+        "apply_async",
+        lambda args, countdown: scheduled.append(args[0]),
+    )
+    add = cache.add
+
+    def counted_add(key, *args, **kwargs):
+        if key.startswith("notify:pending:"):
+            asked.append(key)
+        return add(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "add", counted_add)
+    with committing():
+        conversation = start(gp, nurse)
+    # Its first message's check has run: the burst below starts afresh.
+    cache.delete(f"notify:pending:{conversation.pk}")
+    tasks_notify._pending_here.clear()
+    scheduled.clear(), asked.clear()
+    with committing():
+        for n in range(5):
+            send(gp, conversation, f"Bericht {n}")
+    assert (scheduled, len(asked)) == ([conversation.pk], 1)
+
+    # Another process (say a web worker) stores the next message: its first send asks, finds
+    # the check pending and learns when it runs; its next sends do not ask either.
+    tasks_notify._pending_here.clear()
+    with committing():
+        send(gp, conversation, "Via het formulier")
+        send(gp, conversation, "En nog een")
+    assert (scheduled, len(asked)) == ([conversation.pk], 2)
+
+    # Once the check may have run (its countdown is at most half the delay again), the cache
+    # is asked again: the check is still pending here, so nothing new is scheduled.
+    now[0] += settings.NOTIFY_DELAY_SECONDS * 1.5
+    with committing():
+        send(gp, conversation, "Nog een")
+    assert (scheduled, len(asked)) == ([conversation.pk], 3)
+
+    # The check ran (its key gone): the next message schedules the next check.
+    cache.delete(f"notify:pending:{conversation.pk}")
+    with committing():
+        send(gp, conversation, "Na de controle")
+    assert scheduled == [conversation.pk, conversation.pk]
 
 
 def test_someone_who_reads_before_the_check_gets_no_mail(committing, gp, nurse, monkeypatch):
