@@ -233,7 +233,9 @@ def _after_message(*, actor: Actor, conversation: Conversation, message: Message
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
     for name, value in updates.items():
         setattr(conversation, name, value)
-    read_up_to(user=actor.user, conversation=conversation, message_id=message.pk)
+    # The author's own mark: their other pages hear of it from the message's push (the author
+    # reads the conversation, so gets its inbox push), not from a second publish.
+    read_up_to(user=actor.user, conversation=conversation, message_id=message.pk, announce=False)
     if (
         conversation.patient_id
         and not Participant.objects.filter(
@@ -263,13 +265,14 @@ def _after_message(*, actor: Actor, conversation: Conversation, message: Message
         _join_care_network(actor=actor, conversation=conversation, memberships=[actor.membership])
 
 
-def read_up_to(*, user, conversation: Conversation, message_id: int) -> None:
+def read_up_to(*, user, conversation: Conversation, message_id: int, announce: bool = True) -> None:
     """Mark the conversation read up to ``message_id`` for ``user``: never backwards, and never
     past the last message, so a message that comes later is not read unseen.
 
     One statement, an upsert that only moves the mark forward: concurrent marks (two tabs, a
     page and a socket) cannot move it back, and a read mark costs one round trip. The reader's
-    other pages hear of it only when it moved."""
+    other pages hear of it only when it moved (``announce``: unless the caller's own push tells
+    them)."""
     if message_id <= 0:
         return
     with connection.cursor() as cursor:
@@ -292,7 +295,7 @@ def read_up_to(*, user, conversation: Conversation, message_id: int) -> None:
             ],
         )
         moved = cursor.fetchone() is not None
-    if moved:
+    if moved and announce:
         transaction.on_commit(lambda: realtime.read_changed(user.pk, conversation.pk))
 
 

@@ -4,6 +4,7 @@ JavaScript. Two real Chromium contexts on Daphne (see ``test_conversation_journe
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pytest
@@ -179,3 +180,52 @@ def test_on_a_phone_the_composer_stays_at_the_bottom_while_the_thread_scrolls(
         expect(composer.get_by_role("button", name=dutch("Send"))).to_be_in_viewport()
     finally:
         context.close()
+
+
+def test_a_page_reading_along_sends_a_read_frame_a_second_and_none_for_its_own_message(
+    server, cast, computer
+):
+    """Six messages in a burst: the reader's page marks them read at once and once more a
+    second later with the last id (not six frames; issue 13), and her mark ends at the last
+    message. Her own message is read already (the send marked it): no read frame for it."""
+    from conversations.models import ReadState
+
+    gp_page, nurse_page = computer(), computer()
+    reads = []
+
+    def on_websocket(ws):
+        def sent(payload):
+            if '"read"' in payload:
+                reads.append(json.loads(payload)["message"])
+
+        ws.on("framesent", sent)
+
+    nurse_page.on("websocket", on_websocket)
+    log_in_with_totp(gp_page, cast.gp.email, cast.secrets[cast.gp.pk])
+    log_in_with_totp(nurse_page, cast.nurse.email, cast.secrets[cast.nurse.pk])
+    conversation = start(cast.gp, cast.nurse, subject="Wondzorg")
+    open_conversation(nurse_page, conversation)
+    nurse_messages = nurse_page.locator("#messages-list article.message")
+    expect(nurse_messages).to_have_count(1)
+    reads.clear()
+
+    burst = [send(cast.gp, conversation, f"Meting {n}").pk for n in range(1, 7)]
+    expect(nurse_messages).to_have_count(7, timeout=LIVE_TIMEOUT)
+    nurse_page.wait_for_timeout(1500)  # the throttled mark's second, and a margin
+    assert 1 <= len(reads) <= 2, reads
+    assert reads[-1] == burst[-1]
+    mark = ReadState.objects.get(conversation=conversation, user=cast.nurse)
+    assert mark.last_read_message_id == burst[-1]
+
+    reads.clear()
+    composer = nurse_page.locator("#composer")
+    composer.get_by_label(dutch("Message"), exact=True).fill("Ik kom om drie uur langs.")
+    composer.get_by_role("button", name=dutch("Send")).click()
+    expect(nurse_messages).to_have_count(8, timeout=LIVE_TIMEOUT)
+    nurse_page.wait_for_timeout(1500)
+    own = Message.objects.get(conversation=conversation, author=cast.nurse)
+    assert reads == []
+    mark.refresh_from_db()
+    assert mark.last_read_message_id == own.pk  # marked by the send itself
+    assert server_errors(server) == [], server.log()
+    assert nurse_page.console_errors == []
