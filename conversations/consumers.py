@@ -1,12 +1,13 @@
 """The live edge: one websocket per open page. Thin — rules live in access and services.
 
-Frames from the browser (JSON), each validated with a form:
+Frames from the browser (JSON), each checked field by field (``conversations.live_frames``):
   {"type": "subscribe", "conversation": 12, "after": 345}  -> join, then everything after 345
   {"type": "read", "conversation": 12, "message": 350}      -> read up to 350
   {"type": "ping", "away": false}                            -> presence, every 30 s
   {"type": "send", "conversation": 12, "body": "...", "client_key": "<uuid>"}
                                                              -> store, then ack ("sent")
-Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed),
+Frames to the browser: "messages" (catch-up), "message" (live), "inbox" (counts changed, for
+conversations the page does not follow: those have their message frames),
 "conversation" (state changed), "referrals" (a referral changed), "his" (an export to the
 practice's HIS failed), "actions" (my health-plan actions changed), "alerts" (the practice's
 home-measurement alerts changed), "revoked", "error", "pong", "sent" (a send stored: its id,
